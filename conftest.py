@@ -1,0 +1,99 @@
+"""Test set-up for the unit tests (tests/) and nbval over the notebooks (solutions/).
+
+MYLEARNING_HOME points at a temporary folder, so tests never touch a learner's
+~/.mylearning or their running emulator. One embedded AWS is started per test
+process (per xdist worker) before the first test or notebook cell runs, and
+MYLEARNING_ENDPOINT points every `connect()`, and every notebook kernel the
+tests start, at it. Tests isolate themselves with a fresh learner id.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+
+_HOME = tempfile.mkdtemp(prefix="mylearning-test-home-")
+os.environ["MYLEARNING_HOME"] = _HOME
+os.environ.pop("MYLEARNING_BACKEND", None)
+os.environ.pop("MYLEARNING_AWS_OPT_IN", None)
+# Real credentials must never be reachable from a test.
+for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_var, None)
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+class EmulatorProcess:
+    """A `mylearning emulator --port 0` child process and its URL."""
+
+    def __init__(self, *extra: str):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mylearning", "emulator", "--port", "0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            self.proc.kill()
+            raise RuntimeError(f"emulator did not start: {self.url!r} {self.proc.stderr.read()}")
+
+    def reset(self) -> None:
+        import urllib.request
+        urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", method="POST"))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_EMULATOR: EmulatorProcess | None = None
+
+
+def shared_emulator() -> EmulatorProcess:
+    global _EMULATOR
+    if _EMULATOR is None:
+        _EMULATOR = EmulatorProcess()
+        os.environ["MYLEARNING_ENDPOINT"] = _EMULATOR.url
+        os.environ.setdefault("MYLEARNING_LEARNER", "nbval")
+    return _EMULATOR
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before nbval starts a notebook's kernel, so the kernel inherits the endpoint.
+    shared_emulator()
+
+
+def pytest_unconfigure(config):
+    if _EMULATOR is not None:
+        _EMULATOR.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """The test process's embedded AWS (shared; isolate tests by learner id)."""
+    return shared_emulator()
+
+
+@pytest.fixture
+def learner(monkeypatch):
+    """A fresh learner id, so a test's resources never meet another test's."""
+    name = "t" + uuid.uuid4().hex[:10]
+    monkeypatch.setenv("MYLEARNING_LEARNER", name)
+    return name
+
+
+@pytest.fixture
+def session(emulator, learner):
+    """A CourseSession on the test emulator for a fresh learner."""
+    from mylearning.backend import connect
+    return connect(quiet=True)

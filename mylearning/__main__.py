@@ -1,0 +1,3 @@
+from mylearning.cli import main
+
+raise SystemExit(main())

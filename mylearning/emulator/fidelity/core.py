@@ -1,0 +1,302 @@
+"""The fidelity layer's machinery: read an AWS request, run our rules, answer like AWS.
+
+A rule sees the operation's parameters the way the AWS API reference names
+them and either lets the request through to moto or raises :class:`AwsError`,
+which is answered in the wire shape of the service's protocol, so boto3 raises
+the same exception class a real account would give (``client.exceptions.X``).
+
+Rules live in one module per service (``ecs.py``, ``appmesh.py``...), each kept
+small enough to be offered upstream to moto one by one.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+Wsgi = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class AwsError(Exception):
+    """An error answer as AWS gives it: error code, message, HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender = sender
+
+
+@dataclass
+class AwsRequest:
+    """One API call, decoded: which service and operation, with its parameters."""
+
+    service: str          # botocore service name, e.g. "ecs", "appmesh", "elbv2"
+    operation: str        # e.g. "CreateService"
+    protocol: str         # "json", "query", "ec2", "rest-json", ...
+    region: str
+    method: str
+    path: str
+    params: dict[str, Any]  # JSON body / flattened query / REST body+path+query
+    path_params: dict[str, str] = field(default_factory=dict)
+    environ: dict = field(default_factory=dict, repr=False)
+    body: bytes = b""
+
+
+Rule = Callable[[AwsRequest], None]
+#: A handler answers the request itself (an operation moto lacks); it returns
+#: (status, json-able body) and moto never sees the call.
+Handler = Callable[[AwsRequest], "tuple[int, Any]"]
+#: An after-hook runs once moto answered successfully (e.g. to advance state).
+After = Callable[[AwsRequest, int, bytes], None]
+
+_RULES: dict[tuple[str, str], list[Rule]] = {}
+_HANDLERS: dict[tuple[str, str], Handler] = {}
+_AFTER: dict[tuple[str, str], list[After]] = {}
+_RESETS: list[Callable[[], None]] = []
+
+
+def rule(service: str, *operations: str) -> Callable[[Rule], Rule]:
+    """Register a validation rule for one or more operations of a service."""
+    def deco(fn: Rule) -> Rule:
+        for op in operations:
+            _RULES.setdefault((service, op), []).append(fn)
+        return fn
+    return deco
+
+
+def handler(service: str, operation: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        _HANDLERS[(service, operation)] = fn
+        return fn
+    return deco
+
+
+def after(service: str, *operations: str) -> Callable[[After], After]:
+    def deco(fn: After) -> After:
+        for op in operations:
+            _AFTER.setdefault((service, op), []).append(fn)
+        return fn
+    return deco
+
+
+def on_reset(fn: Callable[[], None]) -> Callable[[], None]:
+    """Register state of our own to clear when the emulator's account is reset."""
+    _RESETS.append(fn)
+    return fn
+
+
+def reset() -> None:
+    for fn in _RESETS:
+        fn()
+
+
+# ---------------------------------------------------------------- decoding
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+#: signing name -> botocore service name, where they differ
+_SIGNING_TO_SERVICE = {"elasticloadbalancing": "elbv2", "monitoring": "cloudwatch"}
+
+
+class _Models:
+    """botocore service models, loaded once per service on first use."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+        self._session = None
+
+    def get(self, service: str):
+        if service not in self._cache:
+            if self._session is None:
+                import botocore.session
+                self._session = botocore.session.get_session()
+            try:
+                self._cache[service] = self._session.get_service_model(service)
+            except Exception:
+                self._cache[service] = None
+        return self._cache[service]
+
+
+MODELS = _Models()
+
+
+def _rest_routes(model) -> list[tuple[str, re.Pattern, list[str], str]]:
+    routes = getattr(model, "_mylearning_routes", None)
+    if routes is None:
+        routes = []
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            uri = http.get("requestUri", "/").split("?")[0]
+            names = re.findall(r"{([^}+]+)\+?}", uri)
+            pattern = "^" + re.sub(r"{[^}]+}", "([^/]+)", uri.rstrip("/") or "/") + "/?$"
+            routes.append((http.get("method", "POST"), re.compile(pattern), names, name))
+        # Literal paths first: "/meshes/{m}/virtualNodes" must not match a {param} route.
+        routes.sort(key=lambda r: r[1].pattern.count("([^/]+)"))
+        model._mylearning_routes = routes
+    return routes
+
+
+def _read_body(environ: dict) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ["wsgi.input"]
+    body = stream.read(length) if length else stream.read()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def decode(environ: dict) -> AwsRequest | None:
+    """Decode a signed AWS request; None when it is not one we can read (moto handles it)."""
+    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if not match:
+        return None
+    region, signing = match.groups()
+    service = _SIGNING_TO_SERVICE.get(signing, signing)
+    model = MODELS.get(service)
+    if model is None:
+        return None
+    body = _read_body(environ)
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "/")
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    content_type = environ.get("CONTENT_TYPE", "")
+    operation, params, protocol, path_params = None, {}, model.protocol, {}
+    if target:
+        operation = target.split(".")[-1]
+        protocol = "json"
+        params = _json(body)
+    elif "x-www-form-urlencoded" in content_type or (method == "GET" and environ.get("QUERY_STRING", "").startswith("Action=")):
+        raw = body.decode() if body else environ.get("QUERY_STRING", "")
+        params = {k: v[-1] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
+        operation = params.pop("Action", None)
+        params.pop("Version", None)
+        protocol = "ec2" if service == "ec2" else "query"
+    elif model.protocol in ("rest-json", "rest-xml"):
+        for verb, pattern, names, name in _rest_routes(model):
+            m = pattern.match(path.rstrip("/") or "/")
+            if verb == method and m:
+                operation = name
+                path_params = {n: urllib.parse.unquote(v) for n, v in zip(names, m.groups())}
+                break
+        params = _json(body) if model.protocol == "rest-json" else {}
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        for key, values in query.items():
+            params.setdefault(key, values[-1])
+        params.update(path_params)
+        protocol = model.protocol
+    if not operation:
+        return None
+    return AwsRequest(service=service, operation=operation, protocol=protocol, region=region,
+                      method=method, path=path, params=params, path_params=path_params,
+                      environ=environ, body=body)
+
+
+def _json(body: bytes) -> dict:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+# ---------------------------------------------------------------- encoding
+
+_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error"}
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {_REASONS.get(status, 'Error')}"
+
+
+def error_response(req: AwsRequest, err: AwsError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The error as the service's protocol carries it, so botocore parses the same code."""
+    request_id = str(uuid.uuid4())
+    if req.protocol in ("json", "rest-json"):
+        body = json.dumps({"__type": err.code, "message": err.message,
+                           "Message": err.message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"),
+                   ("x-amzn-ErrorType", err.code), ("x-amzn-RequestId", request_id)]
+    elif req.protocol == "ec2":
+        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
+                f"<Code>{_xml(err.code)}</Code><Message>{_xml(err.message)}</Message></Error>"
+                f"</Errors><RequestID>{request_id}</RequestID></Response>").encode()
+        headers = [("Content-Type", "text/xml")]
+    else:
+        kind = "Sender" if err.sender else "Receiver"
+        body = (f"<ErrorResponse><Error><Type>{kind}</Type><Code>{_xml(err.code)}</Code>"
+                f"<Message>{_xml(err.message)}</Message></Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>").encode()
+        headers = [("Content-Type", "text/xml")]
+    headers.append(("Content-Length", str(len(body))))
+    return err.status, headers, body
+
+
+def json_response(req: AwsRequest, status: int, payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = json.dumps(payload, default=_json_default).encode()
+    headers = [("Content-Type", "application/json")]
+    headers += [("x-amzn-RequestId", str(uuid.uuid4())), ("Content-Length", str(len(body)))]
+    return status, headers, body
+
+
+def _json_default(value: Any) -> Any:
+    import datetime
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---------------------------------------------------------------- middleware
+
+class FidelityMiddleware:
+    """WSGI middleware: rules and handlers before moto, after-hooks once it answered."""
+
+    def __init__(self, app: Wsgi):
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        req = decode(environ)
+        if req is None:
+            return self.app(environ, start_response)
+        key = (req.service, req.operation)
+        try:
+            for fn in _RULES.get(key, ()):
+                fn(req)
+            if key in _HANDLERS:
+                status, payload = _HANDLERS[key](req)
+                return _send(start_response, *json_response(req, status, payload))
+        except AwsError as err:
+            return _send(start_response, *error_response(req, err))
+        hooks = _AFTER.get(key)
+        if not hooks:
+            return self.app(environ, start_response)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.app(environ, capture))
+        code = int(captured["status"].split()[0])
+        if code < 300:
+            for fn in hooks:
+                fn(req, code, body)
+        start_response(captured["status"], captured["headers"])
+        return [body]
+
+
+def _send(start_response: Callable, status: int, headers: list, body: bytes) -> list[bytes]:
+    start_response(_status_line(status), headers)
+    return [body]

@@ -1,0 +1,1 @@
+"""Imports every per-service rule module so their rules register."""

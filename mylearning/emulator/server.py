@@ -1,0 +1,141 @@
+"""The embedded AWS: moto's server app behind our fidelity layer, on 127.0.0.1.
+
+This module is the only place that imports moto. It runs in its own process
+(`mylearning emulator`), never in a learner's kernel, so the kernel stays light
+and a kernel restart keeps the learner's emulated account.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from typing import Any, Callable, Iterable
+
+#: Services the labs call. Each is pre-warmed at start-up so a learner's first
+#: call is answered at once instead of after moto's lazy import of that service.
+#: Names are moto's backend names.
+SERVICES = (
+    "sts", "iam", "ec2", "ecs", "elbv2", "autoscaling", "applicationautoscaling",
+    "logs", "cloudwatch", "ssm", "secretsmanager", "servicediscovery", "appmesh",
+    "acm", "acm-pca", "xray", "s3", "resourcegroupstaggingapi",
+)
+
+HEALTH_PATH = "/mylearning/health"
+RESET_PATH = "/moto-api/reset"
+
+Wsgi = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def _quiet_logs() -> None:
+    """Silence werkzeug's per-request lines and moto's warnings.
+
+    A learner watching a terminal should see the endpoint line and errors, not
+    one line per API call.
+    """
+    for name in ("werkzeug", "moto", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class EmulatorApp:
+    """WSGI app: health endpoint, reset hook, fidelity layer, then moto."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from mylearning.emulator import fidelity
+
+        self.instance = uuid.uuid4().hex
+        self.started = time.time()
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._fidelity = fidelity
+        self._app = fidelity.wrap(self._moto)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH:
+            body = json.dumps({
+                "instance": self.instance, "pid": os.getpid(), "started": self.started,
+            }).encode()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
+            # moto resets its backends; our layer drops the state it keeps itself.
+            self._fidelity.reset()
+        return self._app(environ, start_response)
+
+    def prewarm(self, region: str = "us-east-1") -> float:
+        """Answer one cheap call per service in-process; return seconds spent.
+
+        moto builds a service's Flask app and backend on the first request;
+        for EC2 and ECS that is a noticeable pause, which we take at start-up.
+        """
+        from moto.moto_server.werkzeug_app import create_backend_app
+
+        t0 = time.perf_counter()
+        for service in SERVICES:
+            if service not in self._moto.app_instances:
+                self._moto.app_instances[service] = create_backend_app(service)
+        # Touch the backends the first lab calls hit, so their data is loaded.
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ec2.models import ec2_backends
+        from moto.ecs.models import ecs_backends
+        from moto.iam.models import iam_backends
+
+        ec2_backends[DEFAULT_ACCOUNT_ID][region].describe_availability_zones()
+        ecs_backends[DEFAULT_ACCOUNT_ID][region].list_clusters()
+        iam_backends[DEFAULT_ACCOUNT_ID]["global"]
+        return time.perf_counter() - t0
+
+
+def make_server(port: int, host: str = "127.0.0.1"):
+    """Bind the emulator to host:port (0 picks a free port) and return the server."""
+    from werkzeug.serving import WSGIRequestHandler, make_server as wz_make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per call is noise
+            pass
+
+    _quiet_logs()
+    app = EmulatorApp()
+    server = wz_make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+    server.app = app  # type: ignore[attr-defined]
+    return server
+
+
+def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
+          prewarm: bool = True) -> None:
+    """Serve until SIGINT/SIGTERM. First line on stdout: the endpoint URL."""
+    # moto reads these at import time; set them before anything imports it.
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "mylearning")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "mylearning")
+    server = make_server(port, host)
+    url = f"http://{host}:{server.server_port}"
+    if prewarm:
+        server.app.prewarm()
+    if state_file:
+        from mylearning.emulator.state import EmulatorRecord, write_record
+        write_record(state_file, EmulatorRecord(url=url, pid=os.getpid(),
+                                                instance=server.app.instance,
+                                                started=server.app.started))
+    print(url, flush=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        if state_file:
+            from mylearning.emulator.state import clear_record
+            clear_record(state_file, os.getpid())
+    sys.stdout.flush()
