@@ -88,6 +88,13 @@ class CourseSession:
         """The course tags for a resource made in `lab` (style "key" for ECS)."""
         return identity.tag_list(lab, self.learner, style=style, extra=extra or None)
 
+    def tag_spec(self, resource_type: str, lab: str | int, name: str | None = None,
+                 **extra: str) -> list[dict]:
+        """EC2-style TagSpecifications: the course tags, a Name tag, and any extra tags."""
+        if name:
+            extra = {"Name": name, **extra}
+        return [{"ResourceType": resource_type, "Tags": self.tags(lab, **extra)}]
+
     def name(self, *parts: str) -> str:
         """A resource name under the learner's prefix: name("cluster") -> "ml-alice-cluster"."""
         return "-".join((self.prefix,) + tuple(p for p in parts if p))

@@ -1,0 +1,117 @@
+"""Foundation figures: import time, emulator start-up, check-cell latency.
+
+Prints, in one run:
+* `import mylearning` time in a fresh interpreter (median of 7), next to `import boto3`
+  as the baseline it avoids;
+* emulator start-up to the first answered ECS call, pre-warmed vs. not (--no-prewarm),
+  and the first ECS call's own latency in each case;
+* median and p90 latency of each lab 02 check on a built lab, and on an empty account.
+
+Targets (DESIGN.md): import under 0.5 s; a check answers in under 50 ms (median).
+Run: .venv/bin/python benchmarks/foundation_bench.py
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def import_time(module: str, runs: int = 7) -> float:
+    code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True, cwd=ROOT).stdout) for _ in range(runs)]
+    return statistics.median(times)
+
+
+def start_emulator(*extra: str):
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "mylearning", "emulator", "--port", "0", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    url = proc.stdout.readline().strip()
+    return proc, url, time.perf_counter() - t0
+
+
+def first_ecs_call(url: str) -> float:
+    import boto3
+    ecs = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x",
+                        region_name="us-east-1").client("ecs", endpoint_url=url)
+    ec2 = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x",
+                        region_name="us-east-1").client("ec2", endpoint_url=url)
+    t0 = time.perf_counter()
+    ecs.list_clusters()
+    ec2.describe_vpcs()
+    return time.perf_counter() - t0
+
+
+def startup_figures() -> None:
+    for label, extra in (("pre-warmed", ()), ("not pre-warmed (baseline)", ("--no-prewarm",))):
+        proc, url, ready = start_emulator(*extra)
+        try:
+            first = first_ecs_call(url)
+        finally:
+            proc.terminate()
+            proc.wait()
+        print(f"  {label:28} URL printed after {ready:5.2f} s; first ECS+EC2 calls "
+              f"{first * 1000:7.1f} ms; total to first answer {ready + first:5.2f} s")
+
+
+def check_latency() -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    proc, url, _ = start_emulator()
+    os.environ["MYLEARNING_ENDPOINT"] = url
+    os.environ["MYLEARNING_HOME"] = tempfile.mkdtemp()
+    learner = "b" + uuid.uuid4().hex[:8]
+    try:
+        nb = nbformat.read(str(ROOT / "solutions" / "02-cluster.ipynb"), as_version=4)
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute(
+            env=dict(os.environ, MYLEARNING_LEARNER=learner))
+        import graders
+        from mylearning import backend, notebook
+
+        lab = graders.get_lab("02")
+        for label, who in (("built lab (passing)", learner), ("empty account (failing)", "nobody")):
+            os.environ["MYLEARNING_LEARNER"] = who
+            backend._current = None
+            session = backend.connect(quiet=True)
+            notebook.check("2.1", session)  # the first call creates the clients
+            print(f"  {label}:")
+            medians = []
+            for step in lab.steps:
+                times = []
+                for _ in range(15):
+                    t0 = time.perf_counter()
+                    result = notebook.check(step, session)
+                    times.append(time.perf_counter() - t0)
+                times.sort()
+                medians.append(statistics.median(times))
+                print(f"    {step}  {'pass' if result.passed else 'fail'}  median "
+                      f"{statistics.median(times) * 1000:6.1f} ms  p90 {times[int(0.9 * len(times))] * 1000:6.1f} ms")
+            print(f"    median over steps: {statistics.median(medians) * 1000:.1f} ms (target < 50 ms)")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> None:
+    print("import time (fresh interpreter, median of 7):")
+    print(f"  import mylearning  {import_time('mylearning') * 1000:7.1f} ms (target < 500 ms)")
+    print(f"  import boto3       {import_time('boto3') * 1000:7.1f} ms (baseline: what a naive import would cost)")
+    print("emulator start-up to first answered ECS call:")
+    startup_figures()
+    print("check latency, lab 02 (in-process check(), warm session):")
+    check_latency()
+
+
+if __name__ == "__main__":
+    main()
