@@ -124,7 +124,7 @@ def connect(backend: str | None = None, *, region: str | None = None,
     """
     global _current, _current_key
     key = (backend, region, aws_opt_in) + _env_key()
-    if _current is not None and _current_key == key:
+    if _current is not None and _current_key == key and _still_reachable(_current):
         return _current
     chosen = (backend or os.environ.get("MYLEARNING_BACKEND") or EMULATOR).strip().lower()
     if chosen == EMULATOR:
@@ -139,6 +139,14 @@ def connect(backend: str | None = None, *, region: str | None = None,
         print(session.announce, file=sys.stderr if session.is_emulator else sys.stdout)
     _current, _current_key = session, key
     return session
+
+
+def _still_reachable(session: CourseSession) -> bool:
+    """False when the session's emulator has died, so the next connect() starts a new one."""
+    if not session.is_emulator:
+        return True
+    from mylearning.emulator import manager
+    return manager.health(session.endpoint, timeout=1.0) is not None
 
 
 def current() -> CourseSession:
