@@ -147,7 +147,12 @@ def _read_body(environ: dict) -> bytes:
     except ValueError:
         length = 0
     stream = environ["wsgi.input"]
-    body = stream.read(length) if length else stream.read()
+    if length:
+        body = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):  # chunked: the server marks the end
+        body = stream.read()
+    else:  # no Content-Length (a GET or DELETE): reading would wait for the socket to close
+        body = b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
