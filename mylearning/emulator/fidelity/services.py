@@ -1,5 +1,8 @@
 """Imports every per-service rule module so their rules register."""
+from mylearning.emulator.fidelity import ecs as _ecs  # noqa: F401,E402
 from mylearning.emulator.fidelity import appmesh as _appmesh  # noqa: F401,E402
+from mylearning.emulator.fidelity import elbv2 as _elbv2  # noqa: F401,E402
+from mylearning.emulator.fidelity import applicationautoscaling as _applicationautoscaling  # noqa: F401,E402
 from mylearning.emulator.fidelity import cloudwatch as _cloudwatch  # noqa: F401,E402
 from mylearning.emulator.fidelity import iam as _iam  # noqa: F401,E402
 from mylearning.emulator.fidelity import xray as _xray  # noqa: F401,E402

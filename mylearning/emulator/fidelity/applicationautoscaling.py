@@ -1,0 +1,125 @@
+"""Application Auto Scaling: checks AWS makes that moto skips.
+
+The service speaks JSON 1.1; its errors are ``ValidationException`` (HTTP 400).
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+
+SERVICE = "application-autoscaling"
+API = "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
+
+
+def validation_exception(message: str) -> AwsError:
+    return AwsError("ValidationException", message, 400)
+
+
+@rule(SERVICE, "RegisterScalableTarget")
+def min_not_above_max(req: AwsRequest) -> None:
+    """MinCapacity may not exceed MaxCapacity.
+
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html
+    (MinCapacity is the floor to scale in to and MaxCapacity the ceiling to scale out to;
+    a floor above the ceiling is rejected).
+    """
+    low, high = req.params.get("MinCapacity"), req.params.get("MaxCapacity")
+    if (low is None) != (high is None):  # updating one bound: compare with the stored other
+        stored = _registered(req)
+        if stored is not None:
+            low = stored.min_capacity if low is None else low
+            high = stored.max_capacity if high is None else high
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        raise validation_exception(
+            f"Minimum capacity ({low}) cannot be greater than maximum capacity ({high}).")
+
+
+def _registered(req: AwsRequest):
+    """moto's scalable target for this request's resource and dimension, if registered."""
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backend = applicationautoscaling_backends[DEFAULT_ACCOUNT_ID][req.region]
+    targets = backend.targets.get(req.params.get("ScalableDimension"), {})
+    return targets.get(req.params.get("ResourceId"))
+
+
+_RESOURCE_LABEL = re.compile(r"^app/[^/]+/[^/]+/targetgroup/[^/]+/[^/]+$")
+
+
+@rule(SERVICE, "PutScalingPolicy")
+def alb_request_count_needs_resource_label(req: AwsRequest) -> None:
+    """ALBRequestCountPerTarget needs a ResourceLabel naming the load balancer and target group.
+
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredefinedMetricSpecification.html
+    ("You can't specify a resource label unless the metric type is ALBRequestCountPerTarget
+    and there is a target group attached" / "app/<load-balancer-name>/<load-balancer-id>/
+    targetgroup/<target-group-name>/<target-group-id>").
+    """
+    config = req.params.get("TargetTrackingScalingPolicyConfiguration") or {}
+    spec = config.get("PredefinedMetricSpecification") or {}
+    kind, label = spec.get("PredefinedMetricType"), spec.get("ResourceLabel")
+    if kind == "ALBRequestCountPerTarget":
+        if not label:
+            raise validation_exception(
+                "ResourceLabel is required when the predefined metric type is "
+                "ALBRequestCountPerTarget.")
+        if not _RESOURCE_LABEL.match(label):
+            raise validation_exception(
+                f"Invalid ResourceLabel '{label}': expected "
+                "app/<load-balancer-name>/<load-balancer-id>/targetgroup/"
+                "<target-group-name>/<target-group-id>.")
+    elif label:
+        raise validation_exception(
+            f"ResourceLabel can only be specified for ALBRequestCountPerTarget, not {kind}.")
+
+
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_CRON = re.compile(r"^cron\((.+)\)$")
+#: One cron field: numbers, names (JAN, MON), and the wildcards * ? - , / L W #.
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?,/#\-]+$")
+
+
+def schedule_error(schedule: str) -> str | None:
+    """Why a schedule expression is malformed, or None when it is one of AWS's forms.
+
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html
+    ("At expressions - at(yyyy-mm-ddThh:mm:ss)", "Rate expressions - rate(value unit)" with
+    unit minute | minutes | hour | hours | day | days, "Cron expressions - cron(fields)" with
+    six fields: minutes, hours, day of month, month, day of week, year).
+    """
+    at = _AT.match(schedule)
+    if at:
+        try:
+            datetime.datetime.strptime(at.group(1), "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return f"the date in '{schedule}' does not exist"
+        return None
+    rate = _RATE.match(schedule)
+    if rate:
+        value = int(rate.group(1))
+        if value < 1:
+            return "a rate must be a positive number"
+        return None
+    cron = _CRON.match(schedule)
+    if cron:
+        fields = cron.group(1).split()
+        if len(fields) != 6:
+            return f"a cron expression has 6 fields, '{schedule}' has {len(fields)}"
+        if not all(_CRON_FIELD.match(f) for f in fields):
+            return f"'{schedule}' has a field with characters cron does not allow"
+        return None
+    return "use at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(fields)"
+
+
+@rule(SERVICE, "PutScheduledAction")
+def schedule_is_well_formed(req: AwsRequest) -> None:
+    schedule = req.params.get("Schedule")
+    if schedule is None:
+        return
+    problem = schedule_error(schedule.strip())
+    if problem:
+        raise validation_exception(f"Schedule expression '{schedule}' is not valid: {problem}.")

@@ -1,0 +1,104 @@
+"""Application Auto Scaling fidelity cases: capacities, target tracking on ALB requests, schedules."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from mylearning.emulator.fidelity.cases import OK, Case, Env
+from mylearning.emulator.fidelity.cases.ecs import service
+
+API = "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
+DIMENSION = "ecs:service:DesiredCount"
+LABEL = ("app/mylearning-alb/50dc6c495c0c9188/"
+         "targetgroup/mylearning-web/6d0ecf831eec9f09")
+
+
+def _target(env: Env, low: int = 1, high: int = 4) -> str:
+    """An ECS service registered as a scalable target; returns its resource id."""
+    c, name, _ = service(env, desired=1)
+    resource = f"service/{c}/{name}"
+    env.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId=resource, ScalableDimension=DIMENSION,
+        MinCapacity=low, MaxCapacity=high)
+    return resource
+
+
+def _register(low: int, high: int) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        c, name, _ = service(env, desired=1)
+        return env.client("application-autoscaling").register_scalable_target(
+            ServiceNamespace="ecs", ResourceId=f"service/{c}/{name}", ScalableDimension=DIMENSION,
+            MinCapacity=low, MaxCapacity=high)
+    return call
+
+
+def _raise_floor(low: int) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        return env.client("application-autoscaling").register_scalable_target(
+            ServiceNamespace="ecs", ResourceId=_target(env, 1, 4), ScalableDimension=DIMENSION,
+            MinCapacity=low)
+    return call
+
+
+def _tracking(metric: str, label: str | None) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        spec: dict[str, Any] = {"PredefinedMetricType": metric}
+        if label is not None:
+            spec["ResourceLabel"] = label
+        return env.client("application-autoscaling").put_scaling_policy(
+            PolicyName=env.name("policy"), ServiceNamespace="ecs", ResourceId=_target(env),
+            ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 100.0, "PredefinedMetricSpecification": spec,
+                "ScaleInCooldown": 60, "ScaleOutCooldown": 60})
+    return call
+
+
+def _schedule(expression: str) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        return env.client("application-autoscaling").put_scheduled_action(
+            ServiceNamespace="ecs", ScheduledActionName=env.name("night"), ResourceId=_target(env),
+            ScalableDimension=DIMENSION, Schedule=expression,
+            ScalableTargetAction={"MinCapacity": 0, "MaxCapacity": 1})
+    return call
+
+
+DOC_REGISTER = API + "API_RegisterScalableTarget.html"
+DOC_METRIC = API + "API_PredefinedMetricSpecification.html"
+DOC_SCHEDULE = API + "API_PutScheduledAction.html"
+
+CASES = [
+    Case("aas-min-above-max", "application-autoscaling", _register(5, 2), "ValidationException",
+         DOC_REGISTER),
+    Case("aas-valid-min-equals-max", "application-autoscaling", _register(2, 2), OK, DOC_REGISTER),
+    Case("aas-update-min-above-stored-max", "application-autoscaling", _raise_floor(6),
+         "ValidationException", DOC_REGISTER),
+    Case("aas-valid-update-min-only", "application-autoscaling", _raise_floor(3), OK, DOC_REGISTER),
+    Case("aas-alb-requests-without-label", "application-autoscaling",
+         _tracking("ALBRequestCountPerTarget", None), "ValidationException", DOC_METRIC),
+    Case("aas-alb-requests-malformed-label", "application-autoscaling",
+         _tracking("ALBRequestCountPerTarget", "mylearning-web"), "ValidationException", DOC_METRIC),
+    Case("aas-label-on-cpu-metric", "application-autoscaling",
+         _tracking("ECSServiceAverageCPUUtilization", LABEL), "ValidationException", DOC_METRIC),
+    Case("aas-valid-alb-requests-with-label", "application-autoscaling",
+         _tracking("ALBRequestCountPerTarget", LABEL), OK, DOC_METRIC),
+    Case("aas-valid-cpu-tracking", "application-autoscaling",
+         _tracking("ECSServiceAverageCPUUtilization", None), OK, DOC_METRIC),
+    Case("aas-schedule-not-an-expression", "application-autoscaling", _schedule("every night"),
+         "ValidationException", DOC_SCHEDULE),
+    Case("aas-schedule-cron-five-fields", "application-autoscaling", _schedule("cron(0 22 * * ?)"),
+         "ValidationException", DOC_SCHEDULE),
+    Case("aas-schedule-rate-bad-unit", "application-autoscaling", _schedule("rate(5 weeks)"),
+         "ValidationException", DOC_SCHEDULE),
+    Case("aas-schedule-rate-zero", "application-autoscaling", _schedule("rate(0 minutes)"),
+         "ValidationException", DOC_SCHEDULE),
+    Case("aas-schedule-at-bad-date", "application-autoscaling", _schedule("at(2026-02-30T22:00:00)"),
+         "ValidationException", DOC_SCHEDULE),
+    Case("aas-schedule-at-no-seconds", "application-autoscaling", _schedule("at(2026-12-01T22:00)"),
+         "ValidationException", DOC_SCHEDULE),
+    Case("aas-valid-schedule-cron", "application-autoscaling", _schedule("cron(0 22 ? * MON-FRI *)"),
+         OK, DOC_SCHEDULE),
+    Case("aas-valid-schedule-rate", "application-autoscaling", _schedule("rate(1 day)"), OK,
+         DOC_SCHEDULE),
+    Case("aas-valid-schedule-at", "application-autoscaling", _schedule("at(2026-12-01T22:00:00)"),
+         OK, DOC_SCHEDULE),
+]
