@@ -1,0 +1,30 @@
+"""Amazon ECS: the checks AWS makes that moto skips, and services that deploy like ECS.
+
+Three parts, each kept small enough to be offered upstream to moto on its own:
+
+* **Rules** (``@rule``): requests AWS rejects, answered with AWS's error code.
+* **moto fixes** (``_fix_*``): crashes and dropped parameters in moto 5.2.x,
+  patched once on the first ECS call. Where it can, a fix lets moto try first
+  and steps in only where moto fails or leaves a value unset; the others are
+  idempotent (they change nothing where moto already behaves), so a moto that
+  closes a gap upstream is left alone.
+* **The scheduler** (``@after``): what the ECS service scheduler does after
+  CreateService/UpdateService returns -- start tasks, drain the old deployment,
+  log events, reach a steady state. It runs at once, so a service is stable as
+  soon as the call returned and the ``services_stable`` waiter succeeds on its
+  first poll; the call's own answer still shows the rollout IN_PROGRESS, as AWS's does.
+
+moto is imported lazily: importing this package (e.g. for the fidelity table)
+stays light.
+"""
+from __future__ import annotations
+
+# Order matters: validation rules first, then the rule that applies the moto fixes
+# (registered for every ECS operation), then the scheduler's after-hooks.
+from mylearning.emulator.fidelity.ecs import rules as _rules  # noqa: F401
+from mylearning.emulator.fidelity.ecs import fixes as _fixes  # noqa: F401
+from mylearning.emulator.fidelity.ecs import scheduler as _scheduler  # noqa: F401
+from mylearning.emulator.fidelity.ecs.rules import FARGATE_SIZES, cpu_units, memory_mib
+from mylearning.emulator.fidelity.ecs.scheduler import keep_create_parameters
+
+__all__ = ["FARGATE_SIZES", "cpu_units", "memory_mib", "keep_create_parameters"]
