@@ -661,3 +661,46 @@ def limitations_table() -> list[dict[str, str]]:
     """The limitations as rows (need, App Runner, ECS, source), ready for a DataFrame or Markdown."""
     return [{"need": l.need, "App Runner": l.app_runner, "ECS": l.ecs, "source": l.source}
             for l in APP_RUNNER_LIMITATIONS]
+
+
+# ---------------------------------------------------------------------------
+# Comparing a registered definition with a mapping
+# ---------------------------------------------------------------------------
+_MISSING = object()
+
+
+def differences(actual: Any, expected: Any, path: str = "") -> list[str]:
+    """Where `actual` (as AWS returns it) falls short of `expected`; [] when it has all of it.
+
+    Only what `expected` sets is compared: AWS fills in defaults on registration
+    (hostPort, cpu 0, empty mountPoints...), and those are not differences. Lab 01
+    uses this to compare the learner's hand-made task definition with migrate()'s,
+    and to register a new revision only when something really changed.
+    """
+    where = path or "(top)"
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return [f"{where}: {_short(actual)} instead of {_short(expected)}"]
+        found = []
+        for key, value in expected.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if actual.get(key, _MISSING) is _MISSING:
+                found.append(f"{sub}: missing (expected {_short(value)})")
+            else:
+                found += differences(actual[key], value, sub)
+        return found
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
+            return [f"{where}: {_short(actual)} instead of {_short(expected)}"]
+        found = []
+        for index, (have, want) in enumerate(zip(actual, expected)):
+            found += differences(have, want, f"{path}[{index}]")
+        return found
+    if actual != expected and str(actual) != str(expected):
+        return [f"{where}: {_short(actual)} instead of {_short(expected)}"]
+    return []
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    text = "missing" if value is _MISSING else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
