@@ -123,3 +123,47 @@ def schedule_is_well_formed(req: AwsRequest) -> None:
     problem = schedule_error(schedule.strip())
     if problem:
         raise validation_exception(f"Schedule expression '{schedule}' is not valid: {problem}.")
+
+
+@rule(SERVICE, "PutScalingPolicy", "PutScheduledAction")
+def needs_a_registered_target(req: AwsRequest) -> None:
+    """Policies and scheduled actions attach to a registered scalable target.
+
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html
+    and API_PutScheduledAction.html ("ObjectNotFoundException: ... For any operation that
+    depends on the existence of a scalable target, this exception is thrown if the scalable
+    target with the specified service namespace, resource ID, and scalable dimension does
+    not exist").
+    """
+    if _registered(req) is None:
+        raise AwsError(
+            "ObjectNotFoundException",
+            "No scalable target registered for service namespace: "
+            f"{req.params.get('ServiceNamespace')}, resource ID: {req.params.get('ResourceId')}, "
+            f"scalable dimension: {req.params.get('ScalableDimension')}", 400)
+
+
+@rule(SERVICE, "DeregisterScalableTarget")
+def deregistering_removes_policies_and_actions(req: AwsRequest) -> None:
+    """Deregistering a target also deletes its scaling policies and scheduled actions.
+
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html
+    ("Deregistering a scalable target deletes the scaling policies and the scheduled
+    actions that are associated with it"). moto kept them; this runs before moto removes
+    the target, and only when the target exists (otherwise moto answers the error).
+    """
+    if _registered(req) is None:
+        return
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backend = applicationautoscaling_backends[DEFAULT_ACCOUNT_ID][req.region]
+    key = (req.params.get("ServiceNamespace"), req.params.get("ResourceId"),
+           req.params.get("ScalableDimension"))
+
+    def same_target(item) -> bool:
+        return (item.service_namespace, item.resource_id, item.scalable_dimension) == key
+
+    for policy_key in [k for k, p in backend.policies.items() if same_target(p)]:
+        del backend.policies[policy_key]
+    backend.scheduled_actions[:] = [a for a in backend.scheduled_actions if not same_target(a)]

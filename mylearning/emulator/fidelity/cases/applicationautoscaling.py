@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from mylearning.emulator.fidelity.cases import OK, Case, Env
+from mylearning.emulator.fidelity.cases import OK, BehaviourMismatch, Case, Env
 from mylearning.emulator.fidelity.cases.ecs import service
 
 API = "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
@@ -62,6 +62,44 @@ def _schedule(expression: str) -> Callable[[Env], Any]:
     return call
 
 
+def _policy_without_target(env: Env) -> Any:
+    c, name, _ = service(env, desired=1)
+    return env.client("application-autoscaling").put_scaling_policy(
+        PolicyName=env.name("policy"), ServiceNamespace="ecs", ResourceId=f"service/{c}/{name}",
+        ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+
+
+def _schedule_without_target(env: Env) -> Any:
+    c, name, _ = service(env, desired=1)
+    return env.client("application-autoscaling").put_scheduled_action(
+        ServiceNamespace="ecs", ScheduledActionName=env.name("night"),
+        ResourceId=f"service/{c}/{name}", ScalableDimension=DIMENSION,
+        Schedule="cron(0 22 ? * MON-FRI *)", ScalableTargetAction={"MinCapacity": 1})
+
+
+def _deregister_drops_policies(env: Env) -> None:
+    aas = env.client("application-autoscaling")
+    resource = _target(env)
+    aas.put_scaling_policy(
+        PolicyName=env.name("policy"), ServiceNamespace="ecs", ResourceId=resource,
+        ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+    aas.put_scheduled_action(ServiceNamespace="ecs", ScheduledActionName=env.name("night"),
+                             ResourceId=resource, ScalableDimension=DIMENSION,
+                             Schedule="rate(1 day)", ScalableTargetAction={"MinCapacity": 1})
+    aas.deregister_scalable_target(ServiceNamespace="ecs", ResourceId=resource,
+                                   ScalableDimension=DIMENSION)
+    left = (aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource)["ScalingPolicies"]
+            + aas.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource)["ScheduledActions"])
+    if left:
+        raise BehaviourMismatch(f"{len(left)} policies/actions outlived their deregistered target")
+
+
 DOC_REGISTER = API + "API_RegisterScalableTarget.html"
 DOC_METRIC = API + "API_PredefinedMetricSpecification.html"
 DOC_SCHEDULE = API + "API_PutScheduledAction.html"
@@ -101,4 +139,10 @@ CASES = [
          DOC_SCHEDULE),
     Case("aas-valid-schedule-at", "application-autoscaling", _schedule("at(2026-12-01T22:00:00)"),
          OK, DOC_SCHEDULE),
+    Case("aas-policy-without-target", "application-autoscaling", _policy_without_target,
+         "ObjectNotFoundException", API + "API_PutScalingPolicy.html"),
+    Case("aas-schedule-without-target", "application-autoscaling", _schedule_without_target,
+         "ObjectNotFoundException", DOC_SCHEDULE),
+    Case("aas-deregister-drops-policies-and-actions", "application-autoscaling",
+         _deregister_drops_policies, OK, API + "API_DeregisterScalableTarget.html", kind="behaviour"),
 ]
