@@ -180,3 +180,78 @@ def up_to(session: Any, lab: str, quiet: bool = False) -> list[str]:
         print(f"Prepared what labs {', '.join(done)} build." if done
               else "Nothing to prepare: this lab needs nothing from earlier labs.")
     return done
+
+
+def lab03(session: Any) -> None:
+    """Lab 03's end state: log groups, the database secret, the execution role, one task role
+    per service, and the three task definitions (the courses API at revision 2 on ARM64)."""
+    from mylearning import microservices as ms
+    from mylearning import taskdefs
+
+    lab, ecs = "03", session.client("ecs")
+    account = ms.account_id(session)
+    for service in ms.SERVICES:
+        ms.ensure_log_group(session, lab, service)
+    secret = ms.ensure_secret(session, lab)
+    execution = ms.ensure_execution_role(session, lab, secret["ARN"])
+    for service in ms.SERVICES:
+        task_role = ms.ensure_task_role(session, lab, service, account)
+
+        def spec(**changes: Any) -> dict:
+            return ms.task_definition(session, service, execution_role_arn=execution["Arn"],
+                                      task_role_arn=task_role["Arn"], secret_arn=secret["ARN"],
+                                      lab=lab, account=account, **changes)
+        if service == "courses-api" and not taskdefs.revision_arns(ecs, ms.family(session, service)):
+            # The lab registers the x86 version first, then a new revision on ARM64.
+            taskdefs.ensure_registered(ecs, spec(version="1.0.0", arch="X86_64"))
+        taskdefs.ensure_registered(ecs, spec())
+
+
+STEPS["03"] = lab03
+
+
+def lab04(session: Any) -> None:
+    """Lab 04's end state: the ALB with its target groups and path rules, the Cloud Map
+    namespace and services, both web services, the courses API rolled out to 1.2.0, and
+    the recorded availability answer."""
+    from mylearning import cloudmap, deployments, loadbalancer, taskdefs
+    from mylearning import microservices as ms
+    from mylearning.answers import record_answer
+
+    lab, ecs, cluster = "04", session.client("ecs"), session.name("cluster")
+    vpc = lookup.vpc(session, session.name("vpc"))
+    public = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "public")]
+    private = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "private")]
+    alb_sg = lookup.security_group(session, vpc["VpcId"], session.name("alb-sg"))["GroupId"]
+    tasks_sg = lookup.security_group(session, vpc["VpcId"], session.name("tasks-sg"))["GroupId"]
+    alb = loadbalancer.ensure_load_balancer(session, lab, ms.load_balancer_name(session), public, [alb_sg])
+    listener = loadbalancer.ensure_listener(session, lab, alb["LoadBalancerArn"])
+    namespace = cloudmap.ensure_private_namespace(session, lab, cloudmap.namespace_name(session),
+                                                  vpc["VpcId"])
+    for service, (pattern, priority, _) in ms.WEB_SERVICES.items():
+        tg = loadbalancer.ensure_target_group(session, lab, ms.target_group_name(session, service),
+                                              vpc["VpcId"], ms.APP_PORT, ms.HEALTH_PATH)
+        loadbalancer.ensure_path_rule(session, lab, listener["ListenerArn"], priority, [pattern],
+                                      tg["TargetGroupArn"])
+        registry = cloudmap.ensure_service(session, lab, namespace["Id"], service)
+        if deployments.find_service(session, cluster, ms.service_name(session, service)) is None:
+            ecs.create_service(**ms.service_spec(
+                session, service, cluster=cluster, task_definition=ms.family(session, service),
+                subnets=private, security_group=tasks_sg, target_group_arn=tg["TargetGroupArn"],
+                registry_arn=registry["Arn"], lab=lab))
+    courses = deployments.find_service(session, cluster, ms.service_name(session, "courses-api"))
+    running = ecs.describe_task_definition(taskDefinition=courses["taskDefinition"])["taskDefinition"]
+    image = ms.image(session, "courses-api", ms.ROLLOUT_VERSION)
+    if not any(c["image"] == image for c in running["containerDefinitions"]):
+        spec = taskdefs.with_image(taskdefs.as_spec(running, tags=session.tags(lab, style="key")),
+                                   "app", image)
+        new, _ = taskdefs.ensure_registered(ecs, spec)
+        ecs.update_service(cluster=cluster, service=courses["serviceName"],
+                           taskDefinition=new["taskDefinitionArn"])
+    ecs.get_waiter("services_stable").wait(
+        cluster=cluster, services=[ms.service_name(session, s) for s in ms.WEB_SERVICES],
+        WaiterConfig={"Delay": 1 if session.is_emulator else 15, "MaxAttempts": 120})
+    record_answer(lab, "downtime-minutes-9999", round((1 - 0.9999) * 365 * 24 * 60, 2), session=session)
+
+
+STEPS["04"] = lab04

@@ -112,3 +112,106 @@ def lab02(session: Any, execute: bool = False) -> Plan:
         actions.append(Action("VPC", vpc_id, lambda: ec2.delete_vpc(VpcId=vpc_id)))
     plan = Plan(actions)
     return _execute(plan) if execute else plan
+
+
+def lab04(session: Any, execute: bool = False) -> Plan:
+    """Lab 04's services, load balancer, target groups, Cloud Map names and recorded answers.
+
+    Order matters: the ECS services go first (they hold the target groups and Cloud Map
+    services), then the Cloud Map services and namespace, then the ALB (its listener and
+    rules go with it), then the target groups, which AWS refuses to delete while in use.
+    """
+    from mylearning import answers, cloudmap, deployments, loadbalancer
+    from mylearning import microservices as ms
+
+    ecs, elb = session.client("ecs"), session.client("elbv2")
+    sd, ssm = session.client("servicediscovery"), session.client("ssm")
+    actions: list[Action] = []
+    cluster = session.name("cluster")
+    for service in ms.WEB_SERVICES:
+        found = deployments.find_service(session, cluster, ms.service_name(session, service))
+        if found is not None and lookup.is_course_tagged(found, session):
+            name = found["serviceName"]
+            actions.append(Action("ECS service", name, lambda name=name: (
+                ecs.update_service(cluster=cluster, service=name, desiredCount=0),
+                ecs.delete_service(cluster=cluster, service=name, force=True))))
+    namespace = cloudmap.find_namespace(session, cloudmap.namespace_name(session))
+    if namespace is not None:
+        for service in ms.WEB_SERVICES:
+            registry = cloudmap.find_service(session, namespace["Id"], service)
+            if registry is not None and lookup.is_course_tagged(registry, session):
+                rid = registry["Id"]
+                actions.append(Action("Cloud Map service", f"{service}.{namespace['Name']}",
+                                      lambda rid=rid: sd.delete_service(Id=rid)))
+        nid = namespace["Id"]
+        actions.append(Action("Cloud Map namespace", namespace["Name"],
+                              lambda: cloudmap.wait_for_operation(
+                                  sd, sd.delete_namespace(Id=nid)["OperationId"])))
+    alb = loadbalancer.find_load_balancer(session, ms.load_balancer_name(session))
+    if alb is not None:
+        arn = alb["LoadBalancerArn"]
+        actions.append(Action("load balancer", alb["LoadBalancerName"],
+                              lambda: elb.delete_load_balancer(LoadBalancerArn=arn)))
+    for service in ms.WEB_SERVICES:
+        tg = loadbalancer.find_target_group(session, ms.target_group_name(session, service))
+        if tg is not None:
+            tg_arn = tg["TargetGroupArn"]
+            actions.append(Action("target group", tg["TargetGroupName"],
+                                  lambda tg_arn=tg_arn: elb.delete_target_group(TargetGroupArn=tg_arn)))
+    name = answers.parameter_name(session.learner, "04", "downtime-minutes-9999")
+    if answers.read_answer(session, "04", "downtime-minutes-9999") is not None:
+        actions.append(Action("recorded answer", name, lambda: ssm.delete_parameter(Name=name)))
+    plan = Plan(actions)
+    return _execute(plan) if execute else plan
+
+
+def lab03(session: Any, execute: bool = False) -> Plan:
+    """Lab 03's task definitions, roles, secret and log groups (run lab04's teardown first)."""
+    from mylearning import identity, roles, taskdefs
+    from mylearning import microservices as ms
+
+    ecs, iam, logs = session.client("ecs"), session.client("iam"), session.client("logs")
+    sm = session.client("secretsmanager")
+    actions: list[Action] = []
+    for service in ms.SERVICES:
+        for arn in taskdefs.revision_arns(ecs, ms.family(session, service)):
+            tags = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"]).get("tags", [])
+            if lookup.is_course_tagged({"tags": tags}, session):
+                actions.append(Action("task definition", arn.rsplit("/", 1)[-1],
+                                      lambda arn=arn: ecs.deregister_task_definition(taskDefinition=arn)))
+    role_names = [ms.task_role_name(session, s) for s in ms.SERVICES] + [ms.execution_role_name(session)]
+    for role_name in role_names:
+        role = roles.find_role(iam, role_name)
+        if role is None:
+            continue
+        tags = iam.list_role_tags(RoleName=role_name).get("Tags", [])
+        if not lookup.is_course_tagged({"Tags": tags}, session):
+            continue
+
+        def remove_role(role_name: str = role_name) -> None:
+            for item in roles.attached_policies(iam, role_name):
+                iam.detach_role_policy(RoleName=role_name, PolicyArn=item["PolicyArn"])
+            for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
+            iam.delete_role(RoleName=role_name)
+        actions.append(Action("IAM role", role_name, remove_role))
+    try:
+        secret = sm.describe_secret(SecretId=ms.secret_name(session))
+    except sm.exceptions.ResourceNotFoundException:
+        secret = None
+    if secret is not None and lookup.is_course_tagged(secret, session):
+        secret_arn = secret["ARN"]
+        actions.append(Action("secret", secret["Name"], lambda: sm.delete_secret(
+            SecretId=secret_arn, ForceDeleteWithoutRecovery=True)))
+    for service in ms.SERVICES:
+        group = ms.log_group(session, service)
+        for found in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+            if found["logGroupName"] != group:
+                continue
+            arn = found.get("logGroupArn") or found["arn"].removesuffix(":*")
+            tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+            if tags.get(identity.TAG_COURSE) == identity.COURSE and tags.get(identity.TAG_LEARNER) == session.learner:
+                actions.append(Action("log group", group,
+                                      lambda group=group: logs.delete_log_group(logGroupName=group)))
+    plan = Plan(actions)
+    return _execute(plan) if execute else plan

@@ -1,0 +1,90 @@
+"""ECS services and their rolling deployments: find them, watch them, reason about them.
+
+A rolling update replaces tasks of the old revision with tasks of the new one,
+within two bounds from the service's deploymentConfiguration:
+minimumHealthyPercent (how many must stay running) and maximumPercent (how many
+may run at once). The deployment circuit breaker stops a rollout whose tasks
+keep failing and, with rollback on, returns to the last completed deployment.
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+
+def find_service(session: Any, cluster: str, name: str) -> dict | None:
+    """The ACTIVE ECS service `name` in `cluster`, with its tags, or None."""
+    ecs = session.client("ecs")
+    answer = ecs.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    for service in answer.get("services", []):
+        if service.get("status") == "ACTIVE":
+            return service
+    return None
+
+
+def rolling_bounds(desired: int, minimum_healthy_percent: int, maximum_percent: int) -> tuple[int, int]:
+    """(fewest running, most running) tasks during a rolling update of `desired` tasks.
+
+    ECS rounds the lower limit up and the upper limit down (deployment-type-ecs.html).
+    """
+    if desired < 0 or minimum_healthy_percent < 0 or maximum_percent < minimum_healthy_percent:
+        raise ValueError("need desired >= 0 and 0 <= minimumHealthyPercent <= maximumPercent")
+    low = math.ceil(desired * minimum_healthy_percent / 100 - 1e-9)
+    high = math.floor(desired * maximum_percent / 100 + 1e-9)
+    return low, high
+
+
+def short_revision(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def deployment_rows(service: dict) -> list[dict]:
+    return [{"status": d.get("status"), "rollout": d.get("rolloutState", ""),
+             "revision": short_revision(d.get("taskDefinition", "")),
+             "desired": d.get("desiredCount"), "running": d.get("runningCount"),
+             "pending": d.get("pendingCount"), "failed": d.get("failedTasks", 0)}
+            for d in service.get("deployments", [])]
+
+
+def event_lines(service: dict, limit: int = 8) -> list[str]:
+    """The newest events, oldest first, as 'HH:MM:SS message'."""
+    items = list(service.get("events", []))[:limit]
+    lines = []
+    for event in reversed(items):
+        when = event.get("createdAt")
+        stamp = when.strftime("%H:%M:%S") if hasattr(when, "strftime") else str(when)[11:19]
+        lines.append(f"{stamp} {event.get('message', '')}")
+    return lines
+
+
+def watch(session: Any, cluster: str, name: str, *, timeout: float = 1800, delay: float = 15,
+          out: Callable[[str], None] = print) -> dict:
+    """Print the deployments and new events until the newest deployment completes or fails.
+
+    Returns the last description. On real AWS a rollout takes minutes (start tasks, pass
+    health checks, drain the old ones); the embedded AWS finishes at once.
+    """
+    ecs = session.client("ecs")
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while True:
+        service = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+        primary = next((d for d in service["deployments"] if d["status"] == "PRIMARY"), {})
+        since = primary.get("createdAt")
+        for event in reversed(service.get("events", [])[:50]):
+            if event["id"] in seen or (since is not None and event["createdAt"] < since):
+                continue
+            seen.add(event["id"])
+            out(f"  event: {event['message']}")
+        state = primary.get("rolloutState")
+        out(f"  {len(service['deployments'])} deployment(s); PRIMARY "
+            f"{short_revision(primary.get('taskDefinition', ''))} {state}: "
+            f"{primary.get('runningCount')}/{primary.get('desiredCount')} running")
+        if state == "FAILED" or (state == "COMPLETED" and len(service["deployments"]) == 1):
+            return service
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} is still deploying after {timeout:.0f} s")
+        time.sleep(delay)

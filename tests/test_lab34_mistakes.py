@@ -1,0 +1,72 @@
+"""Labs 03 and 04 graders catch the usual mistakes and say how to fix them."""
+from __future__ import annotations
+
+import copy
+
+import graders
+from mylearning import microservices, prepare, record_answer, taskdefs
+
+
+def _step(session, step_id):
+    return graders.lab_of_step(step_id).evaluate(session, [step_id]).results[0]
+
+
+def _courses_spec(session):
+    ecs = session.client("ecs")
+    latest = taskdefs.latest(ecs, microservices.family(session, "courses-api"))
+    return taskdefs.as_spec(latest, tags=session.tags("03", style="key"))
+
+
+def test_lab03_mistakes_get_named(session):
+    prepare.up_to(session, "04", quiet=True)
+    ecs = session.client("ecs")
+    good = _courses_spec(session)
+    assert _step(session, "3.5").passed and _step(session, "3.6").passed
+
+    one_role = copy.deepcopy(good)
+    one_role["taskRoleArn"] = one_role["executionRoleArn"]
+    ecs.register_task_definition(**one_role)
+    result = _step(session, "3.5")
+    assert not result.passed and "both" in result.message and "taskRoleArn" in result.hint
+
+    leaked = copy.deepcopy(good)
+    leaked["containerDefinitions"][0]["environment"].append({"name": "DB_PASSWORD", "value": "x" * 20})
+    ecs.register_task_definition(**leaked)
+    result = _step(session, "3.6")
+    assert not result.passed and "DB_PASSWORD" in result.message and "secrets" in result.hint
+
+    no_logs = copy.deepcopy(good)
+    del no_logs["containerDefinitions"][0]["logConfiguration"]
+    ecs.register_task_definition(**no_logs)
+    result = _step(session, "3.6")
+    assert not result.passed and "logConfiguration" in result.message and "awslogs" in result.hint
+
+    rooted = copy.deepcopy(good)
+    rooted["containerDefinitions"][0].pop("user")
+    ecs.register_task_definition(**rooted)
+    assert "root" in _step(session, "3.7").message
+
+    # Invalid sizes never reach the account; the hint for a missing definition explains them.
+    family = microservices.family(session, "courses-api")
+    for arn in taskdefs.revision_arns(ecs, family):
+        ecs.deregister_task_definition(taskDefinition=arn)
+    result = _step(session, "3.5")
+    assert not result.passed and "No Fargate configuration exists" in result.hint
+
+
+def test_lab04_mistakes_get_named(session):
+    prepare.up_to(session, "05", quiet=True)
+    ecs = session.client("ecs")
+    cluster = session.name("cluster")
+    service = microservices.service_name(session, "enrollment")
+    ecs.update_service(cluster=cluster, service=service, deploymentConfiguration={
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "minimumHealthyPercent": 100, "maximumPercent": 200})
+    result = _step(session, "4.6")
+    assert not result.passed and "circuit breaker" in result.message and "rollback" in result.hint
+
+    record_answer("04", "downtime-minutes-9999", 0.876, session=session)  # hours, not minutes
+    result = _step(session, "4.9")
+    assert not result.passed and "hours" in result.hint
+    record_answer("04", "downtime-minutes-9999", 52.596, session=session)  # a 365.25-day year
+    assert _step(session, "4.9").passed
