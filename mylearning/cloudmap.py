@@ -41,9 +41,9 @@ def find_namespace(session: Any, name: str) -> dict | None:
 def services(session: Any, namespace_id: str, name: str | None = None) -> list[dict]:
     """The namespace's Cloud Map services (only those called `name`, if given), in full.
 
-    Each one is confirmed by its NamespaceId (GetService), not only by the ListServices
-    filter: the summaries ListServices returns do not name their namespace, and the
-    embedded AWS ignores the NAMESPACE_ID filter.
+    Each one is confirmed by its NamespaceId (GetService) as well as by the ListServices
+    filter: the summaries ListServices returns do not name their namespace, and a
+    grader must never pick up another learner's service of the same name.
     """
     sd = session.client("servicediscovery")
     found: list[dict] = []

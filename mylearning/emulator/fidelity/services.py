@@ -7,3 +7,4 @@ from mylearning.emulator.fidelity import cloudwatch as _cloudwatch  # noqa: F401
 from mylearning.emulator.fidelity import iam as _iam  # noqa: F401,E402
 from mylearning.emulator.fidelity import xray as _xray  # noqa: F401,E402
 from mylearning.emulator.fidelity import acmpca as _acmpca  # noqa: F401,E402
+from mylearning.emulator.fidelity import servicediscovery as _servicediscovery  # noqa: F401,E402

@@ -13,6 +13,12 @@ Three parts, each kept small enough to be offered upstream to moto on its own:
   log events, reach a steady state. It runs at once, so a service is stable as
   soon as the call returned and the ``services_stable`` waiter succeeds on its
   first poll; the call's own answer still shows the rollout IN_PROGRESS, as AWS's does.
+* **Placement** (``placement``): tasks spread across the zones of their subnets, with
+  addresses from those subnets, on capacity providers split by base and weight.
+* **Registration** (``registration``): the scheduler registers a service's tasks with its
+  target groups and Cloud Map services when they start, and removes them when they stop.
+* **Revisions** (``revisions``): a family name means its latest ACTIVE revision;
+  ListTaskDefinitions honours ``sort``.
 
 moto is imported lazily: importing this package (e.g. for the fidelity table)
 stays light.

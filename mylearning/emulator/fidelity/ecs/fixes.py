@@ -14,6 +14,10 @@ from mylearning.emulator.fidelity.ecs.access import FARGATE_PROVIDERS, SERVICE, 
 from mylearning.emulator.fidelity.ecs.rules import cpu_units, memory_mib
 from mylearning.emulator.fidelity.ecs.scheduler import (_fix_create_service_parameters,
                                                         _fix_update_service_deployments)
+from mylearning.emulator.fidelity.ecs.placement import (_fix_run_task_capacity_providers,
+                                                        _fix_task_placement)
+from mylearning.emulator.fidelity.ecs.revisions import (_fix_family_means_latest_active,
+                                                        _fix_list_task_definitions_sort)
 
 # ================================================================ moto fixes
 
@@ -33,7 +37,10 @@ def _ensure_moto_fixes(req: AwsRequest) -> None:
                     _fix_tasks_without_security_groups, _fix_tasks_keep_running,
                     _fix_task_size_forms, _fix_run_task_on_auto_scaling_provider,
                     _fix_task_set_launch_type, _fix_list_tasks_filters,
-                    _fix_create_service_parameters, _fix_update_service_deployments):
+                    _fix_create_service_parameters, _fix_update_service_deployments,
+                    # after the Task and run_task fixes above: these wrap them
+                    _fix_task_placement, _fix_run_task_capacity_providers,
+                    _fix_family_means_latest_active, _fix_list_task_definitions_sort):
             fix()
         _FIXED = True
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, after
 from mylearning.emulator.fidelity.ecs.access import FARGATE_PROVIDERS, SERVICE, _backend, _cluster
+from mylearning.emulator.fidelity.ecs import placement, registration
 
 # ---------------------------------------------------------------- services: parameters and deployments
 
@@ -221,16 +222,10 @@ def _can_place(backend: Any, service: Any) -> bool:
     return any(i.status == "ACTIVE" for i in instances.values())
 
 
-def _provider_for(service: Any) -> str | None:
-    strategy = getattr(service, "capacity_provider_strategy", None) or []
-    if not strategy:
-        return None
-    with_base = [s for s in strategy if s.get("base")]
-    chosen = with_base[0] if with_base else max(strategy, key=lambda s: s.get("weight", 0))
-    return chosen.get("capacityProvider")
-
-
 def _start_tasks(backend: Any, service: Any, deployment: dict, count: int) -> list:
+    """Start `count` tasks of the deployment: providers split by its strategy (base, then
+    weights), subnets spread across zones (see `placement`), registered with the service's
+    target groups and Cloud Map services (see `registration`)."""
     from moto.ecs.models import Task
 
     cluster = backend.clusters[service.cluster_name]
@@ -239,6 +234,10 @@ def _start_tasks(backend: Any, service: Any, deployment: dict, count: int) -> li
                  if i.status == "ACTIVE"]
     tags = list(service.tags) if service.propagate_tags == "SERVICE" else (
         list(td.tags) if service.propagate_tags == "TASK_DEFINITION" else [])
+    running = [t.capacity_provider_name for t in _service_tasks(backend, service)
+               if t.started_by == deployment["id"]]
+    providers = placement.providers_for(
+        getattr(service, "capacity_provider_strategy", None) or [], running, count)
     started = []
     for n in range(count):
         task = Task(
@@ -250,11 +249,22 @@ def _start_tasks(backend: Any, service: Any, deployment: dict, count: int) -> li
             started_by=deployment["id"], tags=tags,
             networking_configuration=service.network_configuration or None,
             platform_version=service.platform_version,
-            capacity_provider_name=_provider_for(service))
+            capacity_provider_name=providers[n])
         task.enable_execute_command = bool(getattr(service, "enable_execute_command", False))
         backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
         started.append(task)
+    registration.register(service, started)
     return started
+
+
+def forget_tasks(tasks: list) -> None:
+    """Stopped tasks leave their service's target groups and Cloud Map services; their
+    network interfaces are deleted."""
+    for task in tasks:
+        service = registration.service_of(task)
+        if service is not None:
+            registration.deregister(service, [task])
+        placement.release(task)
 
 
 def _stop_tasks(tasks: list, reason: str) -> None:
@@ -266,6 +276,7 @@ def _stop_tasks(tasks: list, reason: str) -> None:
         task.stopped_reason = reason
         task.stop_code = "ServiceSchedulerInitiated"
         task.stopping_at = task.stopped_at = task.execution_stopped_at = now
+    forget_tasks(tasks)
 
 
 def _task_list(tasks: list) -> str:
@@ -300,7 +311,8 @@ def settle(backend: Any, service: Any) -> None:
                         "its requirements. Reason: No Container Instances were found in your "
                         "cluster.")
     elif missing < 0:
-        extra, current = current[service.desired_count:], current[:service.desired_count]
+        extra = placement.tasks_to_stop(current, len(current) - service.desired_count)
+        current = [t for t in current if t not in extra]
         _stop_tasks(extra, "Scaling activity initiated by (deployment %s)" % primary["id"])
         _event(service, f"has stopped {len(extra)} running tasks: {_task_list(extra)}.")
     if old and (placeable or service.desired_count == 0):
@@ -335,7 +347,8 @@ def schedule_service(req: AwsRequest, status: int, body: bytes) -> None:
 
 @after(SERVICE, "StopTask")
 def replace_stopped_service_task(req: AwsRequest, status: int, body: bytes) -> None:
-    """When a service's task is stopped, the scheduler starts a replacement.
+    """A stopped task leaves its target groups and Cloud Map service; when it belonged to a
+    service, the scheduler starts a replacement.
 
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html
     (the service scheduler maintains the desired count, replacing tasks that stop).
@@ -347,7 +360,10 @@ def replace_stopped_service_task(req: AwsRequest, status: int, body: bytes) -> N
     task_id = (req.params.get("task") or "").split("/")[-1]
     task = next((t for arn, t in backend.tasks.get(cluster.name, {}).items()
                  if arn.split("/")[-1] == task_id), None)
-    if task is None or not task.group.startswith("service:"):
+    if task is None:
+        return
+    forget_tasks([task])
+    if not task.group.startswith("service:"):
         return
     service = backend.services.get(f"{cluster.name}:{task.group.split(':', 1)[1]}")
     if service is not None:
