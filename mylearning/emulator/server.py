@@ -47,8 +47,9 @@ class EmulatorApp:
     def __init__(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from mylearning.emulator import fidelity
+        from mylearning.emulator import fidelity, speed
 
+        speed.apply()
         self.instance = uuid.uuid4().hex
         self.started = time.time()
         self._moto = DomainDispatcherApplication(create_backend_app)
