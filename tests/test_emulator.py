@@ -28,6 +28,7 @@ def test_command_prints_url_first_and_serves_aws_apis():
         assert [c["clusterName"] for c in ecs.describe_clusters(clusters=["c1"])["clusters"]] == ["c1"]
         assert s.client("sts", endpoint_url=emu.url).get_caller_identity()["Account"]
         assert manager.health(emu.url)["pid"] == emu.proc.pid
+        assert manager.health(emu.url)["server_errors"] == 0
         emu.reset()
         assert ecs.list_clusters()["clusterArns"] == []
     finally:
@@ -107,3 +108,28 @@ def test_cli_status_and_stop(tmp_path):
     assert status.returncode == 0 and "running" in status.stdout
     assert "Stopped" in run("stop").stdout
     assert run("status").returncode == 1
+
+
+def test_missing_operations_are_named_and_counted_not_anonymous_500s():
+    """moto lacks some operations; the learner hears which, and tests can see the count."""
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    emu = EmulatorProcess("--no-prewarm")
+    try:
+        ecs = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x",
+                            region_name="us-east-1").client(
+            "ecs", endpoint_url=emu.url, config=Config(retries={"max_attempts": 1}))
+        ecs.create_cluster(clusterName="c")
+        # UpdateClusterSettings is answered (through UpdateCluster), not a 500.
+        ecs.update_cluster_settings(cluster="c", settings=[{"name": "containerInsights", "value": "enabled"}])
+        settings = ecs.describe_clusters(clusters=["c"], include=["SETTINGS"])["clusters"][0]["settings"]
+        assert settings == [{"name": "containerInsights", "value": "enabled"}]
+        assert manager.health(emu.url)["server_errors"] == 0
+        with pytest.raises(ClientError) as err:
+            ecs.get_task_protection(cluster="c")
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        assert "does not implement" in err.value.response["Error"]["Message"]
+        assert manager.health(emu.url)["server_errors"] == 1
+    finally:
+        emu.stop()

@@ -35,9 +35,15 @@ def test_every_solution_has_a_lab_and_a_grader():
         assert name[:2] in modules, f"graders/lab{name[:2]}_*.py is missing"
 
 
+def _server_errors(emulator) -> int:
+    from mylearning.emulator.manager import health
+    return health(emulator.url)["server_errors"]
+
+
 @pytest.mark.parametrize("name", LABS)
 def test_solution_scores_full_marks_and_is_idempotent(emulator, name):
     learner = _fresh()
+    errors_before = _server_errors(emulator)
     nb = run_notebook(ROOT / "solutions" / name, learner, extra_cells=[MOTO_PROBE])
     assert "MOTO-ABSENT" in outputs_text(nb), "the learner's kernel imported moto"
     report = _score(name[:2], learner)
@@ -47,6 +53,8 @@ def test_solution_scores_full_marks_and_is_idempotent(emulator, name):
     # Second run against the same account: every cell must cope with what exists.
     run_notebook(ROOT / "solutions" / name, learner)
     assert _score(name[:2], learner).total == report.max_total
+    # No valid call on the lab's path got an HTTP 500 from the emulator.
+    assert _server_errors(emulator) == errors_before
 
 
 @pytest.mark.parametrize("name", LABS)

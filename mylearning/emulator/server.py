@@ -55,12 +55,17 @@ class EmulatorApp:
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._fidelity = fidelity
         self._app = fidelity.wrap(self._moto)
+        #: Answers with HTTP 5xx since start: a valid call must never get one, and
+        #: tests read this from the health endpoint to prove it.
+        self.server_errors = 0
+        self._count_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH:
             body = json.dumps({
                 "instance": self.instance, "pid": os.getpid(), "started": self.started,
+                "server_errors": self.server_errors,
             }).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
@@ -68,7 +73,34 @@ class EmulatorApp:
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
             # moto resets its backends; our layer drops the state it keeps itself.
             self._fidelity.reset()
-        return self._app(environ, start_response)
+
+        def counting_start_response(status: str, headers: list, exc_info: Any = None):
+            if status[:1] == "5":
+                with self._count_lock:
+                    self.server_errors += 1
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        try:
+            return self._app(environ, counting_start_response)
+        except NotImplementedError as exc:
+            # moto lacks the operation: say so plainly instead of an anonymous 500.
+            return self._internal_error(start_response, 501, "NotImplemented",
+                                        f"The embedded AWS does not implement this yet: {exc}")
+        except Exception as exc:
+            logging.getLogger("mylearning.emulator").exception("request failed")
+            return self._internal_error(start_response, 500, "InternalFailure",
+                                        f"The embedded AWS failed on this request: "
+                                        f"{type(exc).__name__}: {exc}")
+
+    def _internal_error(self, start_response: Callable, status: int, code: str,
+                        message: str) -> list[bytes]:
+        with self._count_lock:
+            self.server_errors += 1
+        body = json.dumps({"__type": code, "message": message}).encode()
+        start_response(f"{status} {'Not Implemented' if status == 501 else 'Internal Server Error'}",
+                       [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code),
+                        ("Content-Length", str(len(body)))])
+        return [body]
 
     def prewarm(self, region: str = "us-east-1") -> float:
         """Answer one cheap call per service in-process; return seconds spent.

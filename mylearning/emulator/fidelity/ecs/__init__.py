@@ -30,6 +30,7 @@ from __future__ import annotations
 from mylearning.emulator.fidelity.ecs import rules as _rules  # noqa: F401
 from mylearning.emulator.fidelity.ecs import fixes as _fixes  # noqa: F401
 from mylearning.emulator.fidelity.ecs import scheduler as _scheduler  # noqa: F401
+from mylearning.emulator.fidelity.ecs import operations as _operations  # noqa: F401
 from mylearning.emulator.fidelity.ecs.rules import FARGATE_SIZES, cpu_units, memory_mib
 from mylearning.emulator.fidelity.ecs.scheduler import keep_create_parameters
 
