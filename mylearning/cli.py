@@ -100,6 +100,9 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("step", nargs="?", help='step id, e.g. "2.3"')
     target.add_argument("--lab", help="every step of lab NN")
     chk.set_defaults(func=_check)
+
+    from mylearning.grading.cli import add_parser as add_grade_parser
+    add_grade_parser(sub)
     return p
 
 

@@ -1,0 +1,81 @@
+"""The `grade` subcommand of `mylearning`: argument parsing only, the work is in `batch`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from mylearning.grading.limits import Limits
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register `mylearning grade` on the main command's subparsers."""
+    defaults = Limits()
+    p = sub.add_parser(
+        "grade", help="grade submitted notebooks (or, with --live, the current backend)",
+        description="Run each notebook in a fresh kernel against a fresh embedded AWS, "
+                    "then evaluate the lab's checks outside the notebook. Writes "
+                    "DIR/grades.csv and, per submission, results.json (Gradescope) and "
+                    "feedback.md. Exit status 0 when every submission was graded.")
+    p.add_argument("submissions", nargs="*", metavar="SUBMISSION",
+                   help="notebooks, or folders searched for *.ipynb")
+    p.add_argument("--lab", required=True, help="lab number, e.g. 02")
+    p.add_argument("--out", metavar="DIR", help="output folder (required unless --live)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel workers (default: number of CPU cores)")
+    p.add_argument("--force", action="store_true",
+                   help="grade again even when an earlier run graded the same content")
+    p.add_argument("--timeout", type=float, default=defaults.notebook_timeout,
+                   metavar="SECONDS", help="time limit for a whole notebook "
+                                           f"(default {defaults.notebook_timeout:g})")
+    p.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout,
+                   metavar="SECONDS", help="time limit for one cell; it is interrupted and "
+                                           f"the rest runs (default {defaults.cell_timeout:g})")
+    p.add_argument("--max-output-mb", type=float, default=defaults.max_output_bytes / 1e6,
+                   metavar="MB", help="output a notebook may print before it is stopped "
+                                      f"(default {defaults.max_output_bytes / 1e6:g})")
+    p.add_argument("--max-memory-mb", type=float, default=defaults.max_memory_bytes / 2 ** 20,
+                   metavar="MB", help="memory a notebook's kernel may use "
+                                      f"(default {defaults.max_memory_bytes / 2 ** 20:g})")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--live", action="store_true",
+                   help="evaluate the current backend (connect()) read-only and print the "
+                        "full report; runs no notebook")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.live:
+        if args.submissions:
+            print("--live grades the current backend; it takes no SUBMISSION.", file=sys.stderr)
+            return 2
+        from mylearning.grading.live import live_report
+        return live_report(args.lab)
+    if not args.out or not args.submissions:
+        print("mylearning grade: --out DIR and at least one SUBMISSION are required "
+              "(or use --live).", file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    if min(args.timeout, args.cell_timeout, args.max_output_mb, args.max_memory_mb) <= 0:
+        print("--timeout, --cell-timeout, --max-output-mb and --max-memory-mb must be positive",
+              file=sys.stderr)
+        return 2
+    from mylearning.grading.batch import GradingError, GradingOptions, grade_batch
+
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
+                    max_output_bytes=int(args.max_output_mb * 1e6),
+                    max_memory_bytes=int(args.max_memory_mb * 2 ** 20))
+    options = GradingOptions(lab=args.lab, out=Path(args.out), workers=args.workers,
+                             force=args.force, limits=limits, progress=not args.no_progress)
+    try:
+        result = grade_batch(args.submissions, options)
+    except GradingError as exc:
+        print(f"mylearning grade: {exc}", file=sys.stderr)
+        return 2
+    print(result.summary, file=sys.stderr)
+    print(f"Gradebook: {Path(args.out) / 'grades.csv'}", file=sys.stderr)
+    return result.exit_code

@@ -1,0 +1,55 @@
+"""The lab's checks, run in the grader's own process against the emulator state.
+
+This is the trust boundary of grading. The checks are the same step
+definitions a learner's `check()` cells use, but they run here, on modules the
+grader imported before any submission ran, reading the account through the
+API. Nothing a notebook did to `check`, `graders` or `mylearning` in its
+kernel, and nothing it printed, reaches this code.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from mylearning.grading.records import StepGrade
+
+
+def step_grades(report: Any) -> list[StepGrade]:
+    return [StepGrade(step_id=r.step_id, title=r.title, points=float(r.points),
+                      max_points=float(r.max_points), passed=bool(r.passed),
+                      message=str(r.message), hint=str(r.hint), details=list(r.details))
+            for r in report.results]
+
+
+def evaluate(lab: Any, session: Any) -> list[StepGrade]:
+    """Every step of `lab` against the account behind `session`."""
+    return step_grades(lab.evaluate(session))
+
+
+def zero(lab: Any, reason: str) -> list[StepGrade]:
+    """Every step failed for one reason (the notebook could not run at all)."""
+    return [StepGrade(step_id=step.id, title=step.title, points=0.0, max_points=step.points,
+                      passed=False, message=reason,
+                      hint="Fix the problem above and submit the notebook again.")
+            for step in lab.steps.values()]
+
+
+def foreign_learners(session: Any) -> list[str]:
+    """Learner ids other than the grading one that stored answers in the account.
+
+    A notebook that changes MYLEARNING_LEARNER builds under another name, which
+    the checks rightly ignore; saying so turns a puzzling zero into a clear reason.
+    """
+    from mylearning.answers import ROOT
+    ssm = session.client("ssm")
+    found: set[str] = set()
+    try:
+        pages = ssm.get_paginator("describe_parameters").paginate(
+            ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": [ROOT + "/"]}])
+        for page in pages:
+            for param in page.get("Parameters", []):
+                parts = param["Name"].split("/")
+                if len(parts) > 2 and parts[2] != session.learner:
+                    found.add(parts[2])
+    except Exception:  # a hint only; never let it break grading
+        return []
+    return sorted(found)

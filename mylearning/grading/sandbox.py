@@ -1,0 +1,210 @@
+"""The learner kernel's surroundings: no credentials, a private home, and reaping.
+
+Two promises live here. First, a submission can never reach the instructor's
+real AWS by accident or on purpose through the usual channels: the kernel gets
+an allow-listed environment without any AWS_* variable, credential files
+pointing at /dev/null, the instance-metadata lookup disabled, and a private
+HOME, so neither ~/.aws nor a profile is found. Second, no process a notebook
+starts outlives the run: every kernel carries a run tag in its environment,
+on Linux the grader becomes a child subreaper (orphans re-parent to it, so a
+double-forked daemon cannot escape), and kernels are killed by process group.
+
+This is not a security sandbox against a determined attacker running as the
+same OS user (it could read files by absolute path); run the grader as a
+dedicated user or in a container for that. It does make every honest mistake
+and every in-notebook trick harmless to the grade.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Iterable
+
+#: The learner id every submission runs and is graded as, so names and
+#: grades do not depend on who ran the grader.
+GRADING_LEARNER = "student"
+GRADING_REGION = "us-east-1"
+#: Environment variable carried by every kernel (and so by its children).
+TAG_VAR = "MYLEARNING_GRADING_TAG"
+
+_KEEP = {"PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "VIRTUAL_ENV",
+         "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONPATH", "SYSTEMROOT", "MPLBACKEND",
+         "MPLCONFIGDIR", "PYDEVD_DISABLE_FILE_VALIDATION"}
+
+
+def kernel_env(endpoint: str, home: Path, tag: str, *, base: dict[str, str] | None = None,
+               mpl_dir: Path | None = None) -> dict[str, str]:
+    """The complete environment of a learner kernel (nothing else is inherited)."""
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if k in _KEEP or k.startswith("LC_")}
+    env.update({
+        "HOME": str(home),
+        "USERPROFILE": str(home),
+        "MYLEARNING_BACKEND": "emulator",
+        "MYLEARNING_ENDPOINT": endpoint,
+        "MYLEARNING_LEARNER": GRADING_LEARNER,
+        "MYLEARNING_HOME": str(home / ".mylearning"),
+        "MYLEARNING_REGION": GRADING_REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        TAG_VAR: tag,
+    })
+    if mpl_dir is not None and "MPLCONFIGDIR" not in env:
+        env["MPLCONFIGDIR"] = str(mpl_dir)
+    return env
+
+
+def emulator_env() -> dict[str, str]:
+    """The emulator needs no credentials of the instructor either."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("AWS_") and not k.startswith("MYLEARNING_")}
+
+
+def enable_subreaper() -> bool:
+    """Make orphaned descendants re-parent to this process (Linux); True if it worked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a child process: get SIGTERM when the grader dies, even by SIGKILL (Linux)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PDEATHSIG
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+class Reaper:
+    """Finds and kills every process the run's kernels started, and reaps them.
+
+    Processes this grader itself started (emulators, kernels) are registered as
+    `protected` while in use; children that existed before the run (a test
+    runner's own helpers, say) are never touched. Callers sweep only while no
+    kernel is being launched (the kernel module holds a lock for that), so a
+    kernel is protected before any sweep can see it.
+    """
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self.run_tag = uuid.uuid4().hex[:12]
+        self.subreaper = enable_subreaper()
+        me = psutil.Process()
+        self._preexisting = {p.pid for p in me.children()}
+        self.protected: set[int] = set()
+        self._serial = 0
+
+    def new_tag(self) -> str:
+        self._serial += 1
+        return f"{self.run_tag}-{self._serial}"
+
+    def descendants(self, pid: int) -> list[int]:
+        try:
+            return [p.pid for p in self._psutil.Process(pid).children(recursive=True)]
+        except self._psutil.Error:
+            return []
+
+    def kill_group(self, pid: int) -> None:
+        """SIGKILL the process group led by `pid` (a kernel is its group's leader)."""
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+    def kill(self, pids: Iterable[int]) -> None:
+        for pid in pids:
+            if pid in self.protected or pid == os.getpid():
+                continue
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            self._reap(pid)
+
+    def _reap(self, pid: int) -> None:
+        """Collect the exit status of our own dead children, so no zombie is left."""
+        try:
+            parent = self._psutil.Process(pid).ppid()
+        except self._psutil.Error:
+            return
+        if parent != os.getpid():
+            return
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if done:
+                return
+            time.sleep(0.01)
+
+    def tagged(self, tag: str, prefix: bool = False) -> list[int]:
+        """Processes whose environment carries `tag` (or any tag of this run)."""
+        found = []
+        for proc in self._psutil.process_iter(["pid"]):
+            if proc.pid == os.getpid():
+                continue
+            try:
+                value = proc.environ().get(TAG_VAR)
+            except (self._psutil.Error, OSError):
+                continue
+            if value and (value.startswith(tag) if prefix else value == tag):
+                found.append(proc.pid)
+        return found
+
+    def orphans(self) -> list[int]:
+        """Our children that we did not start: descendants of dead kernels, re-parented."""
+        try:
+            children = self._psutil.Process().children()
+        except self._psutil.Error:
+            return []
+        return [p.pid for p in children
+                if p.pid not in self._preexisting and p.pid not in self.protected]
+
+    def sweep(self, tag: str | None = None) -> list[int]:
+        """Kill orphans, and (without subreaper support) whatever carries `tag`."""
+        victims = self.orphans()
+        if tag is not None and not self.subreaper:
+            victims += self.tagged(tag)
+        self.kill(sorted(set(victims)))
+        return victims
+
+    def final_sweep(self) -> list[int]:
+        """At the end of the run: nothing carrying this run's tag may remain."""
+        self.protected.clear()
+        victims = sorted(set(self.orphans() + self.tagged(self.run_tag, prefix=True)))
+        self.kill(victims)
+        return victims
+
+
+
+def code_state(roots: Iterable[Path]) -> tuple:
+    """What the next kernels would import: the course code and the site-packages folders.
+
+    A notebook runs as the instructor's OS user, so it could write a module or
+    a .pth file there and change how later submissions run. The grader compares
+    this before and after each submission and says so if it changed.
+    """
+    import site
+
+    from mylearning.grading.records import code_fingerprint
+
+    folders = []
+    for folder in list(site.getsitepackages()) + [site.getusersitepackages()]:
+        try:
+            folders.append((folder, os.stat(folder).st_mtime_ns))
+        except OSError:
+            continue
+    return code_fingerprint(list(roots)), tuple(folders)
