@@ -34,13 +34,16 @@ class EmulatorProcess:
     """A `mylearning emulator --port 0` child process and its URL."""
 
     def __init__(self, *extra: str):
+        # stderr goes to a file: a pipe nobody reads would block the emulator once full.
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="mylearning-emulator-", suffix=".log")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mylearning", "emulator", "--port", "0", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http://127.0.0.1:"):
             self.proc.kill()
-            raise RuntimeError(f"emulator did not start: {self.url!r} {self.proc.stderr.read()}")
+            self.log.seek(0)
+            raise RuntimeError(f"emulator did not start: {self.url!r} {self.log.read()[-2000:]}")
 
     def reset(self) -> None:
         import urllib.request

@@ -146,7 +146,7 @@ def _still_reachable(session: CourseSession) -> bool:
     if not session.is_emulator:
         return True
     from mylearning.emulator import manager
-    return manager.health(session.endpoint, timeout=1.0) is not None
+    return manager.health(session.endpoint, timeout=5.0) is not None
 
 
 def current() -> CourseSession:
@@ -166,7 +166,7 @@ def _connect_emulator(region: str | None) -> CourseSession:
     announce = ""
     endpoint = os.environ.get("MYLEARNING_ENDPOINT")
     if endpoint:
-        if manager.health(endpoint) is None:
+        if manager.health(endpoint, timeout=10.0) is None:
             raise BackendError(
                 f"MYLEARNING_ENDPOINT is {endpoint}, but no embedded AWS answers there. "
                 "Start one with `mylearning emulator --port PORT`, or unset "
