@@ -37,7 +37,7 @@ def _quiet_logs() -> None:
     A learner watching a terminal should see the endpoint line and errors, not
     one line per API call.
     """
-    for name in ("werkzeug", "moto", "botocore", "urllib3"):
+    for name in ("waitress", "werkzeug", "moto", "botocore", "urllib3"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -126,19 +126,37 @@ class EmulatorApp:
         return time.perf_counter() - t0
 
 
-def make_server(port: int, host: str = "127.0.0.1"):
+class EmulatorServer:
+    """The emulator's HTTP server: waitress, a small production WSGI server.
+
+    Why not werkzeug's development server: it closes the connection after every
+    answer and starts a thread per connection, which doubled the latency of a
+    simple call (about 6 ms against 2.5 ms, measured with boto3 on one
+    machine). A check cell makes several calls and batch grading thousands, so
+    the keep-alive connections and worker pool of waitress pay off.
+    """
+
+    def __init__(self, port: int, host: str = "127.0.0.1", threads: int = 8):
+        from waitress.server import create_server
+
+        _quiet_logs()
+        self.app = EmulatorApp()
+        self._server = create_server(self.app, host=host, port=port, threads=threads,
+                                     ident="mylearning-emulator")
+        self.server_port: int = self._server.effective_port
+
+    def serve_forever(self) -> None:
+        """Serve until SystemExit or KeyboardInterrupt is raised in this thread."""
+        self._server.run()
+
+    def close(self) -> None:
+        self._server.close()
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+
+
+def make_server(port: int, host: str = "127.0.0.1") -> EmulatorServer:
     """Bind the emulator to host:port (0 picks a free port) and return the server."""
-    from werkzeug.serving import WSGIRequestHandler, make_server as wz_make_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per call is noise
-            pass
-
-    _quiet_logs()
-    app = EmulatorApp()
-    server = wz_make_server(host, port, app, threaded=True, request_handler=QuietHandler)
-    server.app = app  # type: ignore[attr-defined]
-    return server
+    return EmulatorServer(port, host)
 
 
 def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
@@ -160,14 +178,16 @@ def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
     print(url, flush=True)
 
     def stop(signum: int, frame: Any) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        raise SystemExit(0)  # ends the server loop running in this (main) thread
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever()
+    except (SystemExit, KeyboardInterrupt):
+        pass
     finally:
-        server.server_close()
+        server.close()
         if state_file:
             from mylearning.emulator.state import clear_record
             clear_record(state_file, os.getpid())
