@@ -125,3 +125,13 @@ def test_checks_against_the_emulator_go_red_to_green(session):
     assert "not the date" in check("0.2", session).message
     record_answer("00", "appmesh_end_of_support", "2026-09-30", session=session)
     assert check("0.2", session).passed
+
+
+def test_checks_are_deferred_in_grading_kernels(monkeypatch):
+    """In a grader's kernel, check cells make no API calls (the grader checks afterwards)."""
+    from mylearning import notebook
+    monkeypatch.setenv(notebook.DEFERRED_VAR, "1")
+    result = check("2.1", session=FakeSession())  # FakeSession.client would raise if called
+    assert "grader" in result.message and result.step_id == "2.1"
+    assert "grader" in summary("02", session=FakeSession()).message
+    assert not check("9.9", session=FakeSession()).message.startswith("Checked")
