@@ -6,18 +6,7 @@ import base64
 import pytest
 
 from mylearning.emulator.fidelity.acmpca import csr_problem
-from mylearning.emulator.fidelity.cases import Env, outcome_of
-from mylearning.emulator.fidelity.cases.acmpca import CASES, good_csr
-
-
-@pytest.fixture(scope="module")
-def env(emulator) -> Env:
-    return Env(emulator.url)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case(case, env):
-    assert outcome_of(case, env) == case.expect, case.doc
+from mylearning.emulator.fidelity.cases.acmpca import good_csr
 
 
 def test_bad_csr_is_a_400_with_its_exception_class(env):

@@ -5,19 +5,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mylearning.emulator.fidelity.cases import OK, Env, outcome_of
+from mylearning.emulator.fidelity.cases import OK
 from mylearning.emulator.fidelity.cases.ecs import (CASES, awsvpc, cluster, describe_service,
                                                     fargate_td, service)
-
-
-@pytest.fixture(scope="module")
-def env(emulator) -> Env:
-    return Env(emulator.url)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case(case, env):
-    assert outcome_of(case, env) == case.expect, case.doc
 
 
 def test_table_covers_errors_and_valid_forms():

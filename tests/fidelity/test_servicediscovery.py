@@ -1,21 +1,6 @@
 """AWS Cloud Map fidelity: the table's cases (ListServices filters, namespaces per VPC)."""
 from __future__ import annotations
 
-import pytest
-
-from mylearning.emulator.fidelity.cases import Env, outcome_of
-from mylearning.emulator.fidelity.cases.servicediscovery import CASES
-
-
-@pytest.fixture(scope="module")
-def env(emulator) -> Env:
-    return Env(emulator.url)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case(case, env):
-    assert outcome_of(case, env) == case.expect, case.doc
-
 
 def test_unfiltered_list_still_lists_everything(env):
     sd = env.client("servicediscovery")
