@@ -100,3 +100,10 @@ def session(emulator, learner):
     """A CourseSession on the test emulator for a fresh learner."""
     from mylearning.backend import connect
     return connect(quiet=True)
+
+
+@pytest.fixture(scope="module")
+def env(emulator):
+    """boto3 clients on the test emulator, for the fidelity tests (tests/fidelity)."""
+    from mylearning.emulator.fidelity.cases import Env
+    return Env(emulator.url)
