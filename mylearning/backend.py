@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Any
+from typing import Any, Iterable
 
 from mylearning import identity
 
@@ -60,10 +60,7 @@ class CourseSession:
     def _config(self):
         from botocore.config import Config
         if self.is_emulator:
-            # One attempt: the emulator is local, and a retried half-done write
-            # would repeat its effects.
-            return Config(retries={"max_attempts": 1, "mode": "standard"},
-                          connect_timeout=5, read_timeout=120)
+            return _emulator_config()
         return Config(retries={"max_attempts": 5, "mode": "standard"})
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
@@ -71,7 +68,9 @@ class CourseSession:
             return self.boto_session.client(service_name, **self._client_kwargs(kwargs))
         with self._lock:
             if service_name not in self._clients:
-                self._clients[service_name] = self.boto_session.client(
+                ready = (_PREWARMED.get((self.endpoint, self.region_name, service_name))
+                         if self.is_emulator else None)
+                self._clients[service_name] = ready or self.boto_session.client(
                     service_name, **self._client_kwargs({}))
             return self._clients[service_name]
 
@@ -103,6 +102,42 @@ class CourseSession:
         where = self.endpoint if self.is_emulator else "real AWS"
         return (f"<CourseSession backend={self.backend} region={self.region_name} "
                 f"learner={self.learner} at {where}>")
+
+
+def _emulator_config():
+    from botocore.config import Config
+    # One attempt: the emulator is local, and a retried half-done write would
+    # repeat its effects.
+    return Config(retries={"max_attempts": 1, "mode": "standard"},
+                  connect_timeout=5, read_timeout=120)
+
+
+#: Emulator clients made ahead of time, by (endpoint, region, service). Clients
+#: for the emulator carry only its endpoint and dummy credentials, so any
+#: session on that endpoint may use them.
+_PREWARMED: dict[tuple[str, str, str], Any] = {}
+
+
+def prewarm_clients(services: Iterable[str]) -> int:
+    """Create the emulator clients a notebook will ask for, before it runs.
+
+    Creating a boto3 client costs tens of milliseconds (EC2's model is large).
+    The batch grader calls this while a kernel boots, in parallel with the
+    previous submission, so the notebook's first cells find their clients ready.
+    Makes no API call; does nothing without MYLEARNING_ENDPOINT.
+    """
+    endpoint = os.environ.get("MYLEARNING_ENDPOINT")
+    if not endpoint:
+        return 0
+    import boto3
+    region = _region(None)
+    session = boto3.Session(region_name=region, **EMULATOR_CREDENTIALS)
+    for name in services:
+        key = (endpoint, region, name)
+        if key not in _PREWARMED:
+            _PREWARMED[key] = session.client(name, endpoint_url=endpoint,
+                                             config=_emulator_config())
+    return len(_PREWARMED)
 
 
 _current: CourseSession | None = None

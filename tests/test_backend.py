@@ -93,3 +93,22 @@ def test_real_aws_announces_account_and_region(monkeypatch, capsys):
     assert "REAL AWS" in out and "210987654321" in out and "eu-west-1" in out
     assert "ml-alice-*" in out
     assert s.backend == "aws" and s.endpoint is None
+
+
+def test_prewarmed_clients_are_used_by_sessions_on_the_same_endpoint(emulator, learner):
+    """The grader creates a lab's clients while a kernel boots; the notebook's session reuses them."""
+    backend._PREWARMED.clear()
+    try:
+        assert backend.prewarm_clients(["ec2", "ecs"]) == 2
+        ready = backend._PREWARMED[(emulator.url, "us-east-1", "ec2")]
+        session = connect(quiet=True)
+        assert session.client("ec2") is ready
+        assert session.client("ecs").meta.endpoint_url == emulator.url
+        assert session.client("ssm") is not None  # not prewarmed: made as usual
+    finally:
+        backend._PREWARMED.clear()
+
+
+def test_prewarm_needs_an_endpoint(monkeypatch):
+    monkeypatch.delenv("MYLEARNING_ENDPOINT", raising=False)
+    assert backend.prewarm_clients(["ec2"]) == 0

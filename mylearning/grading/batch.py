@@ -29,7 +29,7 @@ from typing import Any, Sequence, TextIO
 from mylearning.grading import evaluation, notebooks
 from mylearning.grading.discovery import DiscoveryError, Submission, discover
 from mylearning.grading.emulators import Emulator, EmulatorFailure
-from mylearning.grading.execution import KernelFactory, run, settle
+from mylearning.grading.execution import KernelFactory, run, services_of_lab, settle
 from mylearning.grading.limits import Limits
 from mylearning.grading.outputs import (FEEDBACK, GRADES_CSV, RESULTS_JSON, OutputGuard,
                                         feedback, grades_csv, results_json)
@@ -227,7 +227,8 @@ class _Batch:
         workers = max(1, min(self.options.workers or os.cpu_count() or 1, len(unique)))
         self.run_dir = Path(tempfile.mkdtemp(prefix="mylearning-grade-"))
         self.reaper = Reaper()
-        self.factory = KernelFactory(self.reaper, self.run_dir, self.limits)
+        self.factory = KernelFactory(self.reaper, self.run_dir, self.limits,
+                                     services_of_lab(self.lab_number))
         self.emulators = [Emulator(self.run_dir / f"emulator-{i}.log") for i in range(workers)]
         for emulator in self.emulators:
             emulator.launch()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -50,6 +52,10 @@ def _mylearning_grading_setup(limit):
         pass
 _mylearning_grading_setup({limit})
 del _mylearning_grading_setup
+try:
+    __import__('mylearning.backend', fromlist=['_']).prewarm_clients({services!r})
+except Exception:
+    pass
 """
 _MAX_ERRORS_KEPT = 20
 
@@ -104,10 +110,38 @@ class Kernel:
         self.ready_at = time.perf_counter()
 
 
+_CLIENT_CALL = re.compile(r"""\.client\(\s*["']([a-z0-9-]+)["']""")
+
+
+def services_of_lab(lab_number: str) -> tuple[str, ...]:
+    """The boto3 services the lab's master notebook asks for by name (empty if not found).
+
+    Read from the course's own `solutions/`, never from a submission, so a
+    notebook cannot make the grader's kernels do extra work.
+    """
+    import graders
+
+    folder = Path(graders.__file__).resolve().parent.parent / "solutions"
+    found: set[str] = set()
+    for path in folder.glob(f"{lab_number}-*.ipynb"):
+        try:
+            cells = json.loads(path.read_text())["cells"]
+        except (OSError, ValueError, KeyError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                found.update(_CLIENT_CALL.findall("".join(source) if isinstance(source, list) else source))
+    return tuple(sorted(found))[:20]
+
+
 class KernelFactory:
     """Starts kernels for one run and disposes of them without leaving a process."""
 
-    def __init__(self, reaper: Reaper, run_dir: Path, limits: Limits):
+    def __init__(self, reaper: Reaper, run_dir: Path, limits: Limits,
+                 services: tuple[str, ...] = ()):
+        #: boto3 clients to create while each kernel boots (see backend.prewarm_clients).
+        self.services = services
         self.reaper = reaper
         self.run_dir = run_dir
         self.limits = limits
@@ -146,7 +180,8 @@ class KernelFactory:
             kernel.kc = kc
             await kc.wait_for_ready(timeout=self.limits.startup_timeout)
             reply = await kc.execute_interactive(
-                _WARM_UP.format(limit=int(self.limits.max_memory_bytes)), silent=True,
+                _WARM_UP.format(limit=int(self.limits.max_memory_bytes),
+                                services=tuple(self.services)), silent=True,
                 store_history=False, timeout=self.limits.startup_timeout)
             if reply["content"].get("status") != "ok":
                 raise RuntimeError(f"kernel set-up failed: {reply['content'].get('evalue')}")

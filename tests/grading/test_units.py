@@ -164,3 +164,9 @@ def test_resume_reuses_same_content_unless_forced(tmp_path):
     assert earlier.grades["a.ipynb"].resumed and earlier.grades["a.ipynb"].total == 1
     assert (out / "a" / "results.json").exists()
     assert batch(True)._resume() == subs
+
+
+def test_kernels_prewarm_the_clients_the_labs_master_notebook_uses():
+    from mylearning.grading.execution import services_of_lab
+    assert services_of_lab("02") == ("autoscaling", "ec2", "ecs", "ssm")
+    assert services_of_lab("99") == ()
