@@ -331,10 +331,7 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
         if client.over_budget.is_set():
             await _abandon(task, kernel)
             report.cells_run += 1
-            report.stop, report.stop_cell = (
-                f"The notebook printed more than {limits.max_output_bytes / 1e6:g} MB of output "
-                f"(in cell {number}); execution stopped there. Print less (a summary, not every "
-                "item).", number)
+            _stop_for_output(report, limits, number)
             break
         if budget < limits.cell_timeout:  # the notebook's limit, not the cell's
             await _abandon(task, kernel)
@@ -349,6 +346,13 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
         grace = min(limits.interrupt_grace, max(0.0, deadline - loop.time()))
         done, _ = await asyncio.wait({task}, timeout=grace)
         report.cells_run += 1
+        if client.over_budget.is_set():
+            # A flood of output can starve this loop past the cell's limit before the
+            # output is counted; the output cap is the real reason, so it wins.
+            if task not in done:
+                await _abandon(task, kernel)
+            _stop_for_output(report, limits, number)
+            break
         finished = task in done and not task.cancelled()
         if finished and task.exception() is None:
             report.interrupted.append(number)
@@ -371,6 +375,13 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
     report.output_bytes = client.output_bytes
     report.seconds = loop.time() - started
     return report
+
+
+def _stop_for_output(report: "ExecutionReport", limits: Limits, number: int) -> None:
+    report.stop, report.stop_cell = (
+        f"The notebook printed more than {limits.max_output_bytes / 1e6:g} MB of output "
+        f"(in cell {number}); execution stopped there. Print less (a summary, not every "
+        "item).", number)
 
 
 async def _abandon(task: asyncio.Future, kernel: Kernel) -> None:
