@@ -11,7 +11,7 @@ Four parts, each small enough to be offered upstream to moto on its own:
 * **Rules** (``@rule``): references to resources that do not exist, route weights,
   and deletes of resources still in use, answered with AWS's error codes.
 * **Virtual services** (``@handler``): the whole CRUD API, missing from moto 5.2.
-* **moto fixes** (`_patch_moto`): per-resource uids and timestamps, epoch
+* **moto fixes** (`_fix_metadata`, `_fix_error_codes`): per-resource uids and timestamps, epoch
   timestamps, mesh ARN and owner, AWS error codes, awsCloudMap without
   attributes. Applied on the first App Mesh call in the emulator process only,
   and each checks first whether moto still needs it.
@@ -28,7 +28,8 @@ import time
 import uuid
 from typing import Any, Iterator
 
-from mylearning.emulator.fidelity.core import MODELS, AwsError, AwsRequest, handler, on_reset, rule
+from mylearning.emulator.fidelity.core import (MODELS, AwsError, AwsRequest, handler, moto_fixes,
+                                               on_reset, rule)
 
 SERVICE = "appmesh"
 API = "https://docs.aws.amazon.com/app-mesh/latest/APIReference"
@@ -77,8 +78,6 @@ def _mesh_or_404(req: AwsRequest):
 
 # ---------------------------------------------------------------- moto fixes
 
-_PATCH_LOCK = threading.Lock()
-_PATCHED = False
 _MOTO_TIME_FORMAT = "%d/%m/%Y, %H:%M:%S"
 
 #: moto's App Mesh error codes -> (AWS code, HTTP status), per the API reference's
@@ -99,17 +98,6 @@ _AWS_CODES = {
     "GatewayRouteNameAlreadyTaken": ("ConflictException", 409),
     "MissingRequiredField": ("BadRequestException", 400),
 }
-
-
-def _patch_moto() -> None:
-    global _PATCHED
-    if _PATCHED:
-        return
-    with _PATCH_LOCK:
-        if not _PATCHED:
-            _fix_metadata()
-            _fix_error_codes()
-            _PATCHED = True
 
 
 def _epoch_stamp_class():
@@ -218,10 +206,7 @@ def _all_operations() -> list[str]:
     return list(model.operation_names) if model else []
 
 
-@rule(SERVICE, *_all_operations())
-def apply_moto_fixes(req: AwsRequest) -> None:
-    """Not a check: patch moto on the first App Mesh call this emulator answers."""
-    _patch_moto()
+moto_fixes(SERVICE, _fix_metadata, _fix_error_codes)
 
 
 # ---------------------------------------------------------------- model constraints

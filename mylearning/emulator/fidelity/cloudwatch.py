@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from typing import Any, Iterator
 
-from mylearning.emulator.fidelity.core import MODELS, AwsError, AwsRequest, rule
+from mylearning.emulator.fidelity.core import MODELS, AwsError, AwsRequest, moto_fixes, rule
 
 SERVICE = "cloudwatch"
 API = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference"
@@ -115,8 +114,6 @@ def query_period_allowed(req: AwsRequest) -> None:
 
 # ---------------------------------------------------------------- percentiles (moto fix)
 
-_PATCH_LOCK = threading.Lock()
-_PATCHED = False
 _NUMBER = r"\d+(?:\.\d+)?"
 
 
@@ -172,65 +169,55 @@ def extended_statistic(stat: str, values: list[float]) -> float | None:
     return sum(inside) / len(inside) if inside else None
 
 
-def _patch_moto() -> None:
+def _fix_percentiles() -> None:
     """moto 5.2 answers percentile statistics with None, and its serialiser then
     crashes (HTTP 500). Compute them from the raw values; leave out periods with
     no value, as CloudWatch does."""
-    global _PATCHED
-    if _PATCHED:
-        return
-    with _PATCH_LOCK:
-        if _PATCHED:
-            return
-        from moto.cloudwatch import models
+    from moto.cloudwatch import models
 
-        stats_cls, backend_cls = models.Statistics, models.CloudWatchBackend
-        if not getattr(stats_cls.get_statistics_for_type, "_mylearning", False):
-            original_stat = stats_cls.get_statistics_for_type
+    stats_cls, backend_cls = models.Statistics, models.CloudWatchBackend
+    if not getattr(stats_cls.get_statistics_for_type, "_mylearning", False):
+        original_stat = stats_cls.get_statistics_for_type
 
-            def get_statistics_for_type(self, stat: str):
-                value = original_stat(self, stat)
-                if value is None:
-                    value = extended_statistic(stat, [float(v) for v in self.metric_single_values_list])
-                return value
+        def get_statistics_for_type(self, stat: str):
+            value = original_stat(self, stat)
+            if value is None:
+                value = extended_statistic(stat, [float(v) for v in self.metric_single_values_list])
+            return value
 
-            get_statistics_for_type._mylearning = True  # type: ignore[attr-defined]
-            stats_cls.get_statistics_for_type = get_statistics_for_type
+        get_statistics_for_type._mylearning = True  # type: ignore[attr-defined]
+        stats_cls.get_statistics_for_type = get_statistics_for_type
 
-        if not getattr(backend_cls.get_metric_data, "_mylearning", False):
-            original_data = backend_cls.get_metric_data
+    if not getattr(backend_cls.get_metric_data, "_mylearning", False):
+        original_data = backend_cls.get_metric_data
 
-            def get_metric_data(self, *args: Any, **kwargs: Any):
-                results = original_data(self, *args, **kwargs)
-                for result in results:
-                    pairs = [(t, v) for t, v in zip(result["timestamps"], result["values"]) if v is not None]
-                    result["timestamps"] = [t for t, _ in pairs]
-                    result["values"] = [v for _, v in pairs]
-                return results
+        def get_metric_data(self, *args: Any, **kwargs: Any):
+            results = original_data(self, *args, **kwargs)
+            for result in results:
+                pairs = [(t, v) for t, v in zip(result["timestamps"], result["values"]) if v is not None]
+                result["timestamps"] = [t for t, _ in pairs]
+                result["values"] = [v for _, v in pairs]
+            return results
 
-            get_metric_data._mylearning = True  # type: ignore[attr-defined]
-            backend_cls.get_metric_data = get_metric_data
+        get_metric_data._mylearning = True  # type: ignore[attr-defined]
+        backend_cls.get_metric_data = get_metric_data
 
-        if not getattr(backend_cls.put_metric_alarm, "_mylearning", False):
-            original_alarm = backend_cls.put_metric_alarm
+    if not getattr(backend_cls.put_metric_alarm, "_mylearning", False):
+        original_alarm = backend_cls.put_metric_alarm
 
-            def put_metric_alarm(self, *args: Any, **kwargs: Any):
-                """moto 5.2 accepts only pNN as an alarm's ExtendedStatistic; AWS also
-                takes tm, wm, tc, ts and IQM (API_PutMetricAlarm.html, ExtendedStatistic)."""
-                wanted = kwargs.get("extended_statistic")
-                if wanted and not wanted.startswith("p") and extended_statistic(wanted, [1.0, 2.0]) is not None:
-                    kwargs["extended_statistic"] = "p50"
-                    alarm = original_alarm(self, *args, **kwargs)
-                    alarm.extended_statistic = wanted
-                    return alarm
-                return original_alarm(self, *args, **kwargs)
+        def put_metric_alarm(self, *args: Any, **kwargs: Any):
+            """moto 5.2 accepts only pNN as an alarm's ExtendedStatistic; AWS also
+            takes tm, wm, tc, ts and IQM (API_PutMetricAlarm.html, ExtendedStatistic)."""
+            wanted = kwargs.get("extended_statistic")
+            if wanted and not wanted.startswith("p") and extended_statistic(wanted, [1.0, 2.0]) is not None:
+                kwargs["extended_statistic"] = "p50"
+                alarm = original_alarm(self, *args, **kwargs)
+                alarm.extended_statistic = wanted
+                return alarm
+            return original_alarm(self, *args, **kwargs)
 
-            put_metric_alarm._mylearning = True  # type: ignore[attr-defined]
-            backend_cls.put_metric_alarm = put_metric_alarm
-        _PATCHED = True
+        put_metric_alarm._mylearning = True  # type: ignore[attr-defined]
+        backend_cls.put_metric_alarm = put_metric_alarm
 
 
-@rule(SERVICE, "GetMetricData", "PutMetricAlarm")
-def percentiles_computed(req: AwsRequest) -> None:
-    """Not a check: patch moto on the first call that needs it (see `_patch_moto`)."""
-    _patch_moto()
+moto_fixes(SERVICE, _fix_percentiles, operations=("GetMetricData", "PutMetricAlarm"))

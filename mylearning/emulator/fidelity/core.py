@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
@@ -83,6 +84,34 @@ def after(service: str, *operations: str) -> Callable[[After], After]:
             _AFTER.setdefault((service, op), []).append(fn)
         return fn
     return deco
+
+
+def moto_fixes(service: str, *fixes: Callable[[], None], operations: Iterable[str] = ()) -> None:
+    """Patch moto with `fixes` once, just before the first call that needs them reaches it.
+
+    Patches wait for a call (not import time) so importing a rule module, e.g.
+    for the fidelity table, never loads or changes moto. They run under a lock
+    because the server is threaded: no call may see half of them. `operations`
+    defaults to every operation of the service.
+    """
+    lock = threading.Lock()
+    done = False
+
+    def apply(req: AwsRequest) -> None:
+        nonlocal done
+        if done:
+            return
+        with lock:
+            if not done:
+                for fix in fixes:
+                    fix()
+                done = True
+
+    names = tuple(operations)
+    if not names:
+        model = MODELS.get(service)
+        names = tuple(model.operation_names) if model is not None else ()
+    rule(service, *names)(apply)
 
 
 def on_reset(fn: Callable[[], None]) -> Callable[[], None]:

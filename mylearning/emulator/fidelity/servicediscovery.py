@@ -24,35 +24,14 @@ import json
 import threading
 from typing import Any
 
-from mylearning.emulator.fidelity.core import MODELS, AwsRequest, rule
+from mylearning.emulator.fidelity.core import moto_fixes
 
 SERVICE = "servicediscovery"
 
-_FIXED = False
-_FIXING = threading.Lock()
 #: Serialises namespace creation while moto's over-broad VPC check is narrowed.
 _CREATING = threading.Lock()
 
 
-def _ensure_moto_fixes(req: AwsRequest) -> None:
-    global _FIXED
-    if _FIXED:
-        return
-    with _FIXING:
-        if _FIXED:
-            return
-        _fix_list_services_filters()
-        _fix_private_namespaces_per_vpc()
-        _FIXED = True
-
-
-def _register_for_all_operations() -> None:
-    model = MODELS.get(SERVICE)
-    if model is not None:
-        rule(SERVICE, *model.operation_names)(_ensure_moto_fixes)
-
-
-_register_for_all_operations()
 
 
 # ---------------------------------------------------------------- ListServices filters
@@ -125,3 +104,6 @@ def _fix_private_namespaces_per_vpc() -> None:
                     ns.vpc = vpc
 
     B.create_private_dns_namespace = create_private_dns_namespace
+
+
+moto_fixes(SERVICE, _fix_list_services_filters, _fix_private_namespaces_per_vpc)

@@ -6,10 +6,9 @@ leaves a value unset, so a moto that closes a gap upstream is left alone.
 from __future__ import annotations
 
 import copy
-import threading
 from typing import Any
 
-from mylearning.emulator.fidelity.core import MODELS, AwsRequest, rule
+from mylearning.emulator.fidelity.core import moto_fixes
 from mylearning.emulator.fidelity.ecs.access import FARGATE_PROVIDERS, SERVICE, _ec2
 from mylearning.emulator.fidelity.ecs.rules import cpu_units, memory_mib
 from mylearning.emulator.fidelity.ecs.scheduler import (_fix_create_service_parameters,
@@ -20,39 +19,6 @@ from mylearning.emulator.fidelity.ecs.revisions import (_fix_family_means_latest
                                                         _fix_list_task_definitions_sort)
 
 # ================================================================ moto fixes
-
-_FIXED = False
-_FIXING = threading.Lock()
-
-
-def _ensure_moto_fixes(req: AwsRequest) -> None:
-    """Apply the moto fixes below once, on the first ECS call (moto is loaded by then)."""
-    global _FIXED
-    if _FIXED:
-        return
-    with _FIXING:  # the server is threaded: patch once, and let no call see half of it
-        if _FIXED:
-            return
-        for fix in (_fix_task_resources, _fix_eni_without_dns_hostnames,
-                    _fix_tasks_without_security_groups, _fix_tasks_keep_running,
-                    _fix_task_size_forms, _fix_run_task_on_auto_scaling_provider,
-                    _fix_task_set_launch_type, _fix_list_tasks_filters,
-                    _fix_create_service_parameters, _fix_update_service_deployments,
-                    # after the Task and run_task fixes above: these wrap them
-                    _fix_task_placement, _fix_run_task_capacity_providers,
-                    _fix_family_means_latest_active, _fix_list_task_definitions_sort):
-            fix()
-        _FIXED = True
-
-
-def _register_for_all_operations() -> None:
-    model = MODELS.get(SERVICE)
-    if model is not None:
-        rule(SERVICE, *model.operation_names)(_ensure_moto_fixes)
-
-
-_register_for_all_operations()
-
 
 def _fix_task_resources() -> None:
     """RunTask crashed (TypeError, HTTP 500) when containers set no memory: use the task-level size.
@@ -300,3 +266,24 @@ def _fix_list_tasks_filters() -> None:
         return tasks
 
     B.list_tasks = filtered
+
+
+# Patched once, before the first ECS call reaches moto. Order matters: the last
+# four wrap what the Task and run_task fixes before them installed.
+moto_fixes(
+    SERVICE,
+    _fix_task_resources,
+    _fix_eni_without_dns_hostnames,
+    _fix_tasks_without_security_groups,
+    _fix_tasks_keep_running,
+    _fix_task_size_forms,
+    _fix_run_task_on_auto_scaling_provider,
+    _fix_task_set_launch_type,
+    _fix_list_tasks_filters,
+    _fix_create_service_parameters,
+    _fix_update_service_deployments,
+    _fix_task_placement,
+    _fix_run_task_capacity_providers,
+    _fix_family_means_latest_active,
+    _fix_list_task_definitions_sort,
+)

@@ -296,7 +296,6 @@ def settle(backend: Any, service: Any) -> None:
     primary = _primary(service)
     if primary is None or service.status != "ACTIVE":
         return
-    cluster = backend.clusters[service.cluster_name]
     running = _service_tasks(backend, service)
     current = [t for t in running if t.started_by == primary["id"]]
     old = [t for t in running if t.started_by != primary["id"]]
