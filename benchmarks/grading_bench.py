@@ -108,9 +108,9 @@ _BASELINE_PROLOGUE = (
     "_mock.start()\n")
 _BASELINE_EPILOGUE = (
     "import json as _json\n"
-    "import graders as _graders\n"
+    "from mylearning import course as _course\n"
     "import mylearning as _ml\n"
-    f"_report = _graders.get_lab({LAB!r}).evaluate(_ml.connect(quiet=True))\n"
+    f"_report = _course.grader({LAB!r}).evaluate(_ml.connect(quiet=True))\n"
     "print('BASELINE-SCORE', _json.dumps({'total': _report.total}))\n")
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import re
 
-from graders.engine import Context, Lab, Outcome, fail, ok
+from mylearning.course.lab00_welcome import ABOUT
+from mylearning.steps import Context, Lab, Outcome, fail, ok
 
-LAB = Lab("00", "Welcome to the course")
+LAB = Lab.declared(ABOUT)
 
 #: AWS App Mesh end of support. Source: "AWS App Mesh end of support",
 #: https://docs.aws.amazon.com/app-mesh/latest/userguide/what-is-app-mesh.html

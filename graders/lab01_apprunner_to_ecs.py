@@ -31,10 +31,11 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from graders.engine import Context, Lab, Outcome, fail, ok
+from mylearning.course.lab01_apprunner_to_ecs import ABOUT
+from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import lookup, migrate
 
-LAB = Lab("01", "From App Runner to ECS")
+LAB = Lab.declared(ABOUT)
 
 #: Names the lab uses (under the learner's prefix); lab 01 keeps its own names so that
 #: labs 03 and 04 can build the course API again without touching this one.

@@ -13,10 +13,11 @@ Rules checked here mirror AWS guidance:
 """
 from __future__ import annotations
 
-from graders.engine import Context, Lab, Outcome, fail, ok
+from mylearning.course.lab02_cluster import ABOUT
+from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import lookup
 
-LAB = Lab("02", "Network and cluster")
+LAB = Lab.declared(ABOUT)
 
 APP_PORT = 8080
 

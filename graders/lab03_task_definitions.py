@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import json
 
-from graders.engine import Context, Lab, Outcome, fail, ok
+from mylearning.course.lab03_task_definitions import ABOUT
+from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import lookup, microservices, roles, taskdefs
 
-LAB = Lab("03", "Task definitions")
+LAB = Lab.declared(ABOUT)
 
 SERVICES = tuple(microservices.SERVICES)
 SIZE_HINT = ("Fargate accepts only the published cpu/memory pairs, e.g. 256/512, 512/1024, "
@@ -312,7 +313,7 @@ def _needed_call(ctx: Context, service: str, account: str) -> tuple[str, str]:
 @LAB.step("3.4", "A task role per service, with only what that app calls", points=2)
 def task_roles(ctx: Context) -> Outcome:
     exec_name = microservices.execution_role_name(ctx.session)
-    account = ctx.remember("account", lambda: microservices.account_id(ctx.session))
+    account = ctx.remember("account", lambda: lookup.account_id(ctx.session))
     secret_found = _secret(ctx)
     for service in SERVICES:
         name = microservices.task_role_name(ctx.session, service)

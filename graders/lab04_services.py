@@ -21,10 +21,11 @@ Rules checked here, with the AWS pages that state them:
 """
 from __future__ import annotations
 
-from graders.engine import Context, Lab, Outcome, fail, ok
+from mylearning.course.lab04_services import ABOUT
+from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import cloudmap, deployments, loadbalancer, lookup, microservices, taskdefs
 
-LAB = Lab("04", "Services, load balancing and discovery")
+LAB = Lab.declared(ABOUT)
 
 WEB = tuple(microservices.WEB_SERVICES)
 #: Minutes per year, for the 99.99% answer: 365 days, or 365.25 to count leap years.

@@ -26,10 +26,11 @@ import json
 import math
 from typing import Any
 
-from graders.engine import Context, Lab, Outcome, fail, ok
+from mylearning.course.lab05_scaling_and_cost import ABOUT
+from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import capacity, cost, migrate
 
-LAB = Lab("05", "Auto scaling and cost optimization")
+LAB = Lab.declared(ABOUT)
 
 # ---------------------------------------------------------------- the lab's stated facts
 # The notebook states the same values (tests/test_lab05.py keeps the two in step).

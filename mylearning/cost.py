@@ -4,8 +4,7 @@ The course story says the move from App Runner to ECS cut cost by 45%. Whether t
 holds depends on the task size, the CPU architecture and the share of Spot tasks a
 learner picks, so lab 05 computes it from published prices instead of repeating the
 claim. The second half of this module sizes the fleet: how many tasks a number of
-concurrent users needs, how they spread over Availability Zones, and how much yearly
-downtime an availability target allows.
+concurrent users needs and how they spread over Availability Zones.
 
 Everything here is plain arithmetic on frozen dataclasses: no AWS calls, no imports
 beyond the standard library, so a notebook cell answers at once and the unit tests
@@ -17,6 +16,8 @@ import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Sequence, Union
+
+from mylearning.availability import HOURS_PER_YEAR
 
 # ---------------------------------------------------------------------------
 # Published prices
@@ -51,8 +52,7 @@ APP_RUNNER_PRICES_SOURCE = "https://aws.amazon.com/apprunner/pricing/"
 FARGATE_SPOT_MAX_DISCOUNT = 0.70
 
 # AWS's pricing calculator counts a month as 730 hours (8,760 hours a year / 12).
-HOURS_PER_MONTH = 730.0
-HOURS_PER_YEAR = 8760.0
+HOURS_PER_MONTH = HOURS_PER_YEAR / 12
 
 X86_64 = "X86_64"
 ARM64 = "ARM64"
@@ -611,17 +611,3 @@ def plan_capacity(
     total = max(total, zones)  # at least one task per zone, or a zone serves nothing
     return CapacityPlan(int(concurrent_users), float(users_per_task), float(target_utilization),
                         for_load, total, spread_across_azs(total, azs))
-
-
-def allowed_downtime_minutes(availability: float, *, period_hours: float = HOURS_PER_YEAR) -> float:
-    """Minutes of downtime an availability target allows over `period_hours` (a 365-day year).
-
-    Accepts a fraction (0.9999) or a percentage (99.99); 99.99% allows 52.56 minutes a year.
-    """
-    value = float(availability)
-    if value > 1:
-        value /= 100.0
-    if not 0 < value <= 1:
-        raise ValueError(f"availability is a fraction (0.9999) or a percentage (99.99), got {availability}")
-    return (1.0 - value) * _non_negative(period_hours, "period_hours") * 60.0
-

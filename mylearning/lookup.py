@@ -20,6 +20,11 @@ def _course_filters(session: Any, name: str | None = None) -> list[dict]:
     return filters
 
 
+def account_id(session: Any) -> str:
+    """The account the session works in (the embedded AWS's is 123456789012)."""
+    return session.client("sts").get_caller_identity()["Account"]
+
+
 def tag_value(resource: dict, key: str) -> str | None:
     for tag in resource.get("Tags") or resource.get("tags") or []:
         if tag.get("Key", tag.get("key")) == key:

@@ -17,11 +17,11 @@ DEFERRED_VAR = "MYLEARNING_CHECKS_DEFERRED"
 
 def check(step_id: str, session: Any = None):
     """Evaluate one step and show what is right, what is wrong, and how to fix it."""
-    import graders
+    from mylearning import course
     from mylearning.backend import current
 
     try:
-        lab = graders.lab_of_step(step_id)
+        lab = course.lab_of_step(step_id)
     except (KeyError, ValueError) as exc:
         return _usage_error(str(exc).strip("'\""))
     if str(step_id) not in lab.steps:
@@ -34,11 +34,11 @@ def check(step_id: str, session: Any = None):
 
 def summary(lab_number: str | int, session: Any = None):
     """Every step of a lab at once: a progress bar and a table of what is left."""
-    import graders
+    from mylearning import course
     from mylearning.backend import current
 
     try:
-        lab = graders.get_lab(lab_number)
+        lab = course.grader(lab_number)
     except (KeyError, ValueError) as exc:
         return _usage_error(str(exc).strip("'\""))
     if os.environ.get(DEFERRED_VAR) == "1":
@@ -47,13 +47,13 @@ def summary(lab_number: str | int, session: Any = None):
 
 
 def _deferred(title: str, ident: str):
-    from graders.engine import StepResult
+    from mylearning.steps import StepResult
     return StepResult(step_id=ident, title=title, points=0, max_points=0, passed=False,
                       message="Checked by the grader after the notebook has run.",
                       hint="Nothing to do: this notebook is being graded.")
 
 
 def _usage_error(message: str):
-    from graders.engine import StepResult
+    from mylearning.steps import StepResult
     return StepResult(step_id="?", title="check", points=0, max_points=0, passed=False,
                       message=message, hint="Use the step id printed above the check cell.")

@@ -11,13 +11,13 @@ import sys
 import pytest
 
 from mylearning import cost
+from mylearning.availability import allowed_downtime_minutes
 from mylearning.cost import (
     AppRunnerFleet,
     Fleet,
     InvalidTaskSize,
     Scenario,
     TaskSize,
-    allowed_downtime_minutes,
     app_runner_monthly_cost,
     cheapest_task_size,
     compare,

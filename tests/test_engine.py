@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-import graders
-from graders.engine import Lab, fail, ok
+from mylearning import course
+from mylearning.steps import Lab, fail, ok
 from mylearning.notebook import check, summary
 
 
@@ -110,10 +110,10 @@ def test_unknown_steps_and_labs_give_usage_messages_not_exceptions():
 
 
 def test_registry_finds_labs_by_number_and_step():
-    assert "00" in graders.lab_modules() and "02" in graders.lab_modules()
-    assert graders.get_lab(2) is graders.get_lab("02")
-    assert graders.lab_of_step("2.3").number == "02"
-    assert graders.lab_of_step("0.1").number == "00"
+    assert "00" in course.graded_numbers() and "02" in course.graded_numbers()
+    assert course.grader(2) is course.grader("02")
+    assert course.lab_of_step("2.3").number == "02"
+    assert course.lab_of_step("0.1").number == "00"
 
 
 def test_checks_against_the_emulator_go_red_to_green(session):

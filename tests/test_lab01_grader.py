@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import graders
+from mylearning import course
 from graders import lab01_apprunner_to_ecs as lab01
 from mylearning import migrate, prepare
 from mylearning.answers import record_answer
@@ -40,7 +40,7 @@ def built(session):
 
 
 def _evaluate(session, *steps):
-    return {r.step_id: r for r in graders.get_lab("01").evaluate(session, steps).results}
+    return {r.step_id: r for r in course.grader("01").evaluate(session, steps).results}
 
 
 def _register(session, td):
@@ -102,7 +102,7 @@ def test_app_runner_trust_policy_is_rejected(session, built):
 
 def test_service_and_scalable_target(session, built):
     from mylearning import lookup
-    prepare.lab02(session)
+    prepare.foundation(session)
     vpc = lookup.vpc(session, session.name("vpc"))
     private = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "private")]
     group = lookup.security_group(session, vpc["VpcId"], session.name("tasks-sg"))

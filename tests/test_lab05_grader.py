@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-import graders
+from mylearning import course, steps
 from graders import lab05_scaling_and_cost as lab05
 from mylearning import capacity, cost, migrate, prepare
 from mylearning.answers import record_answer
@@ -30,7 +30,7 @@ def account(emulator):
 
 
 def _result(session, step):
-    return graders.get_lab("05").evaluate(session, [step]).results[0]
+    return course.grader("05").evaluate(session, [step]).results[0]
 
 
 def _resource(session, service):
@@ -68,7 +68,7 @@ def test_resource_label_and_request_target():
 
 
 def test_nothing_done_fails_every_step_with_a_hint(account):
-    report = graders.get_lab("05").evaluate(account)
+    report = course.grader("05").evaluate(account)
     assert report.total == 0
     assert all(r.hint for r in report.results)
 
@@ -78,7 +78,7 @@ def test_capacity_plan(account):
                                      "enrollment": {"peak_tasks": 125}}, session=account)
     result = _result(account, "5.1")
     assert not result.passed and "100% CPU" in result.hint
-    plan = lab05.expected_plan(graders.engine.Context(account, "05"))
+    plan = lab05.expected_plan(steps.Context(account, "05"))
     assert plan["courses-api"]["peak_tasks"] == 286  # ceil(50,000 / (250 x 0.7))
     record_answer("05", "capacity", {n: {"peak_tasks": p["peak_tasks"], "evening_tasks": p["evening_tasks"]}
                                      for n, p in plan.items()}, session=account)

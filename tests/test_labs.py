@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-import graders
+from mylearning import course
 from mylearning import identity
 from nbrun import ROOT, outputs_text, run_notebook
 
@@ -20,7 +20,7 @@ def _score(lab_number: str, learner: str):
 
     session = CourseSession(boto3.Session(region_name="us-east-1", **EMULATOR_CREDENTIALS),
                             EMULATOR, os.environ["MYLEARNING_ENDPOINT"], learner)
-    return graders.get_lab(lab_number).evaluate(session)
+    return course.grader(lab_number).evaluate(session)
 
 
 def _fresh() -> str:
@@ -29,7 +29,7 @@ def _fresh() -> str:
 
 def test_every_solution_has_a_lab_and_a_grader():
     assert LABS, "no solution notebooks found"
-    modules = graders.lab_modules()
+    modules = course.graded_numbers()
     for name in LABS:
         assert (ROOT / "labs" / name).exists(), f"labs/{name} is missing"
         assert name[:2] in modules, f"graders/lab{name[:2]}_*.py is missing"
@@ -72,6 +72,6 @@ def test_blank_lab_runs_and_scores_zero(emulator, name):
 
 def test_lab_ids_match_file_names():
     for name in LABS:
-        lab = graders.get_lab(name[:2])
+        lab = course.grader(name[:2])
         assert lab.number == identity.lab_id(name[:2])
         assert all(step.startswith(f"{int(lab.number)}.") for step in lab.steps)

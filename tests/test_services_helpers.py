@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mylearning import cloudmap, deployments, loadbalancer, microservices
+from mylearning import cloudmap, deployments, loadbalancer, microservices, service_specs
 
 
 @pytest.mark.parametrize("desired, low, high, expected", [
@@ -59,9 +59,9 @@ class _Session:
 
 
 def test_service_spec_uses_the_cluster_strategy_and_safe_rollouts():
-    spec = microservices.service_spec(_Session(), "courses-api", cluster="c", task_definition="f",
+    spec = service_specs.service_spec(_Session(), "courses-api", cluster="c", task_definition="f",
                                       subnets=["a", "b"], security_group="sg", target_group_arn="tg",
-                                      registry_arn="sd")
+                                      registry_arn="sd", lab="04")
     assert "launchType" not in spec and "capacityProviderStrategy" not in spec
     assert spec["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert spec["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
@@ -72,7 +72,7 @@ def test_service_spec_uses_the_cluster_strategy_and_safe_rollouts():
 def test_cloud_map_lookups_stay_in_their_namespace(session, emulator):
     """ListServices' NAMESPACE_ID filter is not trusted: each service is confirmed by its namespace."""
     from mylearning import lookup, prepare
-    prepare.lab02(session)
+    prepare.foundation(session)
     vpc = lookup.vpc(session, session.name("vpc"))
     mine = cloudmap.ensure_private_namespace(session, "04", cloudmap.namespace_name(session), vpc["VpcId"])
     sd = session.client("servicediscovery")

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from mylearning import microservices, taskdefs
+from mylearning import microservices, service_specs, task_roles, taskdefs
 from mylearning.cost import InvalidTaskSize
 
 LOG = taskdefs.awslogs("/ecs/ml-x/app", "us-east-1", "app")
@@ -122,9 +122,9 @@ class _Session:
 
 @pytest.mark.parametrize("service", list(microservices.SERVICES))
 def test_every_service_definition_is_valid_and_hardened(service):
-    spec = microservices.task_definition(_Session(), service, execution_role_arn="arn:exec",
+    spec = service_specs.task_definition(_Session(), service, execution_role_arn="arn:exec",
                                          task_role_arn="arn:task", secret_arn="arn:secret",
-                                         account="123456789012")
+                                         lab="03", account="123456789012")
     taskdefs.check_size(spec["cpu"], spec["memory"])
     for c in spec["containerDefinitions"]:
         assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/ml-t/{service}"
@@ -141,10 +141,10 @@ def test_every_service_definition_is_valid_and_hardened(service):
 def test_app_permissions_are_scoped():
     from mylearning import roles
     for service in microservices.SERVICES:
-        document = microservices.app_permissions(_Session(), service, "123456789012")
+        document = task_roles.app_permissions(_Session(), service, "123456789012")
         assert not roles.broad_grants([("p", document)])
     with pytest.raises(KeyError):
-        microservices.app_permissions(_Session(), "nope", "1")
+        task_roles.app_permissions(_Session(), "nope", "1")
 
 
 # ---------------------------------------------------------------- against the emulator

@@ -78,12 +78,12 @@ class BatchResult:
 
 def grade_batch(paths: Sequence[str | Path], options: GradingOptions) -> BatchResult:
     """Grade every submission under `paths` into `options.out`; see the module docstring."""
-    import graders
+    from mylearning import course
     from mylearning.identity import lab_id
 
     try:
         lab_number = lab_id(options.lab)
-        lab = graders.get_lab(lab_number)
+        lab = course.grader(lab_number)
     except (KeyError, ValueError) as exc:
         raise GradingError(str(exc).strip("'\"")) from None
     out = Path(options.out)
@@ -111,7 +111,7 @@ def grade_batch(paths: Sequence[str | Path], options: GradingOptions) -> BatchRe
 class _Batch:
     def __init__(self, lab: Any, lab_number: str, submissions: list[Submission],
                  options: GradingOptions):
-        import graders
+        from mylearning import course
         import mylearning
 
         self.lab = lab
@@ -122,7 +122,7 @@ class _Batch:
         self.out = options.out
         self.stream = options.stream or sys.stderr
         self.step_ids = list(lab.steps)
-        self.roots = [Path(mylearning.__file__).parent, Path(graders.__file__).parent]
+        self.roots = [Path(mylearning.__file__).parent, Path(course.grader_module(lab_number).__file__).parent]
         self.config = config_key(lab_number, self.limits, code_fingerprint(self.roots))
         self.code_state: tuple | None = None
         self.grades: dict[str, Grade] = {}

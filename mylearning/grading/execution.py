@@ -38,7 +38,7 @@ _WARM_UP = """\
 def _mylearning_grading_setup(limit):
     import importlib
     for name in ('boto3', 'mylearning.backend', 'mylearning.answers',
-                 'mylearning.notebook', 'graders.engine'):
+                 'mylearning.notebook', 'mylearning.steps'):
         importlib.import_module(name)
     try:
         import resource
@@ -110,29 +110,14 @@ class Kernel:
         self.ready_at = time.perf_counter()
 
 
-_CLIENT_CALL = re.compile(r"""\.client\(\s*["']([a-z0-9-]+)["']""")
-
-
 def services_of_lab(lab_number: str) -> tuple[str, ...]:
-    """The boto3 services the lab's master notebook asks for by name (empty if not found).
+    """The boto3 services a notebook of the lab calls, as the lab declares them (course registry).
 
-    Read from the course's own `solutions/`, never from a submission, so a
-    notebook cannot make the grader's kernels do extra work.
+    Read from the course's own declaration, never from a submission, so a notebook
+    cannot make the grader's kernels do extra work.
     """
-    import graders
-
-    folder = Path(graders.__file__).resolve().parent.parent / "solutions"
-    found: set[str] = set()
-    for path in folder.glob(f"{lab_number}-*.ipynb"):
-        try:
-            cells = json.loads(path.read_text())["cells"]
-        except (OSError, ValueError, KeyError):
-            continue
-        for cell in cells:
-            if cell.get("cell_type") == "code":
-                source = cell.get("source", "")
-                found.update(_CLIENT_CALL.findall("".join(source) if isinstance(source, list) else source))
-    return tuple(sorted(found))[:20]
+    from mylearning import course
+    return course.services_up_to(lab_number)
 
 
 class KernelFactory:

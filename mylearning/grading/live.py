@@ -11,12 +11,12 @@ from typing import TextIO
 
 
 def live_report(lab: str, stream: TextIO | None = None) -> int:
-    import graders
+    from mylearning import course
     from mylearning.backend import BackendError, connect
 
     out = stream or sys.stdout
     try:
-        lab_obj = graders.get_lab(lab)
+        lab_obj = course.grader(lab)
     except (KeyError, ValueError) as exc:
         print(str(exc).strip("'\""), file=sys.stderr)
         return 2

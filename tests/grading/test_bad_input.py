@@ -34,13 +34,13 @@ LIMITS = ["--cell-timeout", "4", "--timeout", "15", "--max-output-mb", "1"]
 
 def cases(out: Path) -> dict[str, object]:
     tamper = (
-        "import graders, mylearning, mylearning.notebook, graders.engine as eng\n"
-        "from graders.engine import ok\n"
+        "import mylearning, mylearning.course, mylearning.notebook, mylearning.steps as eng\n"
+        "from mylearning.steps import ok\n"
         "mylearning.check = lambda *a, **k: print('[PASS] all steps')\n"
         "check = mylearning.check\n"
         "mylearning.summary = lambda *a, **k: print('Lab 00: 3/3 steps, 3/3 points')\n"
         "eng.Step.evaluate = lambda self, ctx: None\n"
-        "graders.get_lab = lambda n: None\n"
+        "mylearning.course.grader = lambda n: None\n"
         "import mylearning.answers as answers\n"
         "answers.read_answer = lambda *a, **k: '2026-09-30'\n"
         "print('Lab 00 - Welcome: 3/3 steps, 3/3 points')\n")

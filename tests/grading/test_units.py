@@ -141,7 +141,7 @@ def test_live_report_reads_the_current_backend(session, capsys):
 
 
 def test_resume_reuses_same_content_unless_forced(tmp_path):
-    import graders
+    from mylearning import course
     from mylearning.grading.batch import GradingOptions, _Batch
     from mylearning.grading.outputs import OutputGuard
 
@@ -150,7 +150,7 @@ def test_resume_reuses_same_content_unless_forced(tmp_path):
     out = tmp_path / "out"
 
     def batch(force: bool) -> _Batch:
-        b = _Batch(graders.get_lab("00"), "00", subs,
+        b = _Batch(course.grader("00"), "00", subs,
                    GradingOptions(lab="00", out=out, force=force, progress=False))
         b.guard = OutputGuard(out)
         return b

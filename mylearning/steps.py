@@ -170,6 +170,11 @@ class Lab:
         self.title = title
         self.steps: dict[str, Step] = {}
 
+    @classmethod
+    def declared(cls, about: Any) -> "Lab":
+        """The steps of a lab declared in the registry (`mylearning.course`): same number, same title."""
+        return cls(about.number, about.title)
+
     def step(self, step_id: str, title: str, points: float = 1) -> Callable[[CheckFn], CheckFn]:
         major, _, minor = step_id.partition(".")
         if not (major.isdigit() and minor.isdigit()) or int(major) != int(self.number):

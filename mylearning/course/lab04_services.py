@@ -1,0 +1,113 @@
+"""Lab 04, services: its declaration, its end state and its teardown.
+
+`build` puts the web services behind the load balancer and in Cloud Map, rolls the
+courses API out to its new version and records the availability answer, as the
+solution does; `teardown` removes them in an order AWS accepts.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from mylearning import (answers, availability, cloudmap, deployments, loadbalancer, lookup,
+                        microservices as ms, service_specs, taskdefs)
+from mylearning.answers import record_answer
+from mylearning.course import LabInfo
+from mylearning.teardown import Action, Plan
+
+ABOUT = LabInfo(
+    "04", "Services, load balancing and discovery",
+    services=("ec2", "ecs", "elbv2", "servicediscovery", "ssm", "sts"),
+    concepts=("loadbalancer", "cloudmap", "deployments", "microservices", "service_specs",
+              "taskdefs", "capacity", "availability", "cost"))
+
+#: The availability the platform promises, and the answer the lab records for it.
+TARGET_AVAILABILITY = 0.9999
+DOWNTIME_ANSWER = "downtime-minutes-9999"
+
+
+def build(session: Any) -> None:
+    """Lab 04's end state: the ALB with its target groups and path rules, the Cloud Map
+    namespace and services, both web services, the courses API rolled out to 1.2.0, and
+    the recorded availability answer."""
+    lab, ecs, cluster = ABOUT.number, session.client("ecs"), session.name("cluster")
+    vpc = lookup.vpc(session, session.name("vpc"))
+    public = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "public")]
+    private = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "private")]
+    alb_sg = lookup.security_group(session, vpc["VpcId"], session.name("alb-sg"))["GroupId"]
+    tasks_sg = lookup.security_group(session, vpc["VpcId"], session.name("tasks-sg"))["GroupId"]
+    alb = loadbalancer.ensure_load_balancer(session, lab, ms.load_balancer_name(session), public, [alb_sg])
+    listener = loadbalancer.ensure_listener(session, lab, alb["LoadBalancerArn"])
+    namespace = cloudmap.ensure_private_namespace(session, lab, cloudmap.namespace_name(session),
+                                                  vpc["VpcId"])
+    for service, (pattern, priority, _) in ms.WEB_SERVICES.items():
+        tg = loadbalancer.ensure_target_group(session, lab, ms.target_group_name(session, service),
+                                              vpc["VpcId"], ms.APP_PORT, ms.HEALTH_PATH)
+        loadbalancer.ensure_path_rule(session, lab, listener["ListenerArn"], priority, [pattern],
+                                      tg["TargetGroupArn"])
+        registry = cloudmap.ensure_service(session, lab, namespace["Id"], service)
+        if deployments.find_service(session, cluster, ms.service_name(session, service)) is None:
+            ecs.create_service(**service_specs.service_spec(
+                session, service, cluster=cluster, task_definition=ms.family(session, service),
+                subnets=private, security_group=tasks_sg, target_group_arn=tg["TargetGroupArn"],
+                registry_arn=registry["Arn"], lab=lab))
+    courses = deployments.find_service(session, cluster, ms.service_name(session, "courses-api"))
+    running = ecs.describe_task_definition(taskDefinition=courses["taskDefinition"])["taskDefinition"]
+    image = ms.image(session, "courses-api", ms.ROLLOUT_VERSION)
+    if not any(c["image"] == image for c in running["containerDefinitions"]):
+        spec = taskdefs.with_image(taskdefs.as_spec(running, tags=session.tags(lab, style="key")),
+                                   "app", image)
+        new, _ = taskdefs.ensure_registered(ecs, spec)
+        ecs.update_service(cluster=cluster, service=courses["serviceName"],
+                           taskDefinition=new["taskDefinitionArn"])
+    ecs.get_waiter("services_stable").wait(
+        cluster=cluster, services=[ms.service_name(session, s) for s in ms.WEB_SERVICES],
+        WaiterConfig={"Delay": 1 if session.is_emulator else 15, "MaxAttempts": 120})
+    record_answer(lab, DOWNTIME_ANSWER, round(availability.allowed_downtime_minutes(TARGET_AVAILABILITY), 2),
+                  session=session)
+
+
+def teardown(session: Any, execute: bool = False) -> Plan:
+    """Lab 04's services, load balancer, target groups, Cloud Map names and recorded answers.
+
+    Order matters: the ECS services go first (they hold the target groups and Cloud Map
+    services), then the Cloud Map services and namespace, then the ALB (its listener and
+    rules go with it), then the target groups, which AWS refuses to delete while in use.
+    """
+    ecs, elb = session.client("ecs"), session.client("elbv2")
+    sd, ssm = session.client("servicediscovery"), session.client("ssm")
+    actions: list[Action] = []
+    cluster = session.name("cluster")
+    for service in ms.WEB_SERVICES:
+        found = deployments.find_service(session, cluster, ms.service_name(session, service))
+        if found is not None and lookup.is_course_tagged(found, session):
+            name = found["serviceName"]
+            actions.append(Action("ECS service", name, lambda name=name: (
+                ecs.update_service(cluster=cluster, service=name, desiredCount=0),
+                ecs.delete_service(cluster=cluster, service=name, force=True))))
+    namespace = cloudmap.find_namespace(session, cloudmap.namespace_name(session))
+    if namespace is not None:
+        for service in ms.WEB_SERVICES:
+            registry = cloudmap.find_service(session, namespace["Id"], service)
+            if registry is not None and lookup.is_course_tagged(registry, session):
+                rid = registry["Id"]
+                actions.append(Action("Cloud Map service", f"{service}.{namespace['Name']}",
+                                      lambda rid=rid: sd.delete_service(Id=rid)))
+        nid = namespace["Id"]
+        actions.append(Action("Cloud Map namespace", namespace["Name"],
+                              lambda: cloudmap.wait_for_operation(
+                                  sd, sd.delete_namespace(Id=nid)["OperationId"])))
+    alb = loadbalancer.find_load_balancer(session, ms.load_balancer_name(session))
+    if alb is not None:
+        arn = alb["LoadBalancerArn"]
+        actions.append(Action("load balancer", alb["LoadBalancerName"],
+                              lambda: elb.delete_load_balancer(LoadBalancerArn=arn)))
+    for service in ms.WEB_SERVICES:
+        tg = loadbalancer.find_target_group(session, ms.target_group_name(session, service))
+        if tg is not None:
+            tg_arn = tg["TargetGroupArn"]
+            actions.append(Action("target group", tg["TargetGroupName"],
+                                  lambda tg_arn=tg_arn: elb.delete_target_group(TargetGroupArn=tg_arn)))
+    name = answers.parameter_name(session.learner, ABOUT.number, DOWNTIME_ANSWER)
+    if answers.read_answer(session, ABOUT.number, DOWNTIME_ANSWER) is not None:
+        actions.append(Action("recorded answer", name, lambda: ssm.delete_parameter(Name=name)))
+    return Plan(actions).run(execute)
