@@ -25,15 +25,15 @@ AWS rules the hints refer to:
 """
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
 
 from mylearning.course.lab01_apprunner_to_ecs import ABOUT
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import lookup, migrate
+from mylearning import roles as policies
+from mylearning.facts.ecs import ECS_TASKS_PRINCIPAL, EXECUTION_POLICY_ARN
 
 LAB = Lab.declared(ABOUT)
 
@@ -43,8 +43,6 @@ SERVICE = "course-api-migrated"
 CONTAINER = "course-api"
 EXECUTION_ROLE = "course-api-migrated-execution"
 TASK_ROLE = "course-api-migrated-task"
-ECS_TASKS = "ecs-tasks.amazonaws.com"
-EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 #: The limitation -> ECS feature answer (lab 01 step "Why MyLearning left App Runner").
 LIMITATION_ANSWERS = {"sidecars": "C", "custom networking": "E", "service mesh": "A",
@@ -111,25 +109,6 @@ def _role(ctx: Context, arn: str | None) -> dict | None:
         return None
 
 
-def _trusted_services(role: dict) -> set[str]:
-    document = role.get("AssumeRolePolicyDocument") or {}
-    if isinstance(document, str):
-        document = json.loads(unquote(document))
-    statements = document.get("Statement", [])
-    statements = [statements] if isinstance(statements, dict) else statements
-    services: set[str] = set()
-    for statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if "sts:AssumeRole" not in actions and "sts:*" not in actions:
-            continue
-        principal = (statement.get("Principal") or {}).get("Service", [])
-        services |= {principal} if isinstance(principal, str) else set(principal)
-    return services
-
-
 @LAB.step("1.1", "A task execution role and a task role, both trusted by ECS tasks", points=1)
 def roles(ctx: Context) -> Outcome:
     iam = ctx.client("iam")
@@ -140,24 +119,24 @@ def roles(ctx: Context) -> Outcome:
         except iam.exceptions.NoSuchEntityException:
             return fail(f"No IAM role named {name}.",
                         "In the step 1.1 cell, create both roles (iam.create_role) with a trust policy "
-                        f"allowing Principal {{'Service': '{ECS_TASKS}'}} to sts:AssumeRole, then attach "
+                        f"allowing Principal {{'Service': '{ECS_TASKS_PRINCIPAL}'}} to sts:AssumeRole, then attach "
                         "AmazonECSTaskExecutionRolePolicy to the execution role.")
     for key, role in found.items():
-        trusted = _trusted_services(role)
-        if ECS_TASKS not in trusted:
+        trusted = policies.trusted_services(role)
+        if ECS_TASKS_PRINCIPAL not in trusted:
             wrong = ", ".join(sorted(trusted)) or "nobody"
-            return fail(f"The {key} role {role['RoleName']} trusts {wrong}, not {ECS_TASKS}.",
+            return fail(f"The {key} role {role['RoleName']} trusts {wrong}, not {ECS_TASKS_PRINCIPAL}.",
                         "App Runner's roles trust tasks.apprunner.amazonaws.com (instance role) or "
                         f"build.apprunner.amazonaws.com (access role); ECS needs Principal "
-                        f"{{'Service': '{ECS_TASKS}'}} with Action sts:AssumeRole.")
+                        f"{{'Service': '{ECS_TASKS_PRINCIPAL}'}} with Action sts:AssumeRole.")
     attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(
         RoleName=found["execution"]["RoleName"])["AttachedPolicies"]}
-    if EXECUTION_POLICY not in attached:
+    if EXECUTION_POLICY_ARN not in attached:
         return fail(f"{found['execution']['RoleName']} lacks AmazonECSTaskExecutionRolePolicy, so ECS "
                     "could not pull the image from ECR or write logs.",
-                    f"iam.attach_role_policy(RoleName=..., PolicyArn='{EXECUTION_POLICY}').")
+                    f"iam.attach_role_policy(RoleName=..., PolicyArn='{EXECUTION_POLICY_ARN}').")
     return ok(f"{found['execution']['RoleName']} (execution) and {found['task']['RoleName']} (task) "
-              f"are assumed by {ECS_TASKS}.")
+              f"are assumed by {ECS_TASKS_PRINCIPAL}.")
 
 
 @LAB.step("1.2", "Task size: App Runner's instance configuration on Fargate", points=2)
@@ -209,32 +188,6 @@ def image_and_port(ctx: Context) -> Outcome:
     return ok(f"{container['name']} runs {want['image']} and listens on {want['port']}.")
 
 
-def _allows(statements: list[dict], action: str, resource: str) -> bool:
-    for statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource", [])
-        resources = [resources] if isinstance(resources, str) else resources
-        if any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and \
-                any(fnmatch.fnmatchcase(resource, r) for r in resources):
-            return True
-    return False
-
-
-def _inline_statements(ctx: Context, role_name: str) -> list[dict]:
-    iam = ctx.client("iam")
-    statements: list[dict] = []
-    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-        if isinstance(document, str):
-            document = json.loads(unquote(document))
-        found = document.get("Statement", [])
-        statements += [found] if isinstance(found, dict) else found
-    return statements
-
-
 @LAB.step("1.4", "Environment variables, and secrets as references", points=2)
 def environment_and_secrets(ctx: Context) -> Outcome:
     td = _task_definition(ctx)
@@ -275,12 +228,12 @@ def environment_and_secrets(ctx: Context) -> Outcome:
         return fail("The task definition has no execution role (or it does not exist), so ECS "
                     "could not fetch the secrets when a task starts.",
                     f"Set executionRoleArn to your {ctx.name(EXECUTION_ROLE)} role's ARN.")
-    statements = _inline_statements(ctx, role["RoleName"])
+    inline = policies.documents(ctx.client("iam"), role["RoleName"], managed=False)
     unreadable = []
     for name, arn in want["secrets"].items():
         kind, resource = migrate._secret_resource(arn, None, None)
         action = "secretsmanager:GetSecretValue" if kind == "secretsmanager" else "ssm:GetParameters"
-        if not _allows(statements, action, resource):
+        if not policies.allows(inline, action, resource):
             unreadable.append(name)
     if unreadable:
         return fail(f"The execution role may not read {', '.join(unreadable)}: tasks would stop with "

@@ -16,10 +16,10 @@ from __future__ import annotations
 from mylearning.course.lab02_cluster import ABOUT
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import lookup
+from mylearning.microservices import APP_PORT
 
 LAB = Lab.declared(ABOUT)
 
-APP_PORT = 8080
 
 
 def _vpc(ctx: Context) -> dict | None:

@@ -69,7 +69,7 @@ def _secret_values(ctx: Context) -> list[str]:
 
 
 def _role(ctx: Context, name: str) -> dict | None:
-    return ctx.remember(f"role:{name}", lambda: roles.find_role(ctx.client("iam"), name))
+    return ctx.remember(f"role:{name}", lambda: lookup.role(ctx.client("iam"), name))
 
 
 def _td(ctx: Context, service: str) -> dict | None:

@@ -21,15 +21,15 @@ Rules checked here, with the AWS pages that state them:
 """
 from __future__ import annotations
 
-from mylearning.course.lab04_services import ABOUT
+from mylearning.course.lab04_services import ABOUT, DOWNTIME_ANSWER, TARGET_AVAILABILITY
 from mylearning.steps import Context, Lab, Outcome, fail, ok
-from mylearning import cloudmap, deployments, loadbalancer, lookup, microservices, taskdefs
+from mylearning import availability, cloudmap, deployments, loadbalancer, lookup, microservices, taskdefs
 
 LAB = Lab.declared(ABOUT)
 
 WEB = tuple(microservices.WEB_SERVICES)
-#: Minutes per year, for the 99.99% answer: 365 days, or 365.25 to count leap years.
-MINUTES_365, MINUTES_36525 = 365 * 24 * 60, 365.25 * 24 * 60
+#: Hours in a year for the downtime answer: 365 days, or 365.25 to count leap years.
+YEAR_HOURS, LEAP_AVERAGE_YEAR_HOURS = availability.HOURS_PER_YEAR, 365.25 * 24
 
 
 def _subnets(ctx: Context, ids: list[str]) -> list[dict]:
@@ -77,28 +77,28 @@ def _is_course_vpc(ctx: Context, vpc_id: str | None) -> bool:
 
 
 def _alb(ctx: Context) -> dict | None:
-    return ctx.remember("alb", lambda: loadbalancer.find_load_balancer(
+    return ctx.remember("alb", lambda: lookup.load_balancer(
         ctx.session, microservices.load_balancer_name(ctx.session)))
 
 
 def _tg(ctx: Context, service: str) -> dict | None:
-    return ctx.remember(f"tg:{service}", lambda: loadbalancer.find_target_group(
+    return ctx.remember(f"tg:{service}", lambda: lookup.target_group(
         ctx.session, microservices.target_group_name(ctx.session, service)))
 
 
 def _namespace(ctx: Context) -> dict | None:
-    return ctx.remember("ns", lambda: cloudmap.find_namespace(ctx.session, cloudmap.namespace_name(ctx.session)))
+    return ctx.remember("ns", lambda: lookup.namespace(ctx.session, cloudmap.namespace_name(ctx.session)))
 
 
 def _registry(ctx: Context, service: str) -> dict | None:
     namespace = _namespace(ctx)
     if namespace is None:
         return None
-    return ctx.remember(f"sd:{service}", lambda: cloudmap.find_service(ctx.session, namespace["Id"], service))
+    return ctx.remember(f"sd:{service}", lambda: lookup.discovery_service(ctx.session, namespace["Id"], service))
 
 
 def _service(ctx: Context, service: str) -> dict | None:
-    return ctx.remember(f"svc:{service}", lambda: deployments.find_service(
+    return ctx.remember(f"svc:{service}", lambda: lookup.ecs_service(
         ctx.session, ctx.name("cluster"), microservices.service_name(ctx.session, service)))
 
 
@@ -178,7 +178,7 @@ def listener_rules(ctx: Context) -> Outcome:
     if alb is None:
         return fail("No load balancer yet.", NO_ALB)
     elb = ctx.client("elbv2")
-    listener = loadbalancer.find_listener(elb, alb["LoadBalancerArn"], 80)
+    listener = lookup.listener(elb, alb["LoadBalancerArn"], 80)
     if listener is None:
         return fail("The load balancer has no listener on port 80.",
                     "create_listener(LoadBalancerArn=..., Protocol='HTTP', Port=80, DefaultActions=[...]).")
@@ -376,7 +376,7 @@ def rolling_update(ctx: Context) -> Outcome:
 
 @LAB.step("4.9", "The yearly downtime a 99.99% availability target allows", points=1)
 def downtime(ctx: Context) -> Outcome:
-    text = ctx.answer("downtime-minutes-9999")
+    text = ctx.answer(DOWNTIME_ANSWER)
     if text is None:
         return fail("No answer recorded yet.",
                     "Compute the minutes in the cell of step 4.9 and run "
@@ -386,7 +386,8 @@ def downtime(ctx: Context) -> Outcome:
     except ValueError:
         return fail(f"The answer {text!r} is not a number of minutes.",
                     "Record a number, e.g. record_answer(LAB, 'downtime-minutes-9999', 52.56).")
-    low, high = (1 - 0.9999) * MINUTES_365, (1 - 0.9999) * MINUTES_36525
+    low = availability.allowed_downtime_minutes(TARGET_AVAILABILITY, period_hours=YEAR_HOURS)
+    high = availability.allowed_downtime_minutes(TARGET_AVAILABILITY, period_hours=LEAP_AVERAGE_YEAR_HOURS)
     if not low - 0.05 <= value <= high + 0.05:
         if abs(value - low / 60) < 0.05:
             hint = "That looks like hours: record minutes."

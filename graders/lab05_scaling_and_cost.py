@@ -167,14 +167,14 @@ def _users_per_task(ctx: Context, name: str) -> float:
     return users_per_task(name, int(_task_definition(ctx, name)["cpu"]))
 
 
-def _peak(ctx: Context, name: str) -> cost.CapacityPlan:
-    return ctx.remember(f"peak:{name}", lambda: cost.plan_capacity(
+def _peak(ctx: Context, name: str) -> capacity.CapacityPlan:
+    return ctx.remember(f"peak:{name}", lambda: capacity.plan_capacity(
         PEAK_USERS, _users_per_task(ctx, name), target_utilization=TARGET_UTILIZATION,
         azs=_zones(ctx, name), survive_az_loss=False))
 
 
 def _evening(ctx: Context, name: str) -> int:
-    return cost.tasks_for_users(EVENING_USERS, _users_per_task(ctx, name),
+    return capacity.tasks_for_users(EVENING_USERS, _users_per_task(ctx, name),
                                 target_utilization=TARGET_UTILIZATION)
 
 
@@ -198,7 +198,7 @@ def expected_costs(ctx: Context, spot_discount: float) -> dict[str, Any]:
     td = _task_definition(ctx, PEAK_SERVICE)
     size = cost.TaskSize(int(td["cpu"]), int(td["memory"]))
     arch = cost.normalize_arch((td.get("runtimePlatform") or {}).get("cpuArchitecture") or cost.X86_64)
-    count = cost.tasks_for_users(ERA_USERS, users_per_task(PEAK_SERVICE, size.cpu),
+    count = capacity.tasks_for_users(ERA_USERS, users_per_task(PEAK_SERVICE, size.cpu),
                                  target_utilization=TARGET_UTILIZATION)
     share = capacity.spot_share(_strategy(ctx, PEAK_SERVICE), count) if _strategy(ctx, PEAK_SERVICE) else 0.0
     era = cost.Scenario.app_runner("App Runner era", era_count, era_size)
@@ -243,8 +243,8 @@ def capacity_plan(ctx: Context) -> Outcome:
         return problem
     answer, problem = _answer(ctx, "capacity",
                               "In the step 5.1 cell, fill plan[name] for each service: peak_tasks from "
-                              "cost.plan_capacity(PEAK_USERS, ...), evening_tasks from "
-                              "cost.tasks_for_users(EVENING_USERS, ...).")
+                              "capacity.plan_capacity(PEAK_USERS, ...), evening_tasks from "
+                              "capacity.tasks_for_users(EVENING_USERS, ...).")
     if problem:
         return problem
     plan = expected_plan(ctx)
@@ -253,7 +253,7 @@ def capacity_plan(ctx: Context) -> Outcome:
         want = plan[name]
         if given.get("peak_tasks") != want["peak_tasks"]:
             hint = (f"tasks = ceil(users / (users per task x target utilization)); one {name} task "
-                    f"serves {want['users_per_task']:g} users at 100% CPU. Use cost.plan_capacity(...) "
+                    f"serves {want['users_per_task']:g} users at 100% CPU. Use capacity.plan_capacity(...) "
                     "with the task size your service really runs.")
             if given.get("peak_tasks") == math.ceil(PEAK_USERS / want["users_per_task"]):
                 hint = ("That plan runs every task at 100% CPU: no room for a spike while scaling "
@@ -466,7 +466,7 @@ def cost_comparison(ctx: Context) -> Outcome:
     if config.get("count") != want["count"]:
         return fail(f"Your mix runs {config.get('count')} tasks; {ERA_USERS:,} learners need "
                     f"{want['count']} of your {want['size'].label} tasks at {TARGET_UTILIZATION:.0%}.",
-                    "count = cost.tasks_for_users(ERA_USERS, users per task of the size your service "
+                    "count = capacity.tasks_for_users(ERA_USERS, users per task of the size your service "
                     "runs, target_utilization=...).")
     if (config.get("cpu"), config.get("memory"), config.get("arch")) != (
             want["size"].cpu, want["size"].memory, want["arch"]):

@@ -18,6 +18,9 @@ from types import MappingProxyType
 from typing import Mapping, Sequence, Union
 
 from mylearning.availability import HOURS_PER_YEAR
+from mylearning.facts.fargate import (ARCHITECTURES, ARM64, X86_64, InvalidTaskSize, TaskSize,
+                                      memory_options, normalize_arch, valid_task_sizes,
+                                      validate_task_size)
 
 # ---------------------------------------------------------------------------
 # Published prices
@@ -54,16 +57,6 @@ FARGATE_SPOT_MAX_DISCOUNT = 0.70
 # AWS's pricing calculator counts a month as 730 hours (8,760 hours a year / 12).
 HOURS_PER_MONTH = HOURS_PER_YEAR / 12
 
-X86_64 = "X86_64"
-ARM64 = "ARM64"
-ARCHITECTURES = (X86_64, ARM64)  # the values of runtimePlatform.cpuArchitecture in ECS
-
-_ARCH_ALIASES = {
-    "x86_64": X86_64, "x86": X86_64, "amd64": X86_64, "x64": X86_64, "intel": X86_64,
-    "arm64": ARM64, "arm": ARM64, "aarch64": ARM64, "graviton": ARM64,
-}
-
-
 @dataclass(frozen=True)
 class Rate:
     """A price per vCPU-hour and per GB-hour (1 GB = 1024 MiB, as AWS bills memory)."""
@@ -82,170 +75,6 @@ FARGATE_ON_DEMAND: Mapping[str, Rate] = MappingProxyType({
 })
 APP_RUNNER_ACTIVE = Rate(vcpu_hour=0.064, gb_hour=0.007)
 APP_RUNNER_PROVISIONED_GB_HOUR = 0.007
-
-
-def normalize_arch(arch: str) -> str:
-    """Return the ECS spelling (X86_64 or ARM64) of an architecture name.
-
-    Learners write "arm", "graviton", "x86"...; ECS accepts only X86_64 and ARM64, so
-    everything downstream uses those two.
-    """
-    key = str(arch).strip().lower()
-    if key in _ARCH_ALIASES:
-        return _ARCH_ALIASES[key]
-    raise ValueError(
-        f"Unknown CPU architecture {arch!r}: Fargate runs X86_64 or ARM64 (Graviton)."
-    )
-
-
-# ---------------------------------------------------------------------------
-# Fargate task sizes
-# ---------------------------------------------------------------------------
-# The valid task-level cpu/memory pairs for Fargate (Linux, x86 and ARM), from
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html
-# ("Task size") and .../task-cpu-memory-error.html. cpu is in CPU units (1024 = 1 vCPU),
-# memory in MiB. 8 and 16 vCPU need Linux platform version 1.4.0 or later.
-def _steps(low: int, high: int, step: int) -> tuple[int, ...]:
-    return tuple(range(low, high + 1, step))
-
-
-FARGATE_MEMORY_BY_CPU: Mapping[int, tuple[int, ...]] = MappingProxyType({
-    256: (512, 1024, 2048),
-    512: _steps(1024, 4096, 1024),
-    1024: _steps(2048, 8192, 1024),
-    2048: _steps(4096, 16384, 1024),
-    4096: _steps(8192, 30720, 1024),
-    8192: _steps(16384, 61440, 4096),
-    16384: _steps(32768, 122880, 8192),
-})
-
-
-class InvalidTaskSize(ValueError):
-    """A cpu/memory pair that Fargate would refuse to run."""
-
-
-def _describe_memory_options(cpu: int) -> str:
-    options = FARGATE_MEMORY_BY_CPU[cpu]
-    if len(options) <= 4:
-        return ", ".join(str(m) for m in options[:-1]) + f" or {options[-1]} MiB"
-    step = options[1] - options[0]
-    return f"between {options[0]} and {options[-1]} MiB in steps of {step}"
-
-
-def _as_int(value: object, what: str) -> int:
-    if isinstance(value, bool):
-        raise InvalidTaskSize(f"{what} must be a number, not {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise InvalidTaskSize(
-        f"{what} must be a whole number ({'CPU units, 1024 = 1 vCPU' if what == 'cpu' else 'MiB'}), "
-        f"got {value!r}"
-    )
-
-
-def validate_task_size(cpu: int | str, memory: int | str) -> tuple[int, int]:
-    """Check a Fargate cpu/memory pair and return it as integers.
-
-    Raises InvalidTaskSize with the valid choices, so a learner sees how to fix the
-    value before ECS answers "Invalid 'cpu' setting for task".
-    """
-    cpu_units = _as_int(cpu, "cpu")
-    memory_mib = _as_int(memory, "memory")
-    if cpu_units not in FARGATE_MEMORY_BY_CPU:
-        valid = ", ".join(str(c) for c in FARGATE_MEMORY_BY_CPU)
-        hint = " (cpu is in CPU units: 1 vCPU = 1024)" if 0 < cpu_units <= 16 else ""
-        raise InvalidTaskSize(
-            f"Fargate has no task size with cpu={cpu_units}{hint}. Valid cpu values: {valid}."
-        )
-    if memory_mib not in FARGATE_MEMORY_BY_CPU[cpu_units]:
-        hint = " (memory is in MiB: 1 GB = 1024)" if 0 < memory_mib <= 120 else ""
-        raise InvalidTaskSize(
-            f"Fargate cannot pair cpu={cpu_units} ({cpu_units / 1024:g} vCPU) with "
-            f"memory={memory_mib} MiB{hint}. With cpu={cpu_units}, memory must be "
-            f"{_describe_memory_options(cpu_units)}."
-        )
-    return cpu_units, memory_mib
-
-
-@dataclass(frozen=True, order=True)
-class TaskSize:
-    """A valid Fargate task size, in the units of the task definition's cpu and memory.
-
-    Construction validates the pair, so a TaskSize that exists can always be registered.
-    Build one from ECS units, TaskSize(512, 1024), or from vCPU and GB,
-    TaskSize.of(0.5, 1).
-    """
-
-    cpu: int
-    memory: int
-
-    def __post_init__(self) -> None:
-        cpu, memory = validate_task_size(self.cpu, self.memory)
-        object.__setattr__(self, "cpu", cpu)
-        object.__setattr__(self, "memory", memory)
-
-    @classmethod
-    def of(cls, vcpu: float, memory_gb: float) -> "TaskSize":
-        """The size with `vcpu` vCPUs and `memory_gb` GB (e.g. TaskSize.of(0.25, 0.5))."""
-        return cls(_scaled(vcpu, "vcpu"), _scaled(memory_gb, "memory_gb"))
-
-    @property
-    def vcpu(self) -> float:
-        return self.cpu / 1024
-
-    @property
-    def memory_gb(self) -> float:
-        return self.memory / 1024
-
-    @property
-    def label(self) -> str:
-        return f"{self.vcpu:g} vCPU / {self.memory_gb:g} GB"
-
-    def for_task_definition(self) -> dict[str, str]:
-        """The `cpu` and `memory` fields as RegisterTaskDefinition expects them (strings)."""
-        return {"cpu": str(self.cpu), "memory": str(self.memory)}
-
-    def __str__(self) -> str:
-        return self.label
-
-
-def _scaled(value: float, what: str) -> int:
-    units = float(value) * 1024
-    if not units.is_integer():
-        raise InvalidTaskSize(f"{what}={value!r} is not a Fargate size")
-    return int(units)
-
-
-def valid_task_sizes() -> list[TaskSize]:
-    """Every Fargate task size, smallest first (74 pairs, x86 and ARM alike)."""
-    return [TaskSize(cpu, mem) for cpu, mems in FARGATE_MEMORY_BY_CPU.items() for mem in mems]
-
-
-def memory_options(cpu: int) -> tuple[int, ...]:
-    """The memory values (MiB) Fargate allows with `cpu` CPU units."""
-    cpu_units = _as_int(cpu, "cpu")
-    if cpu_units not in FARGATE_MEMORY_BY_CPU:
-        validate_task_size(cpu_units, 0)  # raises with the list of valid cpu values
-    return FARGATE_MEMORY_BY_CPU[cpu_units]
-
-
-def cheapest_task_size(min_vcpu: float, min_memory_gb: float, arch: str = X86_64) -> TaskSize:
-    """The cheapest Fargate size with at least `min_vcpu` and `min_memory_gb`.
-
-    Right-sizing in one call: measure what a task really uses, add headroom, and let
-    this pick the size instead of keeping App Runner's default 1 vCPU / 2 GB.
-    """
-    rate = FARGATE_ON_DEMAND[normalize_arch(arch)]
-    fitting = [s for s in valid_task_sizes() if s.vcpu >= min_vcpu and s.memory_gb >= min_memory_gb]
-    if not fitting:
-        raise InvalidTaskSize(
-            f"No Fargate size has {min_vcpu} vCPU and {min_memory_gb} GB: the largest is 16 vCPU / 120 GB."
-        )
-    return min(fitting, key=lambda s: (rate.hourly(s), s))
 
 
 # App Runner instance sizes (vCPU, GB). From the App Runner API reference,
@@ -269,21 +98,24 @@ def _check_app_runner_size(size: TaskSize) -> None:
 # ---------------------------------------------------------------------------
 # Costs
 # ---------------------------------------------------------------------------
-def _fraction(value: float, what: str) -> float:
+def fraction(value: float, what: str) -> float:
+    """`value` as a fraction from 0 to 1, or a ValueError that says what was expected."""
     value = float(value)
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{what} is a fraction between 0 and 1 (0.3 = 30%), got {value}")
     return value
 
 
-def _non_negative(value: float, what: str) -> float:
+def non_negative(value: float, what: str) -> float:
+    """`value` as a float that is 0 or more (and a number), or a ValueError naming `what`."""
     value = float(value)
     if value < 0 or math.isnan(value):
         raise ValueError(f"{what} cannot be negative, got {value}")
     return value
 
 
-def _count(value: int, what: str = "count") -> int:
+def whole_count(value: int, what: str = "count") -> int:
+    """`value` as a whole number of tasks (0 or more), or a ValueError naming `what`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{what} is a whole number of tasks (0 or more), got {value!r}")
     return value
@@ -302,7 +134,7 @@ def task_hour_cost(
     """
     hourly = FARGATE_ON_DEMAND[normalize_arch(arch)].hourly(size)
     if spot:
-        hourly *= 1.0 - _fraction(spot_discount, "spot_discount")
+        hourly *= 1.0 - fraction(spot_discount, "spot_discount")
     return hourly
 
 
@@ -320,9 +152,9 @@ def monthly_fleet_cost(
     A fractional Spot share is costed as that share of task-hours, which is what a
     capacity-provider strategy gives on average over a month.
     """
-    count = _count(count)
-    share = _fraction(spot_share, "spot_share")
-    hours = _non_negative(hours, "hours")
+    count = whole_count(count)
+    share = fraction(spot_share, "spot_share")
+    hours = non_negative(hours, "hours")
     on_demand = task_hour_cost(size, arch)
     spot = task_hour_cost(size, arch, spot=True, spot_discount=spot_discount)
     return count * hours * ((1.0 - share) * on_demand + share * spot)
@@ -348,9 +180,9 @@ def app_runner_monthly_cost(
     A service that serves traffic around the clock has active_share=1; idle hours are
     billed for memory only.
     """
-    count = _count(count)
-    share = _fraction(active_share, "active_share")
-    hours = _non_negative(hours, "hours")
+    count = whole_count(count)
+    share = fraction(active_share, "active_share")
+    hours = non_negative(hours, "hours")
     active = app_runner_hour_cost(size, active=True)
     idle = app_runner_hour_cost(size, active=False)
     return count * hours * (share * active + (1.0 - share) * idle)
@@ -367,8 +199,8 @@ class Fleet:
     name: str = ""
 
     def __post_init__(self) -> None:
-        _count(self.count)
-        _fraction(self.spot_share, "spot_share")
+        whole_count(self.count)
+        fraction(self.spot_share, "spot_share")
         object.__setattr__(self, "arch", normalize_arch(self.arch))
 
     def monthly_cost(self, hours: float = HOURS_PER_MONTH,
@@ -396,8 +228,8 @@ class AppRunnerFleet:
     name: str = ""
 
     def __post_init__(self) -> None:
-        _count(self.count)
-        _fraction(self.active_share, "active_share")
+        whole_count(self.count)
+        fraction(self.active_share, "active_share")
         _check_app_runner_size(self.size)
 
     def monthly_cost(self, hours: float = HOURS_PER_MONTH,
@@ -436,8 +268,8 @@ class Scenario:
             if not isinstance(fleet, (Fleet, AppRunnerFleet)):
                 raise TypeError(f"A Scenario holds Fleet or AppRunnerFleet objects, got {fleet!r}")
         object.__setattr__(self, "fleets", fleets)
-        _non_negative(self.hours, "hours")
-        _fraction(self.spot_discount, "spot_discount")
+        non_negative(self.hours, "hours")
+        fraction(self.spot_discount, "spot_discount")
 
     @classmethod
     def app_runner(cls, name: str, count: int, size: TaskSize, *, active_share: float = 1.0,
@@ -472,7 +304,7 @@ class Scenario:
 
 def saving_pct(baseline_cost: float, candidate_cost: float) -> float:
     """How much lower `candidate_cost` is than `baseline_cost`, in percent (negative = dearer)."""
-    baseline_cost = _non_negative(baseline_cost, "baseline_cost")
+    baseline_cost = non_negative(baseline_cost, "baseline_cost")
     if baseline_cost == 0:
         raise ValueError("The baseline costs nothing, so a saving percentage has no meaning.")
     return 100.0 * (baseline_cost - float(candidate_cost)) / baseline_cost
@@ -515,99 +347,3 @@ def compare(baseline: Scenario, candidate: Scenario) -> Comparison:
     """Price both scenarios and report how much cheaper `candidate` is than `baseline`."""
     return Comparison(baseline.name, candidate.name, baseline.monthly_cost, candidate.monthly_cost,
                       baseline.vcpu, candidate.vcpu)
-
-
-# ---------------------------------------------------------------------------
-# Capacity planning
-# ---------------------------------------------------------------------------
-def tasks_for_users(
-    concurrent_users: int,
-    users_per_task: float,
-    *,
-    target_utilization: float = 0.7,
-    min_tasks: int = 1,
-) -> int:
-    """Tasks needed so `concurrent_users` load each task to at most `target_utilization`.
-
-    `users_per_task` is what one task serves at 100% (measured in a load test). Running
-    at 70% rather than 100% leaves room for spikes while auto scaling catches up.
-    """
-    users = _non_negative(concurrent_users, "concurrent_users")
-    per_task = float(users_per_task)
-    if per_task <= 0:
-        raise ValueError(f"users_per_task must be positive, got {users_per_task}")
-    utilization = _fraction(target_utilization, "target_utilization")
-    if utilization == 0:
-        raise ValueError("target_utilization must be above 0")
-    needed = math.ceil(users / (per_task * utilization) - 1e-9)
-    return max(needed, _count(min_tasks, "min_tasks"))
-
-
-def _az_names(azs: int | Sequence[str]) -> list[str]:
-    if isinstance(azs, int) and not isinstance(azs, bool):
-        if azs < 1:
-            raise ValueError("At least one Availability Zone is needed")
-        return [f"az{i + 1}" for i in range(azs)]
-    names = [str(a) for a in azs]
-    if not names or len(set(names)) != len(names):
-        raise ValueError(f"Give distinct Availability Zone names, got {azs!r}")
-    return names
-
-
-def spread_across_azs(tasks: int, azs: int | Sequence[str]) -> dict[str, int]:
-    """Tasks per Availability Zone when `tasks` are spread evenly (the first zones take the remainder).
-
-    This is the balance ECS aims for with a Fargate service whose subnets span the zones
-    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement.html), and
-    restores with Availability Zone rebalancing (.../service-rebalancing.html).
-    """
-    names = _az_names(azs)
-    base, extra = divmod(_count(tasks, "tasks"), len(names))
-    return {name: base + (1 if i < extra else 0) for i, name in enumerate(names)}
-
-
-def tasks_to_survive_az_loss(tasks_needed: int, azs: int | Sequence[str]) -> int:
-    """Smallest task count that still leaves `tasks_needed` running after losing the fullest AZ."""
-    zones = len(_az_names(azs))
-    needed = _count(tasks_needed, "tasks_needed")
-    if zones == 1:
-        raise ValueError("With one Availability Zone, losing it leaves nothing: use two or more.")
-    total = needed
-    while total - math.ceil(total / zones) < needed:
-        total += 1
-    return total
-
-
-@dataclass(frozen=True)
-class CapacityPlan:
-    """The outcome of plan_capacity(): how many tasks, and where they run."""
-
-    concurrent_users: int
-    users_per_task: float
-    target_utilization: float
-    tasks_for_load: int
-    tasks: int
-    per_az: dict[str, int]
-
-    def __str__(self) -> str:
-        zones = ", ".join(f"{az}: {n}" for az, n in self.per_az.items())
-        return (f"{self.concurrent_users:,} users at {self.users_per_task:g} per task and "
-                f"{self.target_utilization:.0%} target utilization need {self.tasks_for_load} tasks; "
-                f"run {self.tasks} ({zones}).")
-
-
-def plan_capacity(
-    concurrent_users: int,
-    users_per_task: float,
-    *,
-    target_utilization: float = 0.7,
-    azs: int | Sequence[str] = 2,
-    survive_az_loss: bool = True,
-) -> CapacityPlan:
-    """Size a service for `concurrent_users`, spread over `azs`, optionally surviving an AZ loss."""
-    for_load = tasks_for_users(concurrent_users, users_per_task, target_utilization=target_utilization)
-    zones = len(_az_names(azs))
-    total = tasks_to_survive_az_loss(for_load, zones) if survive_az_loss else for_load
-    total = max(total, zones)  # at least one task per zone, or a zone serves nothing
-    return CapacityPlan(int(concurrent_users), float(users_per_task), float(target_utilization),
-                        for_load, total, spread_across_azs(total, azs))

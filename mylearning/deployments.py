@@ -15,16 +15,6 @@ import time
 from typing import Any, Callable
 
 
-def find_service(session: Any, cluster: str, name: str) -> dict | None:
-    """The ACTIVE ECS service `name` in `cluster`, with its tags, or None."""
-    ecs = session.client("ecs")
-    answer = ecs.describe_services(cluster=cluster, services=[name], include=["TAGS"])
-    for service in answer.get("services", []):
-        if service.get("status") == "ACTIVE":
-            return service
-    return None
-
-
 def rolling_bounds(desired: int, minimum_healthy_percent: int, maximum_percent: int) -> tuple[int, int]:
     """(fewest running, most running) tasks during a rolling update of `desired` tasks.
 

@@ -55,10 +55,3 @@ def tag_list(lab: str | int, learner: str | None = None, *, style: str = "Key",
     k, v = ("key", "value") if style == "key" else ("Key", "Value")
     merged = {**tags(lab, learner), **(extra or {})}
     return [{k: key, v: value} for key, value in merged.items()]
-
-
-def tag_spec(resource_type: str, lab: str | int, name: str | None = None,
-             learner: str | None = None) -> list[dict]:
-    """EC2 TagSpecifications for one resource type, with a Name tag when given."""
-    extra = {"Name": name} if name else None
-    return [{"ResourceType": resource_type, "Tags": tag_list(lab, learner, extra=extra)}]

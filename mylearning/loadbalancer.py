@@ -30,47 +30,9 @@ def monthly_cost(lcus: float = 1.0, hours: float = 730.0) -> float:
     return hours * (ALB_HOUR_USD + lcus * LCU_HOUR_USD)
 
 
-def tags_of(elb: Any, arn: str) -> list[dict]:
-    found = elb.describe_tags(ResourceArns=[arn])["TagDescriptions"]
-    return found[0]["Tags"] if found else []
-
-
-def _ours(session: Any, elb: Any, resource: dict | None, arn_key: str) -> dict | None:
-    if resource is None:
-        return None
-    resource = dict(resource, Tags=tags_of(elb, resource[arn_key]))
-    return resource if lookup.is_course_tagged(resource, session) else None
-
-
-def find_load_balancer(session: Any, name: str) -> dict | None:
-    """The course's load balancer named `name` (with its Tags), or None."""
-    elb = session.client("elbv2")
-    try:
-        found = elb.describe_load_balancers(Names=[name])["LoadBalancers"]
-    except elb.exceptions.LoadBalancerNotFoundException:
-        return None
-    return _ours(session, elb, found[0] if found else None, "LoadBalancerArn")
-
-
-def find_target_group(session: Any, name: str) -> dict | None:
-    elb = session.client("elbv2")
-    try:
-        found = elb.describe_target_groups(Names=[name])["TargetGroups"]
-    except elb.exceptions.TargetGroupNotFoundException:
-        return None
-    return _ours(session, elb, found[0] if found else None, "TargetGroupArn")
-
-
 def target_group_attributes(elb: Any, arn: str) -> dict[str, str]:
     return {a["Key"]: a["Value"] for a in
             elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]}
-
-
-def find_listener(elb: Any, load_balancer_arn: str, port: int) -> dict | None:
-    for listener in elb.describe_listeners(LoadBalancerArn=load_balancer_arn)["Listeners"]:
-        if listener["Port"] == port:
-            return listener
-    return None
 
 
 def rules(elb: Any, listener_arn: str) -> list[dict]:
@@ -124,12 +86,12 @@ def routing_table(elb: Any, listener_arn: str, names: dict[str, str] | None = No
 def ensure_load_balancer(session: Any, lab: str, name: str, subnets: list[str],
                          security_groups: list[str]) -> dict:
     """An internet-facing Application Load Balancer in `subnets` (one per Availability Zone)."""
-    found = find_load_balancer(session, name)
+    found = lookup.load_balancer(session, name)
     if found is None:
         session.client("elbv2").create_load_balancer(
             Name=name, Subnets=subnets, SecurityGroups=security_groups, Scheme="internet-facing",
             Type="application", IpAddressType="ipv4", Tags=session.tags(lab))
-        found = find_load_balancer(session, name)
+        found = lookup.load_balancer(session, name)
     return found
 
 
@@ -137,14 +99,14 @@ def ensure_target_group(session: Any, lab: str, name: str, vpc_id: str, port: in
                         health_path: str) -> dict:
     """An `ip` target group (Fargate tasks register by IP) with an HTTP health check."""
     elb = session.client("elbv2")
-    found = find_target_group(session, name)
+    found = lookup.target_group(session, name)
     if found is None:
         elb.create_target_group(
             Name=name, Protocol="HTTP", Port=port, VpcId=vpc_id, TargetType="ip",
             HealthCheckProtocol="HTTP", HealthCheckPath=health_path, HealthCheckIntervalSeconds=15,
             HealthyThresholdCount=2, UnhealthyThresholdCount=3, Matcher={"HttpCode": "200"},
             Tags=session.tags(lab))
-        found = find_target_group(session, name)
+        found = lookup.target_group(session, name)
     elb.modify_target_group_attributes(TargetGroupArn=found["TargetGroupArn"], Attributes=[
         {"Key": "deregistration_delay.timeout_seconds", "Value": str(DEREGISTRATION_DELAY)}])
     return found
@@ -159,7 +121,7 @@ def not_found_action() -> dict:
 
 def ensure_listener(session: Any, lab: str, load_balancer_arn: str, port: int = 80) -> dict:
     elb = session.client("elbv2")
-    found = find_listener(elb, load_balancer_arn, port)
+    found = lookup.listener(elb, load_balancer_arn, port)
     if found is None:
         found = elb.create_listener(LoadBalancerArn=load_balancer_arn, Protocol="HTTP", Port=port,
                                     DefaultActions=[not_found_action()],

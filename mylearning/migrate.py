@@ -344,24 +344,17 @@ def task_definition(
     return definition
 
 
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|SIGNING_?KEY", re.I)
-_SECRET_ARN = re.compile(r"^arn:aws[\w-]*:(secretsmanager|ssm):")
-
-
 def plain_secrets(definition: Mapping[str, Any]) -> list[str]:
-    """Names of `environment` entries in a task definition that look like secrets.
+    """``container: NAME`` for every `environment` entry of a task definition that holds a secret.
 
-    A name such as DB_PASSWORD or API_TOKEN, or a value that is a Secrets Manager or SSM
-    ARN (which ECS would pass on as text, not resolve), belongs in `secrets` instead.
-    Used by lab 03's hints; an empty list means nothing looks wrong.
+    The per-container rule is `taskdefs.plain_secrets` (one copy of what looks like a
+    secret); this applies it to a whole migrated definition, for the lab's hints. An
+    empty list means nothing looks wrong.
     """
-    found = []
-    for container in definition.get("containerDefinitions", []):
-        for entry in container.get("environment") or []:
-            name, value = str(entry.get("name", "")), str(entry.get("value", ""))
-            if _SECRET_NAME.search(name) or _SECRET_ARN.match(value):
-                found.append(f"{container.get('name', '?')}: {name}")
-    return found
+    from mylearning import taskdefs
+    return [f"{container.get('name', '?')}: {name}"
+            for container in definition.get("containerDefinitions", [])
+            for name in taskdefs.plain_secrets(container)]
 
 
 def _secret_resource(value_from: str, region: str | None, account: str | None) -> tuple[str, str]:

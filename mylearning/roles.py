@@ -18,7 +18,10 @@ import fnmatch
 import json
 from typing import Any, Iterable, Mapping
 
-ECS_TASKS = "ecs-tasks.amazonaws.com"
+from mylearning import lookup
+from mylearning.facts.ecs import ECS_TASKS_PRINCIPAL
+
+ECS_TASKS = ECS_TASKS_PRINCIPAL
 
 
 def trust_policy(service: str = ECS_TASKS, *, account: str | None = None,
@@ -70,13 +73,6 @@ def _document(value: Any) -> dict:
 
 # ---------------------------------------------------------------- creating
 
-def find_role(iam: Any, name: str) -> dict | None:
-    try:
-        return iam.get_role(RoleName=name)["Role"]
-    except iam.exceptions.NoSuchEntityException:
-        return None
-
-
 def ensure_role(session: Any, lab: str, name: str, *, trust: Mapping[str, Any], description: str,
                 managed: Iterable[str] = (), inline: Mapping[str, Mapping[str, Any]] | None = None
                 ) -> dict:
@@ -85,7 +81,7 @@ def ensure_role(session: Any, lab: str, name: str, *, trust: Mapping[str, Any], 
     Safe to call again: existing policies are overwritten with the same text.
     """
     iam = session.client("iam")
-    role = find_role(iam, name)
+    role = lookup.role(iam, name)
     if role is None:
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
                                Description=description, Tags=session.tags(lab))["Role"]
@@ -98,7 +94,7 @@ def ensure_role(session: Any, lab: str, name: str, *, trust: Mapping[str, Any], 
     for policy_name, document in (inline or {}).items():
         iam.put_role_policy(RoleName=name, PolicyName=policy_name,
                             PolicyDocument=json.dumps(document))
-    return find_role(iam, name)
+    return lookup.role(iam, name)
 
 
 # ---------------------------------------------------------------- reading

@@ -14,24 +14,23 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-#: The principal that runs Fargate tasks and assumes their roles.
-ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
-#: AWS managed policy for the task execution role (pull images, write logs).
-#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
-EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-ARCHITECTURES = ("X86_64", "ARM64")
+from mylearning.facts.ecs import ECS_TASKS_PRINCIPAL, EXECUTION_POLICY_ARN
+from mylearning.facts.fargate import ARCHITECTURES, validate_task_size
+
 #: Environment variable names that should come from `secrets`, never `environment`.
-SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL",
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|SIGNING_?KEY",
                          re.IGNORECASE)
+#: A value that names a secret instead of holding it: in `environment`, ECS passes it on as
+#: text and does not resolve it (only `secrets` entries are fetched at start-up).
+SECRET_ARN = re.compile(r"^arn:aws[\w-]*:(secretsmanager|ssm):")
 
 
 def check_size(cpu: int | str, memory: int | str) -> tuple[int, int]:
     """The Fargate task size as integers; raises InvalidTaskSize naming the valid choices.
 
-    Uses the course's one copy of the published table (mylearning.cost), so a learner
-    sees the fix before ECS answers "No Fargate configuration exists for given values".
+    Uses the course's one copy of the published table (`mylearning.facts.fargate`), so a
+    learner sees the fix before ECS answers "No Fargate configuration exists for given values".
     """
-    from mylearning.cost import validate_task_size
     return validate_task_size(cpu, memory)
 
 
@@ -239,7 +238,8 @@ def plain_secrets(container_definition: Mapping[str, Any],
                   secret_values: Iterable[str] = ()) -> list[str]:
     """Environment variables of a container that carry a secret in plain text.
 
-    A name that looks like a secret, or a value equal to a known secret value, counts:
+    A name that looks like a secret, a value equal to a known secret value, or a value
+    that is a Secrets Manager or SSM ARN (passed on as text, never resolved) counts:
     anyone who can describe the task definition can read `environment`.
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html
     """
@@ -247,7 +247,7 @@ def plain_secrets(container_definition: Mapping[str, Any],
     found = []
     for item in container_definition.get("environment") or []:
         name, value = item.get("name", ""), item.get("value", "")
-        if SECRET_NAME.search(name) or value in known:
+        if SECRET_NAME.search(name) or value in known or SECRET_ARN.match(str(value)):
             found.append(name)
     return found
 

@@ -8,7 +8,7 @@ import pytest
 
 from mylearning import authoring
 from mylearning.authoring import AuthoringError, make_lab, strip_code, strip_markdown
-from nbrun import ROOT
+from tests.nbrun import ROOT
 
 
 def test_solution_block_becomes_a_placeholder_that_still_runs():

@@ -12,6 +12,7 @@ import pytest
 
 from mylearning import cost
 from mylearning.availability import allowed_downtime_minutes
+from mylearning.capacity import plan_capacity, spread_across_azs, tasks_for_users, tasks_to_survive_az_loss
 from mylearning.cost import (
     AppRunnerFleet,
     Fleet,
@@ -19,15 +20,10 @@ from mylearning.cost import (
     Scenario,
     TaskSize,
     app_runner_monthly_cost,
-    cheapest_task_size,
     compare,
     monthly_fleet_cost,
-    plan_capacity,
     saving_pct,
-    spread_across_azs,
     task_hour_cost,
-    tasks_for_users,
-    tasks_to_survive_az_loss,
 )
 
 
@@ -178,13 +174,6 @@ def test_size_table():
     assert TaskSize(4096, 8192).label == "4 vCPU / 8 GB"
     with pytest.raises(InvalidTaskSize):
         TaskSize.of(0.3, 1)
-
-
-def test_cheapest_size_right_sizes():
-    assert cheapest_task_size(0.3, 1.5) == TaskSize(512, 2048)
-    assert cheapest_task_size(0.25, 0.5, "ARM64") == TaskSize(256, 512)
-    with pytest.raises(InvalidTaskSize):
-        cheapest_task_size(32, 8)
 
 
 @pytest.mark.parametrize("call", [

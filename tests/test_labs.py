@@ -8,7 +8,7 @@ import pytest
 
 from mylearning import course
 from mylearning import identity
-from nbrun import ROOT, outputs_text, run_notebook
+from tests.nbrun import ROOT, outputs_text, run_notebook
 
 LABS = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
 MOTO_PROBE = "import sys; print('MOTO-IMPORTED' if 'moto' in sys.modules else 'MOTO-ABSENT')"

@@ -10,7 +10,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from nbrun import ROOT
+from tests.nbrun import ROOT
 
 
 def _norm(req: str) -> str:

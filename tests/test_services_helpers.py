@@ -81,8 +81,8 @@ def test_cloud_map_lookups_stay_in_their_namespace(session, emulator):
     other_ns = sd.get_operation(OperationId=other["OperationId"])["Operation"]["Targets"]["NAMESPACE"]
     sd.create_service(Name="courses-api", NamespaceId=other_ns,
                       DnsConfig=cloudmap.dns_config(), HealthCheckCustomConfig={"FailureThreshold": 1})
-    assert cloudmap.find_service(session, mine["Id"], "courses-api") is None
+    assert lookup.discovery_service(session, mine["Id"], "courses-api") is None
     created = cloudmap.ensure_service(session, "04", mine["Id"], "courses-api")
     assert created["NamespaceId"] == mine["Id"]
     assert cloudmap.ensure_service(session, "04", mine["Id"], "courses-api")["Id"] == created["Id"]
-    assert [s["Name"] for s in cloudmap.services(session, mine["Id"])] == ["courses-api"]
+    assert [s["Name"] for s in lookup.discovery_services(session, mine["Id"])] == ["courses-api"]

@@ -53,7 +53,7 @@ def teardown(session: Any, execute: bool = False) -> Plan:
                                       lambda arn=arn: ecs.deregister_task_definition(taskDefinition=arn)))
     role_names = [ms.task_role_name(session, s) for s in ms.SERVICES] + [ms.execution_role_name(session)]
     for role_name in role_names:
-        role = roles.find_role(iam, role_name)
+        role = lookup.role(iam, role_name)
         if role is None:
             continue
         tags = iam.list_role_tags(RoleName=role_name).get("Tags", [])

@@ -45,12 +45,12 @@ def build(session: Any) -> None:
         loadbalancer.ensure_path_rule(session, lab, listener["ListenerArn"], priority, [pattern],
                                       tg["TargetGroupArn"])
         registry = cloudmap.ensure_service(session, lab, namespace["Id"], service)
-        if deployments.find_service(session, cluster, ms.service_name(session, service)) is None:
+        if lookup.ecs_service(session, cluster, ms.service_name(session, service)) is None:
             ecs.create_service(**service_specs.service_spec(
                 session, service, cluster=cluster, task_definition=ms.family(session, service),
                 subnets=private, security_group=tasks_sg, target_group_arn=tg["TargetGroupArn"],
                 registry_arn=registry["Arn"], lab=lab))
-    courses = deployments.find_service(session, cluster, ms.service_name(session, "courses-api"))
+    courses = lookup.ecs_service(session, cluster, ms.service_name(session, "courses-api"))
     running = ecs.describe_task_definition(taskDefinition=courses["taskDefinition"])["taskDefinition"]
     image = ms.image(session, "courses-api", ms.ROLLOUT_VERSION)
     if not any(c["image"] == image for c in running["containerDefinitions"]):
@@ -78,16 +78,16 @@ def teardown(session: Any, execute: bool = False) -> Plan:
     actions: list[Action] = []
     cluster = session.name("cluster")
     for service in ms.WEB_SERVICES:
-        found = deployments.find_service(session, cluster, ms.service_name(session, service))
+        found = lookup.ecs_service(session, cluster, ms.service_name(session, service))
         if found is not None and lookup.is_course_tagged(found, session):
             name = found["serviceName"]
             actions.append(Action("ECS service", name, lambda name=name: (
                 ecs.update_service(cluster=cluster, service=name, desiredCount=0),
                 ecs.delete_service(cluster=cluster, service=name, force=True))))
-    namespace = cloudmap.find_namespace(session, cloudmap.namespace_name(session))
+    namespace = lookup.namespace(session, cloudmap.namespace_name(session))
     if namespace is not None:
         for service in ms.WEB_SERVICES:
-            registry = cloudmap.find_service(session, namespace["Id"], service)
+            registry = lookup.discovery_service(session, namespace["Id"], service)
             if registry is not None and lookup.is_course_tagged(registry, session):
                 rid = registry["Id"]
                 actions.append(Action("Cloud Map service", f"{service}.{namespace['Name']}",
@@ -96,13 +96,13 @@ def teardown(session: Any, execute: bool = False) -> Plan:
         actions.append(Action("Cloud Map namespace", namespace["Name"],
                               lambda: cloudmap.wait_for_operation(
                                   sd, sd.delete_namespace(Id=nid)["OperationId"])))
-    alb = loadbalancer.find_load_balancer(session, ms.load_balancer_name(session))
+    alb = lookup.load_balancer(session, ms.load_balancer_name(session))
     if alb is not None:
         arn = alb["LoadBalancerArn"]
         actions.append(Action("load balancer", alb["LoadBalancerName"],
                               lambda: elb.delete_load_balancer(LoadBalancerArn=arn)))
     for service in ms.WEB_SERVICES:
-        tg = loadbalancer.find_target_group(session, ms.target_group_name(session, service))
+        tg = lookup.target_group(session, ms.target_group_name(session, service))
         if tg is not None:
             tg_arn = tg["TargetGroupArn"]
             actions.append(Action("target group", tg["TargetGroupName"],

@@ -5,57 +5,11 @@ import re
 from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+from mylearning.facts.fargate import FARGATE_MEMORY_BY_CPU as FARGATE_SIZES, cpu_units, memory_mib
 from mylearning.emulator.fidelity.ecs.access import (SERVICE, _backend, _cluster, _task_definition,
                                                      client_error, invalid_parameter)
 
 # ---------------------------------------------------------------- task definitions
-
-_CPU = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(vcpu)?\s*$", re.IGNORECASE)
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(gb)?\s*$", re.IGNORECASE)
-
-
-def cpu_units(value: Any) -> int | None:
-    """'1024', '1 vCPU', '0.25 vcpu' -> CPU units; None when not a valid form.
-
-    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
-    ("cpu ... expressed as an integer using CPU units (for example, 1024) or as a
-    string using vCPUs (for example, 1 vCPU or 1 vcpu)").
-    """
-    match = _CPU.match(str(value))
-    if not match:
-        return None
-    number, unit = float(match.group(1)), match.group(2)
-    units = number * 1024 if unit else number
-    return int(units) if units == int(units) else None
-
-
-def memory_mib(value: Any) -> int | None:
-    """'2048', '2GB', '2 GB', '0.5GB' -> MiB; None when not a valid form (same page as cpu)."""
-    match = _MEMORY.match(str(value))
-    if not match:
-        return None
-    number, unit = float(match.group(1)), match.group(2)
-    mib = number * 1024 if unit else number
-    return int(mib) if mib == int(mib) else None
-
-
-def _gb_range(low: int, high: int, step: int) -> frozenset[int]:
-    return frozenset(range(low * 1024, high * 1024 + 1, step * 1024))
-
-
-#: CPU units -> allowed memory (MiB) for Fargate tasks. Published table:
-#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
-#: and https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html
-FARGATE_SIZES: dict[int, frozenset[int]] = {
-    256: frozenset({512, 1024, 2048}),
-    512: _gb_range(1, 4, 1),
-    1024: _gb_range(2, 8, 1),
-    2048: _gb_range(4, 16, 1),
-    4096: _gb_range(8, 30, 1),
-    8192: _gb_range(16, 60, 4),
-    16384: _gb_range(32, 120, 8),
-}
-
 
 def _is_fargate(params: dict) -> bool:
     return "FARGATE" in (params.get("requiresCompatibilities") or [])
@@ -82,7 +36,7 @@ def task_size_is_valid(req: AwsRequest) -> None:
         raise client_error("Fargate requires that 'cpu' be defined at the task level.")
     if memory is None:
         raise client_error("Fargate requires that 'memory' be defined at the task level.")
-    if mib not in FARGATE_SIZES.get(units, frozenset()):
+    if mib not in FARGATE_SIZES.get(units, ()):
         raise client_error(
             f"No Fargate configuration exists for given values: {cpu} CPU, {memory} memory. "
             "See the Amazon ECS documentation for the valid task CPU and memory combinations.")
@@ -347,7 +301,7 @@ def fargate_compatible(td: Any) -> bool:
     ECS validates every task definition against each launch type it can."""
     if "FARGATE" in (td.requires_compatibilities or []):
         return True
-    size = FARGATE_SIZES.get(cpu_units(td.cpu) if td.cpu else None, frozenset())
+    size = FARGATE_SIZES.get(cpu_units(td.cpu) if td.cpu else None, ())
     return td.network_mode == "awsvpc" and bool(td.memory) and memory_mib(td.memory) in size
 
 

@@ -9,6 +9,7 @@ import pytest
 from mylearning import course
 from graders import lab01_apprunner_to_ecs as lab01
 from mylearning import migrate, prepare
+from mylearning.facts.ecs import EXECUTION_POLICY_ARN
 from mylearning.answers import record_answer
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -30,7 +31,7 @@ def built(session):
     execution = _role(session, session.name(lab01.EXECUTION_ROLE))
     task = _role(session, session.name(lab01.TASK_ROLE))
     iam = session.client("iam")
-    iam.attach_role_policy(RoleName=session.name(lab01.EXECUTION_ROLE), PolicyArn=lab01.EXECUTION_POLICY)
+    iam.attach_role_policy(RoleName=session.name(lab01.EXECUTION_ROLE), PolicyArn=EXECUTION_POLICY_ARN)
     iam.put_role_policy(RoleName=session.name(lab01.EXECUTION_ROLE), PolicyName="secrets",
                         PolicyDocument=json.dumps(migrate.secrets_policy(migrate.load_sample())))
     td = migrate.task_definition(migrate.load_sample(), execution_role_arn=execution, task_role_arn=task,

@@ -12,7 +12,7 @@ from mylearning import course, steps
 from graders import lab05_scaling_and_cost as lab05
 from mylearning import capacity, cost, migrate, prepare
 from mylearning.answers import record_answer
-from nbrun import ROOT
+from tests.nbrun import ROOT
 
 DIMENSION = "ecs:service:DesiredCount"
 
@@ -186,7 +186,7 @@ def _cost_answer(account, **changes):
     td = ecs.describe_task_definition(taskDefinition=courses["taskDefinition"])["taskDefinition"]
     size = cost.TaskSize(int(td["cpu"]), int(td["memory"]))
     arch = td["runtimePlatform"]["cpuArchitecture"]
-    count = cost.tasks_for_users(5000, 500 * size.vcpu, target_utilization=0.7)
+    count = capacity.tasks_for_users(5000, 500 * size.vcpu, target_utilization=0.7)
     spot = capacity.spot_share(courses["capacityProviderStrategy"], count)
     era = cost.Scenario.app_runner("era", 25, cost.TaskSize(1024, 2048))
     plain = cost.Scenario.fargate("plain", 25, cost.TaskSize(1024, 2048))
