@@ -29,20 +29,14 @@ import json
 import re
 from typing import Any
 
-from mylearning.course.lab01_apprunner_to_ecs import ABOUT
+from mylearning.course.lab01_apprunner_to_ecs import ABOUT, CONTAINER, EXECUTION_ROLE, SERVICE, TASK_ROLE
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import lookup, migrate
 from mylearning import roles as policies
-from mylearning.facts.ecs import ECS_TASKS_PRINCIPAL, EXECUTION_POLICY_ARN
+from mylearning.facts.ecs import DESIRED_COUNT, ECS_TASKS_PRINCIPAL, EXECUTION_POLICY_ARN
 
 LAB = Lab.declared(ABOUT)
 
-#: Names the lab uses (under the learner's prefix); lab 01 keeps its own names so that
-#: labs 03 and 04 can build the course API again without touching this one.
-SERVICE = "course-api-migrated"
-CONTAINER = "course-api"
-EXECUTION_ROLE = "course-api-migrated-execution"
-TASK_ROLE = "course-api-migrated-task"
 
 #: The limitation -> ECS feature answer (lab 01 step "Why MyLearning left App Runner").
 LIMITATION_ANSWERS = {"sidecars": "C", "custom networking": "E", "service mesh": "A",
@@ -341,11 +335,11 @@ def scalable_target(ctx: Context) -> Outcome:
     resource = f"service/{ctx.name('cluster')}/{ctx.name(SERVICE)}"
     targets = ctx.client("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"]
-    targets = [t for t in targets if t["ScalableDimension"] == "ecs:service:DesiredCount"]
+    targets = [t for t in targets if t["ScalableDimension"] == DESIRED_COUNT]
     if not targets:
         return fail(f"No scalable target for {resource}.",
                     "register_scalable_target(ServiceNamespace='ecs', ResourceId="
-                    f"'{resource}', ScalableDimension='ecs:service:DesiredCount', MinCapacity=..., "
+                    f"'{resource}', ScalableDimension='{DESIRED_COUNT}', MinCapacity=..., "
                     "MaxCapacity=...).")
     target = targets[0]
     if (target["MinCapacity"], target["MaxCapacity"]) != (want["min"], want["max"]):

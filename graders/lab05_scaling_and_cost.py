@@ -29,6 +29,7 @@ from typing import Any
 from mylearning.course.lab05_scaling_and_cost import ABOUT
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import capacity, cost, migrate
+from mylearning.facts.ecs import DESIRED_COUNT
 
 LAB = Lab.declared(ABOUT)
 
@@ -47,7 +48,7 @@ LOAD_TEST = {
 SCALED = tuple(LOAD_TEST)      # the web services behind the load balancer (lab 04)
 PEAK_SERVICE = "courses-api"   # the one with the scheduled evening peak
 CLAIMED_SAVING_PCT = 45.0
-DIMENSION = "ecs:service:DesiredCount"
+DIMENSION = DESIRED_COUNT
 
 
 def users_per_task(service: str, cpu_units: int) -> float:

@@ -49,3 +49,13 @@ def read_answer(session: Any, lab: str | int, key: str) -> str | None:
         return ssm.get_parameter(Name=parameter_name(session.learner, lab, key))["Parameter"]["Value"]
     except ssm.exceptions.ParameterNotFound:
         return None
+
+
+def recorded(session: Any, lab: str | int) -> list[str]:
+    """The names of every answer this learner recorded for `lab` (what its teardown removes)."""
+    ssm = session.client("ssm")
+    path = f"{ROOT}/{session.learner}/lab{identity.lab_id(lab)}"
+    names: list[str] = []
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=True):
+        names += [p["Name"] for p in page["Parameters"]]
+    return sorted(names)

@@ -101,9 +101,12 @@ def is_course_tagged(resource: dict, session: Any, lab: str | None = None) -> bo
 
 # ------------------------------------------------------------------ ECS services
 def ecs_service(session: Any, cluster: str, name: str) -> dict | None:
-    """The ACTIVE ECS service `name` in `cluster`, with its tags, or None."""
+    """The ACTIVE ECS service `name` in `cluster`, with its tags, or None (also when no such cluster)."""
     ecs = session.client("ecs")
-    answer = ecs.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    try:
+        answer = ecs.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    except ecs.exceptions.ClusterNotFoundException:
+        return None
     for service in answer.get("services", []):
         if service.get("status") == "ACTIVE":
             return service
@@ -191,6 +194,24 @@ def discovery_service(session: Any, namespace_id: str, name: str) -> dict | None
     sd = session.client("servicediscovery")
     for full in discovery_services(session, namespace_id, name):
         return dict(full, Tags=cloudmap_tags(sd, full["Arn"]))
+    return None
+
+
+# ------------------------------------------------------------------ CloudWatch Logs
+def log_group(session: Any, name: str) -> dict | None:
+    """The course's log group called exactly `name` (its tags as a dict under "tags"), or None.
+
+    Log groups take tags as a map, not a list: ListTagsForResource answers {key: value}.
+    """
+    logs = session.client("logs")
+    for found in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]:
+        if found["logGroupName"] != name:
+            continue
+        arn = found.get("logGroupArn") or found["arn"].removesuffix(":*")
+        tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+        if (tags.get(identity.TAG_COURSE) == identity.COURSE
+                and tags.get(identity.TAG_LEARNER) == session.learner):
+            return dict(found, tags=tags)
     return None
 
 

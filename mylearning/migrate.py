@@ -24,6 +24,7 @@ from importlib import resources
 from typing import Any, Mapping
 
 from mylearning.cost import X86_64, InvalidTaskSize, TaskSize, normalize_arch
+from mylearning.facts.ecs import DESIRED_COUNT
 
 SAMPLE_SERVICE = "apprunner_course_api.json"
 SAMPLE_AUTOSCALING = "apprunner_course_api_autoscaling.json"
@@ -440,7 +441,7 @@ def scalable_target(
     return {
         "ServiceNamespace": "ecs",
         "ResourceId": f"service/{cluster}/{service_name}",
-        "ScalableDimension": "ecs:service:DesiredCount",
+        "ScalableDimension": DESIRED_COUNT,
         "MinCapacity": low,
         "MaxCapacity": config["MaxSize"],
     }
@@ -497,7 +498,7 @@ def target_tracking_policy(
         "PolicyName": f"{service_name}-{suffix}-target-tracking",
         "ServiceNamespace": "ecs",
         "ResourceId": f"service/{cluster}/{service_name}",
-        "ScalableDimension": "ecs:service:DesiredCount",
+        "ScalableDimension": DESIRED_COUNT,
         "PolicyType": "TargetTrackingScaling",
         "TargetTrackingScalingPolicyConfiguration": {
             "TargetValue": target,

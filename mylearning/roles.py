@@ -99,6 +99,18 @@ def ensure_role(session: Any, lab: str, name: str, *, trust: Mapping[str, Any], 
 
 # ---------------------------------------------------------------- reading
 
+def delete_role(iam: Any, name: str) -> None:
+    """Delete a role the way IAM allows: managed policies detached and inline ones deleted first.
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html
+    """
+    for item in attached_policies(iam, name):
+        iam.detach_role_policy(RoleName=name, PolicyArn=item["PolicyArn"])
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy_name in page["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+    iam.delete_role(RoleName=name)
+
+
 def attached_policies(iam: Any, role_name: str) -> list[dict]:
     found: list[dict] = []
     for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):

@@ -52,12 +52,22 @@ class Plan:
 
 
 def plan(session: Any, lab: str | int, execute: bool = False) -> Plan:
-    """What removing lab `lab`'s resources takes (carried out with `execute=True`)."""
+    """What removing lab `lab`'s resources takes (carried out with `execute=True`).
+
+    The lab's own teardown lists its AWS resources; the answers the learner recorded
+    for the lab (SSM parameters under the learner's lab path) are added to every plan.
+    """
     from mylearning import course
     teardown = getattr(course.module(lab), "teardown", None)
-    if teardown is None:
-        return Plan([])
-    return teardown(session, execute=execute)
+    resources = teardown(session, execute=False) if teardown is not None else Plan([])
+    return Plan(resources.actions + _answers(session, lab)).run(execute)
+
+
+def _answers(session: Any, lab: str | int) -> list[Action]:
+    from mylearning import answers
+    ssm = session.client("ssm")
+    return [Action("recorded answer", name, lambda name=name: ssm.delete_parameter(Name=name))
+            for name in answers.recorded(session, lab)]
 
 
 def course_plan(session: Any, execute: bool = False) -> Plan:

@@ -59,14 +59,7 @@ def teardown(session: Any, execute: bool = False) -> Plan:
         tags = iam.list_role_tags(RoleName=role_name).get("Tags", [])
         if not lookup.is_course_tagged({"Tags": tags}, session):
             continue
-
-        def remove_role(role_name: str = role_name) -> None:
-            for item in roles.attached_policies(iam, role_name):
-                iam.detach_role_policy(RoleName=role_name, PolicyArn=item["PolicyArn"])
-            for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-                iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
-            iam.delete_role(RoleName=role_name)
-        actions.append(Action("IAM role", role_name, remove_role))
+        actions.append(Action("IAM role", role_name, lambda r=role_name: roles.delete_role(iam, r)))
     try:
         secret = sm.describe_secret(SecretId=ms.secret_name(session))
     except sm.exceptions.ResourceNotFoundException:
@@ -77,14 +70,9 @@ def teardown(session: Any, execute: bool = False) -> Plan:
             SecretId=secret_arn, ForceDeleteWithoutRecovery=True)))
     for service in ms.SERVICES:
         group = ms.log_group(session, service)
-        for found in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
-            if found["logGroupName"] != group:
-                continue
-            arn = found.get("logGroupArn") or found["arn"].removesuffix(":*")
-            tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
-            if tags.get(identity.TAG_COURSE) == identity.COURSE and tags.get(identity.TAG_LEARNER) == session.learner:
-                actions.append(Action("log group", group,
-                                      lambda group=group: logs.delete_log_group(logGroupName=group)))
+        if lookup.log_group(session, group) is not None:
+            actions.append(Action("log group", group,
+                                  lambda group=group: logs.delete_log_group(logGroupName=group)))
     return Plan(actions).run(execute)
 
 

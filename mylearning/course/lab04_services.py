@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning import (answers, availability, cloudmap, deployments, loadbalancer, lookup,
+from mylearning import (availability, cloudmap, deployments, loadbalancer, lookup,
                         microservices as ms, service_specs, taskdefs)
 from mylearning.answers import record_answer
 from mylearning.course import LabInfo
@@ -67,14 +67,14 @@ def build(session: Any) -> None:
 
 
 def teardown(session: Any, execute: bool = False) -> Plan:
-    """Lab 04's services, load balancer, target groups, Cloud Map names and recorded answers.
+    """Lab 04's services, load balancer, target groups and Cloud Map names.
 
     Order matters: the ECS services go first (they hold the target groups and Cloud Map
     services), then the Cloud Map services and namespace, then the ALB (its listener and
     rules go with it), then the target groups, which AWS refuses to delete while in use.
     """
     ecs, elb = session.client("ecs"), session.client("elbv2")
-    sd, ssm = session.client("servicediscovery"), session.client("ssm")
+    sd = session.client("servicediscovery")
     actions: list[Action] = []
     cluster = session.name("cluster")
     for service in ms.WEB_SERVICES:
@@ -107,7 +107,4 @@ def teardown(session: Any, execute: bool = False) -> Plan:
             tg_arn = tg["TargetGroupArn"]
             actions.append(Action("target group", tg["TargetGroupName"],
                                   lambda tg_arn=tg_arn: elb.delete_target_group(TargetGroupArn=tg_arn)))
-    name = answers.parameter_name(session.learner, ABOUT.number, DOWNTIME_ANSWER)
-    if answers.read_answer(session, ABOUT.number, DOWNTIME_ANSWER) is not None:
-        actions.append(Action("recorded answer", name, lambda: ssm.delete_parameter(Name=name)))
     return Plan(actions).run(execute)

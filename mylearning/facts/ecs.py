@@ -7,3 +7,9 @@ ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 #: AWS managed policy for the task execution role (pull images, write logs).
 #: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+#: The dimension Application Auto Scaling changes on an ECS service, in the "ecs" namespace.
+#: https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-ecs.html
+SERVICE_NAMESPACE = "ecs"
+DESIRED_COUNT = "ecs:service:DesiredCount"
+#: The two together, as every Application Auto Scaling call on an ECS service takes them.
+DESIRED_COUNT_DIMENSION = {"ServiceNamespace": SERVICE_NAMESPACE, "ScalableDimension": DESIRED_COUNT}
