@@ -58,7 +58,7 @@ def test_ensure_role_is_idempotent_and_readable(session):
     name = session.name("unit-exec")
     inline = {"read": roles.policy(roles.allow("secretsmanager:GetSecretValue", SECRET))}
     for _ in range(2):
-        role = roles.ensure_role(session, "03", name, trust=roles.trust_policy(), description="unit",
+        role = roles.ensure_role(session, "99", name, trust=roles.trust_policy(), description="unit",
                                  managed=[taskdefs.EXECUTION_POLICY_ARN], inline=inline)
     assert roles.trusted_services(role) == {"ecs-tasks.amazonaws.com"}
     assert [p["PolicyArn"] for p in roles.attached_policies(iam, name)] == [taskdefs.EXECUTION_POLICY_ARN]
@@ -69,6 +69,6 @@ def test_ensure_role_is_idempotent_and_readable(session):
     assert roles.allows(docs, "ecr:BatchGetImage", "arn:aws:ecr:us-east-1:1:repository/x")
     assert roles.broad_grants(roles.documents(iam, name, managed=False)) == []
     # A changed trust policy is brought up to date.
-    role = roles.ensure_role(session, "03", name, description="unit",
+    role = roles.ensure_role(session, "99", name, description="unit",
                              trust=roles.trust_policy(account="123456789012"))
     assert "Condition" in role["AssumeRolePolicyDocument"]["Statement"][0]
