@@ -11,7 +11,7 @@ from typing import Any
 from mylearning import lookup, roles, taskdefs
 from mylearning.course import LabInfo
 from mylearning.facts.ecs import DESIRED_COUNT_DIMENSION as DIMENSION
-from mylearning.teardown import Action, Plan
+from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "01", "From App Runner to ECS",

@@ -12,7 +12,7 @@ from typing import Any
 
 from mylearning import lookup, microservices
 from mylearning.course import LabInfo
-from mylearning.teardown import Action, Plan
+from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "02", "Network and cluster",

@@ -11,7 +11,7 @@ from typing import Any
 
 from mylearning import identity, lookup, microservices as ms, roles, service_specs, task_roles, taskdefs
 from mylearning.course import LabInfo
-from mylearning.teardown import Action, Plan
+from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "03", "Task definitions",

@@ -12,7 +12,7 @@ from mylearning import (availability, cloudmap, deployments, loadbalancer, looku
                         microservices as ms, service_specs, taskdefs)
 from mylearning.answers import record_answer
 from mylearning.course import LabInfo
-from mylearning.teardown import Action, Plan
+from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "04", "Services, load balancing and discovery",

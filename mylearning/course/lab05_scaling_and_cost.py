@@ -11,7 +11,7 @@ from typing import Any
 from mylearning import lookup, microservices as ms
 from mylearning.course import LabInfo
 from mylearning.facts.ecs import DESIRED_COUNT_DIMENSION as DIMENSION
-from mylearning.teardown import Action, Plan
+from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "05", "Auto scaling and cost optimization",
