@@ -4,23 +4,12 @@ from __future__ import annotations
 import pytest
 
 from mylearning import microservices, service_specs, taskdefs
-
-
-class _Session:
-    """Just what microservices needs without AWS: names and tags."""
-    prefix, learner, region_name = "ml-t", "t", "us-east-1"
-
-    def name(self, *parts):
-        return "-".join(("ml-t",) + parts)
-
-    def tags(self, lab, style="Key"):
-        from mylearning import identity
-        return identity.tag_list(lab, "t", style=style)
+from tests.fakes import OfflineSession
 
 
 @pytest.mark.parametrize("service", list(microservices.SERVICES))
 def test_every_service_definition_is_valid_and_hardened(service):
-    spec = service_specs.task_definition(_Session(), service, execution_role_arn="arn:exec",
+    spec = service_specs.task_definition(OfflineSession(), service, execution_role_arn="arn:exec",
                                          task_role_arn="arn:task", secret_arn="arn:secret",
                                          lab="99", account="123456789012")
     taskdefs.check_size(spec["cpu"], spec["memory"])
@@ -37,11 +26,11 @@ def test_every_service_definition_is_valid_and_hardened(service):
 
 
 def test_service_spec_uses_the_cluster_strategy_and_safe_rollouts():
-    spec = service_specs.service_spec(_Session(), "courses-api", cluster="c", task_definition="f",
+    spec = service_specs.service_spec(OfflineSession(), "courses-api", cluster="c", task_definition="f",
                                       subnets=["a", "b"], security_group="sg", target_group_arn="tg",
                                       registry_arn="sd", lab="99")
     assert "launchType" not in spec and "capacityProviderStrategy" not in spec
     assert spec["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert spec["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
     assert spec["loadBalancers"][0]["containerPort"] == microservices.APP_PORT
-    assert len(microservices.target_group_name(_Session(), "enrollment")) <= 32
+    assert len(microservices.target_group_name(OfflineSession(), "enrollment")) <= 32
