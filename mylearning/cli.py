@@ -30,10 +30,14 @@ def _emulator(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"--port must be 0-65535 (0 picks a free port); got {args.port}", file=sys.stderr)
         return 2
+    from mylearning.course import all_services
     from mylearning.emulator.server import serve
     try:
+        # The services the labs declare are warmed with the fidelity layer's own;
+        # the emulator (a lower layer) does not import the lab registry itself.
         serve(port=args.port, host=args.host, state_file=args.state_file,
-              prewarm=not args.no_prewarm)
+              prewarm=not args.no_prewarm,
+              services=() if args.no_prewarm else all_services())
     except OSError as exc:
         print(f"Cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -16,15 +16,6 @@ import time
 import uuid
 from typing import Any, Callable, Iterable
 
-#: Services the labs call. Each is pre-warmed at start-up so a learner's first
-#: call is answered at once instead of after moto's lazy import of that service.
-#: Names are moto's backend names.
-SERVICES = (
-    "sts", "iam", "ec2", "ecs", "elbv2", "autoscaling", "applicationautoscaling",
-    "logs", "cloudwatch", "ssm", "secretsmanager", "servicediscovery", "appmesh",
-    "acm", "acm-pca", "xray", "s3", "resourcegroupstaggingapi",
-)
-
 HEALTH_PATH = "/mylearning/health"
 RESET_PATH = "/moto-api/reset"
 
@@ -102,18 +93,24 @@ class EmulatorApp:
                         ("Content-Length", str(len(body)))])
         return [body]
 
-    def prewarm(self, region: str = "us-east-1") -> float:
-        """Answer one cheap call per service in-process; return seconds spent.
+    def prewarm(self, region: str = "us-east-1", services: Iterable[str] = ()) -> float:
+        """Build moto's app for each service in-process; return seconds spent.
 
         moto builds a service's Flask app and backend on the first request;
         for EC2 and ECS that is a noticeable pause, which we take at start-up.
+        `services` are boto3 client names (the labs' declared services, passed by
+        whoever starts the emulator); the fidelity layer's own services are always
+        added, so with none given those are warmed. Naming moto's backend loads the
+        service's botocore model into the fidelity layer's cache, which its first
+        request would otherwise load.
         """
         from moto.moto_server.werkzeug_app import create_backend_app
 
         t0 = time.perf_counter()
-        for service in SERVICES:
-            if service not in self._moto.app_instances:
-                self._moto.app_instances[service] = create_backend_app(service)
+        for service in sorted(set(services) | set(self._fidelity.services())):
+            backend = self._backend_name(service, region)
+            if backend is not None and backend not in self._moto.app_instances:
+                self._moto.app_instances[backend] = create_backend_app(backend)
         # Touch the backends the first lab calls hit, so their data is loaded.
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ec2.models import ec2_backends
@@ -124,6 +121,19 @@ class EmulatorApp:
         ecs_backends[DEFAULT_ACCOUNT_ID][region].list_clusters()
         iam_backends[DEFAULT_ACCOUNT_ID]["global"]
         return time.perf_counter() - t0
+
+    def _backend_name(self, service: str, region: str) -> str | None:
+        """moto's backend for a boto3 client name: the one its dispatcher picks for the
+        service's requests, by their signing name (elbv2 -> elb, acm-pca -> acmpca);
+        None when moto has none."""
+        model = self._fidelity.core.MODELS.get(service)
+        if model is None:
+            return None
+        url = f"http://{model.signing_name}.{region}.amazonaws.com"
+        for backend, pattern in self._moto.backend_url_patterns:
+            if pattern.match(url):
+                return backend
+        return None
 
 
 class EmulatorServer:
@@ -160,8 +170,13 @@ def make_server(port: int, host: str = "127.0.0.1") -> EmulatorServer:
 
 
 def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
-          prewarm: bool = True) -> None:
-    """Serve until SIGINT/SIGTERM. First line on stdout: the endpoint URL."""
+          prewarm: bool = True, services: Iterable[str] = ()) -> None:
+    """Serve until SIGINT/SIGTERM. First line on stdout: the endpoint URL.
+
+    `services` (boto3 client names) are pre-warmed with the fidelity layer's own:
+    the entry points pass the course's (`mylearning.course.all_services()`), which
+    this layer does not import.
+    """
     # moto reads these at import time; set them before anything imports it.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "mylearning")
@@ -169,7 +184,7 @@ def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
     server = make_server(port, host)
     url = f"http://{host}:{server.server_port}"
     if prewarm:
-        server.app.prewarm()
+        server.app.prewarm(services=services)
     if state_file:
         from mylearning.emulator.state import EmulatorRecord, write_record
         write_record(state_file, EmulatorRecord(url=url, pid=os.getpid(),

@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "mylearning")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "mylearning")
+    from mylearning.course import all_services
     from mylearning.emulator.server import serve
-    serve(port=args.port)
+    serve(port=args.port, services=all_services())  # the labs' services, warmed before the URL
     return 0
 
 

@@ -154,8 +154,8 @@ def test_cloud_map_node_without_attributes_round_trips(am, mesh):
 
 def test_reset_forgets_virtual_services():
     from mylearning.emulator import fidelity
-    from mylearning.emulator.fidelity import appmesh
+    from mylearning.emulator.fidelity.appmesh import access
 
-    appmesh._SERVICES[("us-east-1", "m")] = {"s.local": {}}
+    access._SERVICES[("us-east-1", "m")] = {"s.local": {}}
     fidelity.reset()
-    assert appmesh._SERVICES == {}
+    assert access._SERVICES == {}

@@ -5,7 +5,9 @@ outcome: "ok", or the AWS error code. The same table drives the fidelity tests
 (against our emulator) and the fidelity report (plain moto vs. our emulator, in
 one run), so the gap between them is measured, not claimed.
 
-Case modules (one per AWS service) define `CASES`; `all_cases()` gathers them.
+Case modules (one or more per AWS service, e.g. ``ecs`` and ``ecs_placement``) define
+`CASES`; `all_cases()` discovers every module in this package and gathers them, so
+adding a service's cases adds a file and edits none.
 """
 from __future__ import annotations
 
