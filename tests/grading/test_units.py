@@ -9,13 +9,14 @@ from mylearning.grading import notebooks
 from mylearning.grading.discovery import DiscoveryError, discover
 from mylearning.grading.limits import Limits
 from mylearning.grading.outputs import OutputGuard, grades_csv, results_json
-from mylearning.grading.records import Grade, StepGrade, config_key, find_previous
+from mylearning.grading.records import Grade, config_key, find_previous
 from mylearning.grading.sandbox import GRADING_LEARNER, kernel_env
+from mylearning.steps import StepResult
 from tests.grading.helpers import notebook, write
 
 
 def _grade(name="a.ipynb", points=(1.0, 0.0)) -> Grade:
-    steps = [StepGrade(f"0.{i + 1}", f"step {i + 1}", p, 1.0, p > 0, "msg", "" if p else "do X")
+    steps = [StepResult(f"0.{i + 1}", f"step {i + 1}", p, 1.0, p > 0, "msg", "" if p else "do X")
              for i, p in enumerate(points)]
     return Grade(submission=name, slug=name.removesuffix(".ipynb"), path=name, sha256="abc",
                  lab="00", config="cfg", steps=steps, timings={"total": 1.5})
