@@ -74,6 +74,16 @@ class CourseSession:
                     service_name, **self._client_kwargs({}))
             return self._clients[service_name]
 
+    def cached_client(self, service_name: str) -> Any | None:
+        """The client `client(service_name)` would return without creating one, or None.
+
+        For a caller that must serialise client creation itself (botocore's is
+        not thread-safe when sessions share one boto3 Session, as the batch
+        grader's do) but should not wait on that lock for a client that exists.
+        It takes no lock: a dict lookup is atomic, and a client is never replaced.
+        """
+        return self._clients.get(service_name)
+
     def resource(self, service_name: str, **kwargs: Any) -> Any:
         return self.boto_session.resource(service_name, **self._client_kwargs(kwargs))
 

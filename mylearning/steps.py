@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from mylearning import identity
 
@@ -83,6 +83,15 @@ class StepResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StepResult":
+        """A result read back from `to_dict`'s form, as grading records store it.
+
+        Strict on purpose: a key this class does not know means the record was
+        written by other code, and the TypeError lets the reader treat it as stale.
+        """
+        return cls(**data)
 
     def to_text(self) -> str:
         mark = "PASS" if self.passed else "FAIL"

@@ -11,7 +11,17 @@ every trust boundary has one obvious home:
 * ``evaluation`` - the lab's checks, in the grader's process, on the emulator state
 * ``records``    - one submission's grade, and finding it again when resuming
 * ``outputs``    - grades.csv, Gradescope results.json, feedback, output guard
-* ``summary``, ``progress``, ``batch`` (the orchestration), ``live``, ``cli``
+
+``batch`` runs the stages of a run, each owning its own clean-up:
+
+* ``gradebook``  - the output folder: each grade as it comes, the gradebook at the end
+* ``resume``     - earlier grades of the same content, and copies within the run
+* ``pool``       - the run's emulators, kernels and reaper; ``worker`` grades from the queue
+* ``preflight``  - the checks on an empty account, before any notebook runs
+* ``shutdown``   - SIGTERM and SIGHUP end a run like Ctrl-C
+
+and ``job`` holds what it is asked and returns; ``summary``, ``progress``,
+``live`` and ``cli`` complete the package.
 
 The checks never run inside the learner's kernel: whatever a notebook does to
 ``check``, ``graders`` or ``mylearning`` in its own memory cannot change a grade.

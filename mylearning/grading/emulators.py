@@ -7,6 +7,7 @@ an empty account, and workers never see each other's resources.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -16,9 +17,9 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from mylearning.grading.sandbox import GRADING_LEARNER, GRADING_REGION, emulator_env
+from mylearning.grading.sandbox import GRADING_LEARNER, GRADING_REGION, Reaper, emulator_env
 
 START_TIMEOUT = 90.0
 
@@ -124,6 +125,47 @@ class Emulator:
                 stream.close()
 
 
+class EmulatorPool:
+    """The run's emulators, one per worker, kept out of the reaper's reach while they serve.
+
+    The reaper kills any child of the grader it does not know; an emulator is
+    registered as protected for exactly as long as it is meant to run.
+    """
+
+    def __init__(self, run_dir: Path, reaper: Reaper, size: int):
+        self.reaper = reaper
+        self.members = [Emulator(run_dir / f"emulator-{i}.log") for i in range(size)]
+
+    def __iter__(self) -> Iterator[Emulator]:
+        return iter(self.members)
+
+    def launch(self) -> None:
+        """Start every emulator (from the main thread: see `Emulator.launch`)."""
+        for emulator in self.members:
+            emulator.launch()
+            self.reaper.protected.add(emulator.pid)
+
+    async def wait_ready(self) -> None:
+        """Raises EmulatorFailure if any of them does not come up."""
+        await asyncio.gather(*(asyncio.to_thread(e.wait_ready) for e in self.members))
+
+    async def restart(self, emulator: Emulator) -> None:
+        """Replace a stopped or broken emulator by a new, empty one on a new port."""
+        self.reaper.protected.discard(emulator.pid)
+        await asyncio.to_thread(emulator.stop)
+        emulator.launch()
+        self.reaper.protected.add(emulator.pid)
+        await asyncio.to_thread(emulator.wait_ready)
+
+    def stop_now(self) -> None:
+        """Stop them all, synchronously: works without an event loop, and twice."""
+        for emulator in self.members:
+            if emulator.pid is not None:
+                self.reaper.protected.discard(emulator.pid)
+            with contextlib.suppress(Exception):
+                emulator.stop()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -149,8 +191,8 @@ def grading_session(url: str) -> Any:
 
     class GradingSession(CourseSession):
         def client(self, service_name: str, **kwargs: Any) -> Any:
-            cached = self._clients.get(service_name)
-            if cached is not None and not kwargs:
+            cached = None if kwargs else self.cached_client(service_name)
+            if cached is not None:
                 return cached
             with _CLIENT_LOCK:
                 return super().client(service_name, **kwargs)

@@ -8,28 +8,29 @@ kernel, and nothing it printed, reaches this code.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from mylearning.grading.records import StepGrade
+from mylearning.steps import StepResult
 
 
-def step_grades(report: Any) -> list[StepGrade]:
-    return [StepGrade(step_id=r.step_id, title=r.title, points=float(r.points),
-                      max_points=float(r.max_points), passed=bool(r.passed),
-                      message=str(r.message), hint=str(r.hint), details=list(r.details))
-            for r in report.results]
+def evaluate(lab: Any, session: Any) -> list[StepResult]:
+    """Every step of `lab` against the account behind `session`, ready to be stored.
+
+    A check builds its Outcome freely (nothing validates its fields), and a grade
+    is written as JSON, so each field is made its declared type here.
+    """
+    return [replace(r, points=float(r.points), max_points=float(r.max_points),
+                    passed=bool(r.passed), message=str(r.message), hint=str(r.hint),
+                    details=list(r.details))
+            for r in lab.evaluate(session).results]
 
 
-def evaluate(lab: Any, session: Any) -> list[StepGrade]:
-    """Every step of `lab` against the account behind `session`."""
-    return step_grades(lab.evaluate(session))
-
-
-def zero(lab: Any, reason: str) -> list[StepGrade]:
+def zero(lab: Any, reason: str) -> list[StepResult]:
     """Every step failed for one reason (the notebook could not run at all)."""
-    return [StepGrade(step_id=step.id, title=step.title, points=0.0, max_points=step.points,
-                      passed=False, message=reason,
-                      hint="Fix the problem above and submit the notebook again.")
+    return [StepResult(step_id=step.id, title=step.title, points=0.0, max_points=step.points,
+                       passed=False, message=reason,
+                       hint="Fix the problem above and submit the notebook again.")
             for step in lab.steps.values()]
 
 

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import re
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,17 +104,20 @@ class Kernel:
     def __init__(self, km: Any, kc: Any, workdir: Path, tag: str, pid: int, endpoint: str):
         self.km, self.kc, self.workdir, self.tag, self.pid = km, kc, workdir, tag, pid
         self.endpoint = endpoint
-        self.ready_at = time.perf_counter()
 
 
 def services_of_lab(lab_number: str) -> tuple[str, ...]:
     """The boto3 services a notebook of the lab calls, as the lab declares them (course registry).
 
     Read from the course's own declaration, never from a submission, so a notebook
-    cannot make the grader's kernels do extra work.
+    cannot make the grader's kernels do extra work. A lab without a declaration
+    gets none: pre-warming only saves time, its kernels create clients on first use.
     """
     from mylearning import course
-    return course.services_up_to(lab_number)
+    try:
+        return course.services_up_to(lab_number)
+    except KeyError:
+        return ()
 
 
 class KernelFactory:
@@ -173,7 +173,6 @@ class KernelFactory:
         except BaseException:
             await self.dispose(kernel)
             raise
-        kernel.ready_at = time.perf_counter()
         return kernel
 
     async def dispose(self, kernel: Kernel) -> list[int]:
@@ -205,6 +204,23 @@ class KernelFactory:
     async def dispose_all(self) -> None:
         for kernel in list(self.live):
             await self.dispose(kernel)
+
+    def kill_now(self) -> None:
+        """Kill every kernel not yet disposed of, synchronously; idempotent.
+
+        The last resort when the event loop is gone (a second Ctrl-C) and
+        `dispose` can no longer be awaited. A kernel still in `live` was never
+        disposed of, so its pid is still ours to signal.
+        """
+        for kernel in list(self.live):
+            self.reaper.kill_group(kernel.pid)
+            self.reaper.protected.discard(kernel.pid)
+            self.reaper.kill([kernel.pid] + self.reaper.descendants(kernel.pid))
+            with contextlib.suppress(Exception):
+                kernel.kc.stop_channels()
+            with contextlib.suppress(Exception):
+                Path(kernel.km.connection_file).unlink()
+            self.live.discard(kernel)
 
 
 def _client_class():

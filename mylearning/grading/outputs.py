@@ -19,6 +19,7 @@ from typing import Iterable
 from mylearning.grading.records import RECORD_KEY, Grade
 
 GRADES_CSV = "grades.csv"
+SUMMARY_TXT = "summary.txt"
 RESULTS_JSON = "results.json"
 FEEDBACK = "feedback.md"
 

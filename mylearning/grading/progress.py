@@ -18,9 +18,8 @@ class Progress:
         self.enabled = enabled
         self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.started = time.monotonic()
-        self._points = 0.0
 
-    def advance(self, label: str, detail: str, points: float | None = None) -> None:
+    def advance(self, label: str, detail: str) -> None:
         self.done += 1
         if not self.enabled:
             return
@@ -39,9 +38,3 @@ class Progress:
         else:
             self.stream.write(f"[{self.done}/{self.total}] {label}: {detail}\n")
         self.stream.flush()
-
-    def message(self, text: str) -> None:
-        if self.enabled:
-            prefix = "\n" if self.tty and 0 < self.done < self.total else ""
-            self.stream.write(prefix + text + "\n")
-            self.stream.flush()

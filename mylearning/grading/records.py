@@ -14,20 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mylearning.steps import StepResult
+
 RECORD_KEY = "mylearning"
 RECORD_VERSION = 1
-
-
-@dataclass
-class StepGrade:
-    step_id: str
-    title: str
-    points: float
-    max_points: float
-    passed: bool
-    message: str
-    hint: str = ""
-    details: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -38,7 +28,7 @@ class Grade:
     sha256: str
     lab: str
     config: str
-    steps: list[StepGrade]
+    steps: list[StepResult]
     #: Why the notebook could not run as written (empty when it ran to the end).
     reasons: list[str] = field(default_factory=list)
     #: For the instructor: tampering detected, conversions made, identical copies.
@@ -66,17 +56,29 @@ class Grade:
     def to_record(self) -> dict:
         data = asdict(self)
         data.pop("resumed")
+        data["steps"] = [_stored_step(s) for s in self.steps]
         data["version"] = RECORD_VERSION
         data["total"], data["max_total"] = self.total, self.max_total
         return data
 
     @classmethod
     def from_record(cls, data: dict) -> "Grade":
-        steps = [StepGrade(**s) for s in data["steps"]]
+        steps = [StepResult.from_dict(s) for s in data["steps"]]
         fields = {k: data[k] for k in ("submission", "slug", "path", "sha256", "lab", "config")}
         return cls(steps=steps, reasons=list(data.get("reasons", [])),
                    notes=list(data.get("notes", [])), execution=dict(data.get("execution", {})),
                    timings=dict(data.get("timings", {})), **fields)
+
+
+def _stored_step(step: StepResult) -> dict:
+    """A step as a record keeps it: without the check's run time.
+
+    Records of version 1 never held it, and earlier graders read steps strictly,
+    so leaving it out keeps every record readable by every grader of this version.
+    """
+    data = step.to_dict()
+    data.pop("seconds")
+    return data
 
 
 def config_key(lab: str, limits: Any, fingerprint: str) -> str:

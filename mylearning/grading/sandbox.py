@@ -16,6 +16,7 @@ and every in-notebook trick harmless to the grade.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
@@ -192,7 +193,6 @@ class Reaper:
         return victims
 
 
-
 def code_state(roots: Iterable[Path]) -> tuple:
     """What the next kernels would import: the course code and the site-packages folders.
 
@@ -211,3 +211,29 @@ def code_state(roots: Iterable[Path]) -> tuple:
         except OSError:
             continue
     return code_fingerprint(list(roots)), tuple(folders)
+
+
+class CodeWatch:
+    """Notices when what kernels import changes between one submission and the next.
+
+    The state is read in a thread (it hashes files) but compared and kept on the
+    event loop, so workers finishing at the same time never race on it.
+    """
+
+    def __init__(self, roots: Iterable[Path]):
+        self.roots = list(roots)
+        self._state: tuple | None = None
+
+    async def read(self) -> tuple:
+        return await asyncio.to_thread(code_state, self.roots)
+
+    async def baseline(self) -> None:
+        """Before the first submission runs: the state every later one is compared with."""
+        self._state = await self.read()
+
+    def moved_to(self, state: tuple) -> bool:
+        """Keep `state` as the latest; True if it differs from the one before."""
+        if state == self._state:
+            return False
+        self._state = state
+        return True

@@ -9,13 +9,14 @@ from mylearning.grading import notebooks
 from mylearning.grading.discovery import DiscoveryError, discover
 from mylearning.grading.limits import Limits
 from mylearning.grading.outputs import OutputGuard, grades_csv, results_json
-from mylearning.grading.records import Grade, StepGrade, config_key, find_previous
+from mylearning.grading.records import Grade, config_key, find_previous
 from mylearning.grading.sandbox import GRADING_LEARNER, kernel_env
+from mylearning.steps import StepResult
 from tests.grading.helpers import notebook, write
 
 
 def _grade(name="a.ipynb", points=(1.0, 0.0)) -> Grade:
-    steps = [StepGrade(f"0.{i + 1}", f"step {i + 1}", p, 1.0, p > 0, "msg", "" if p else "do X")
+    steps = [StepResult(f"0.{i + 1}", f"step {i + 1}", p, 1.0, p > 0, "msg", "" if p else "do X")
              for i, p in enumerate(points)]
     return Grade(submission=name, slug=name.removesuffix(".ipynb"), path=name, sha256="abc",
                  lab="00", config="cfg", steps=steps, timings={"total": 1.5})
@@ -142,17 +143,16 @@ def test_live_report_reads_the_current_backend(session, capsys):
 
 def test_resume_reuses_same_content_unless_forced(tmp_path):
     from mylearning import course
-    from mylearning.grading.batch import GradingOptions, _Batch
-    from mylearning.grading.outputs import OutputGuard
+    from mylearning.grading.batch import Batch, GradingOptions
 
     path = write(tmp_path, "a.ipynb", notebook("x = 1"))
     subs = discover([path])
     out = tmp_path / "out"
 
-    def batch(force: bool) -> _Batch:
-        b = _Batch(course.grader("00"), "00", subs,
-                   GradingOptions(lab="00", out=out, force=force, progress=False))
-        b.guard = OutputGuard(out)
+    def batch(force: bool) -> Batch:
+        b = Batch(course.grader("00"), "00", subs,
+                  GradingOptions(lab="00", out=out, force=force, progress=False))
+        b.book.open()
         return b
 
     earlier = batch(False)
@@ -160,10 +160,10 @@ def test_resume_reuses_same_content_unless_forced(tmp_path):
                   lab="00", config=earlier.config, steps=_grade().steps)
     (out / "old-name").mkdir(parents=True)
     (out / "old-name" / "results.json").write_bytes(results_json(grade))
-    assert earlier._resume() == []  # found by content hash, under another name
-    assert earlier.grades["a.ipynb"].resumed and earlier.grades["a.ipynb"].total == 1
+    assert earlier.resume() == []  # found by content hash, under another name
+    assert earlier.book.grades["a.ipynb"].resumed and earlier.book.grades["a.ipynb"].total == 1
     assert (out / "a" / "results.json").exists()
-    assert batch(True)._resume() == subs
+    assert batch(True).resume() == subs
 
 
 def test_kernels_prewarm_the_clients_the_labs_master_notebook_uses():
