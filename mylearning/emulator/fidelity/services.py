@@ -8,3 +8,9 @@ from mylearning.emulator.fidelity import iam as _iam  # noqa: F401,E402
 from mylearning.emulator.fidelity import xray as _xray  # noqa: F401,E402
 from mylearning.emulator.fidelity import acmpca as _acmpca  # noqa: F401,E402
 from mylearning.emulator.fidelity import servicediscovery as _servicediscovery  # noqa: F401,E402
+from mylearning.emulator.fidelity import ec2 as _ec2  # noqa: F401,E402
+from mylearning.emulator.fidelity import ssm as _ssm  # noqa: F401,E402
+from mylearning.emulator.fidelity import sts as _sts  # noqa: F401,E402
+from mylearning.emulator.fidelity import logs as _logs  # noqa: F401,E402
+from mylearning.emulator.fidelity import secretsmanager as _secretsmanager  # noqa: F401,E402
+from mylearning.emulator.fidelity import autoscaling as _autoscaling  # noqa: F401,E402
