@@ -33,7 +33,7 @@ def network(env: Env, dns_hostnames: bool = True) -> dict[str, Any]:
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24",
                                      AvailabilityZone=f"{env.region}{zone}")["Subnet"]["SubnetId"]
                    for i, zone in enumerate("ab")]
-        group = ec2.create_security_group(GroupName=env.name("sg"), Description="fidelity",
+        group = ec2.create_security_group(GroupName=env.name("tasks-sg"), Description="fidelity",
                                           VpcId=vpc)["GroupId"]
         setattr(env, key, {"vpc": vpc, "subnets": subnets, "group": group})
     return getattr(env, key)
