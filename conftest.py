@@ -104,6 +104,6 @@ def session(emulator, learner):
 
 @pytest.fixture(scope="module")
 def env(emulator):
-    """boto3 clients on the test emulator, for the fidelity tests (tests/fidelity)."""
+    """boto3 clients on the test emulator, for the fidelity tests (tests/emulator/fidelity)."""
     from mylearning.emulator.fidelity.cases import Env
     return Env(emulator.url)

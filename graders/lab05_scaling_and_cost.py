@@ -34,7 +34,7 @@ from mylearning.facts.ecs import DESIRED_COUNT
 LAB = Lab.declared(ABOUT)
 
 # ---------------------------------------------------------------- the lab's stated facts
-# The notebook states the same values (tests/test_lab05.py keeps the two in step).
+# The notebook states the same values (tests/graders/test_lab05_scaling_and_cost.py keeps the two in step).
 PEAK_USERS = 50_000            # concurrent learners the platform must carry
 EVENING_USERS = 30_000         # online every weekday evening, week after week
 ERA_USERS = 5_000              # what App Runner carried (computed in the lab from its limits)

@@ -65,7 +65,7 @@ def test_declared_concepts_are_library_modules_the_lab_uses(number):
 
 
 def test_every_declared_service_has_fidelity_rules_and_cases():
-    """Each service a lab declares is one the fidelity layer knows (tests/fidelity/test_services.py
+    """Each service a lab declares is one the fidelity layer knows (tests/emulator/fidelity/test_services.py
     holds every service it knows to at least one rule and one case)."""
     from mylearning.emulator import fidelity
 
