@@ -30,8 +30,8 @@ def test_clients_are_cached_and_connect_returns_the_same_session(session):
 def test_names_and_tags_carry_the_learner(session, learner):
     assert session.prefix == f"ml-{learner}"
     assert session.name("cluster") == f"ml-{learner}-cluster"
-    tags = {t["Key"]: t["Value"] for t in session.tags("2")}
-    assert tags == {"course": "mylearning-ecs", "lab": "02", "learner": learner}
+    tags = {t["Key"]: t["Value"] for t in session.tags("42")}
+    assert tags == {"course": "mylearning-ecs", "lab": "42", "learner": learner}
     assert session.tags(2, style="key")[0].keys() == {"key", "value"}
     spec = session.tag_spec("vpc", 2, "x", tier="private")[0]
     assert spec["ResourceType"] == "vpc"

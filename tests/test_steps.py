@@ -47,17 +47,17 @@ def make_lab():
 
 
 def test_steps_are_validated_when_declared():
-    lab = Lab(3, "x")
-    assert lab.number == "03"
-    with pytest.raises(ValueError, match="must look like '3.N'"):
-        lab.step("4.1", "wrong lab")
+    lab = Lab(42, "x")
+    assert lab.number == "42"
+    with pytest.raises(ValueError, match="must look like '42.N'"):
+        lab.step("43.1", "wrong lab")
     with pytest.raises(ValueError):
-        lab.step("3.x", "not a number")
+        lab.step("42.x", "not a number")
     with pytest.raises(ValueError, match="positive"):
-        lab.step("3.1", "free", points=0)
-    lab.step("3.1", "ok")(lambda ctx: ok("x"))
+        lab.step("42.1", "free", points=0)
+    lab.step("42.1", "ok")(lambda ctx: ok("x"))
     with pytest.raises(ValueError, match="twice"):
-        lab.step("3.1", "again")
+        lab.step("42.1", "again")
     with pytest.raises(ValueError, match="hint"):
         fail("no hint", "")
 

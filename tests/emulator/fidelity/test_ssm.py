@@ -8,7 +8,7 @@ from mylearning.answers import parameter_name
 
 def test_course_answer_names_are_accepted(env):
     ssm = env.client("ssm")
-    name = parameter_name(env.name("t"), "00", "identity")
+    name = parameter_name(env.name("t"), "99", "identity")
     ssm.put_parameter(Name=name, Value='{"account": "123456789012"}', Type="String",
                       Tags=[{"Key": "course", "Value": "mylearning"}])
     ssm.put_parameter(Name=name, Value='{"account": "123456789012", "region": "us-east-1"}',

@@ -7,7 +7,7 @@ from mylearning.emulator.fidelity.cases import OK, Case, Env
 
 API = "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/"
 INVALID = "InvalidParameterException"
-COURSE_TAGS = {"course": "mylearning", "lab": "03", "learner": "alice"}
+COURSE_TAGS = {"course": "mylearning", "lab": "99", "learner": "alice"}
 
 
 def _group_name(env: Env) -> str:

@@ -17,7 +17,7 @@ INVALID = "ValidationException"
 
 def _answer(env: Env, key: str = "answer") -> str:
     """A parameter name the way mylearning.answers builds one."""
-    return f"/mylearning/{env.name('t')}/lab00/{key}"
+    return f"/mylearning/{env.name('t')}/lab99/{key}"
 
 
 def _put(name: Callable[[Env], str] = _answer, value: str = "42", **args: Any) -> Callable[[Env], Any]:
