@@ -100,9 +100,9 @@ class EmulatorApp:
         for EC2 and ECS that is a noticeable pause, which we take at start-up.
         `services` are boto3 client names (the labs' declared services, passed by
         whoever starts the emulator); the fidelity layer's own services are always
-        added, so with none given those are warmed. Naming moto's backend loads the
-        service's botocore model into the fidelity layer's cache, which its first
-        request would otherwise load.
+        added, so with none given those are warmed. The services' botocore models
+        are left to their first request (loading them all here cost about 0.2 s of
+        start-up, measured with benchmarks/foundation_bench.py).
         """
         from moto.moto_server.werkzeug_app import create_backend_app
 
@@ -126,10 +126,7 @@ class EmulatorApp:
         """moto's backend for a boto3 client name: the one its dispatcher picks for the
         service's requests, by their signing name (elbv2 -> elb, acm-pca -> acmpca);
         None when moto has none."""
-        model = self._fidelity.core.MODELS.get(service)
-        if model is None:
-            return None
-        url = f"http://{model.signing_name}.{region}.amazonaws.com"
+        url = f"http://{self._fidelity.core.signing_name(service)}.{region}.amazonaws.com"
         for backend, pattern in self._moto.backend_url_patterns:
             if pattern.match(url):
                 return backend

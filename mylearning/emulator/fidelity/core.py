@@ -130,6 +130,13 @@ def reset() -> None:
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 #: signing name -> botocore service name, where they differ
 _SIGNING_TO_SERVICE = {"elasticloadbalancing": "elbv2", "monitoring": "cloudwatch"}
+_SERVICE_TO_SIGNING = {service: signing for signing, service in _SIGNING_TO_SERVICE.items()}
+
+
+def signing_name(service: str) -> str:
+    """The name a boto3 client signs its requests with (and moto routes them by), without
+    loading the service's model: the client name itself, but for the two that differ."""
+    return _SERVICE_TO_SIGNING.get(service, service)
 
 
 class _Models:
