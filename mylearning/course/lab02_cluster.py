@@ -12,6 +12,7 @@ from typing import Any
 
 from mylearning import lookup, microservices
 from mylearning.course import LabInfo
+from mylearning.facts.ecs import ECS_OPTIMIZED_AMI_PARAMETER
 from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
@@ -24,7 +25,6 @@ SUBNET_PLAN = (("public", 0, "10.0.0.0/24"), ("public", 1, "10.0.1.0/24"),
                ("private", 0, "10.0.10.0/24"), ("private", 1, "10.0.11.0/24"))
 DEFAULT_STRATEGY = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1},
                     {"capacityProvider": "FARGATE_SPOT", "weight": 3}]
-ECS_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 
 
 def _ensure_vpc(session: Any, lab: str) -> dict:
@@ -120,7 +120,7 @@ def _ensure_ec2_provider(session: Any, vpc: dict, lab: str) -> None:
     private = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "private")]
     if not ec2.describe_launch_templates(Filters=[{
             "Name": "launch-template-name", "Values": [session.name("ecs-lt")]}])["LaunchTemplates"]:
-        ami = session.client("ssm").get_parameter(Name=ECS_AMI_PARAMETER)["Parameter"]["Value"]
+        ami = session.client("ssm").get_parameter(Name=ECS_OPTIMIZED_AMI_PARAMETER)["Parameter"]["Value"]
         user_data = base64.b64encode(
             f"#!/bin/bash\necho ECS_CLUSTER={session.name('cluster')} >> /etc/ecs/ecs.config\n".encode())
         ec2.create_launch_template(

@@ -15,7 +15,7 @@ from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "03", "Task definitions",
-    services=("ecs", "iam", "logs", "secretsmanager", "sts"),
+    services=("ecs", "iam", "logs", "secretsmanager", "ssm", "sts"),
     concepts=("taskdefs", "roles", "microservices", "service_specs", "task_roles", "cost"))
 
 def build(session: Any) -> None:

@@ -13,3 +13,6 @@ SERVICE_NAMESPACE = "ecs"
 DESIRED_COUNT = "ecs:service:DesiredCount"
 #: The two together, as every Application Auto Scaling call on an ECS service takes them.
 DESIRED_COUNT_DIMENSION = {"ServiceNamespace": SERVICE_NAMESPACE, "ScalableDimension": DESIRED_COUNT}
+#: The public SSM parameter with the current ECS-optimized Amazon Linux 2023 AMI.
+#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html
+ECS_OPTIMIZED_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"

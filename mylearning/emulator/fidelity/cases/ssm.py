@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from mylearning.emulator.fidelity.cases import OK, Case, Env
+from mylearning.facts.ecs import ECS_OPTIMIZED_AMI_PARAMETER
 
 API = "https://docs.aws.amazon.com/systems-manager/latest/APIReference/"
 PUT = "API_PutParameter.html"
@@ -88,6 +89,6 @@ CASES = [
     _case("put.tags-with-overwrite", _put_twice(overwrite=True, tags=True), INVALID),
     _case("get.missing-answer", _get(_answer), "ParameterNotFound", "API_GetParameter.html"),
     _case("get.valid-ecs-optimized-ami", _get(
-        lambda env: "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"), OK,
+        lambda env: ECS_OPTIMIZED_AMI_PARAMETER), OK,
         "API_GetParameter.html"),
 ]
