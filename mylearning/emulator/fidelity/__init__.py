@@ -5,7 +5,7 @@ state the layer keeps itself. Rules are grouped one module (or package) per AWS
 service and registered on import (see `core`).
 
 Service modules are discovered, not listed: every module or package directly in
-this package, other than the machinery (`core`) and the fidelity table (`cases`),
+this package, other than the machinery (`core`, `validation`) and the fidelity table (`cases`),
 holds one service's rules and is named after its boto3 client without hyphens
 (``applicationautoscaling`` for ``application-autoscaling``). Importing the layer
 imports them all; adding a service adds its file and edits none. `services()`
@@ -21,7 +21,7 @@ from mylearning.emulator.fidelity import core
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, after, handler, on_reset, rule
 
 #: What sits beside the service modules and is not one.
-NOT_SERVICES = frozenset({"core", "cases"})
+NOT_SERVICES = frozenset({"core", "cases", "validation"})
 
 
 def _discover() -> tuple[str, ...]:
@@ -35,6 +35,9 @@ def _discover() -> tuple[str, ...]:
 
 #: The service modules and packages by name (boto3 client names without hyphens).
 MODULES: tuple[str, ...] = _discover()
+
+# Model validation runs before every service's own rules (see `validation`).
+from mylearning.emulator.fidelity import validation as _validation  # noqa: E402,F401
 
 
 @functools.lru_cache(maxsize=None)

@@ -60,6 +60,8 @@ _RULES: dict[tuple[str, str], list[Rule]] = {}
 _HANDLERS: dict[tuple[str, str], Handler] = {}
 _AFTER: dict[tuple[str, str], list[After]] = {}
 _RESETS: list[Callable[[], None]] = []
+#: Checks every decoded request goes through before its operation's own rules.
+_BEFORE: list[Rule] = []
 
 
 def rule(service: str, *operations: str) -> Callable[[Rule], Rule]:
@@ -112,6 +114,12 @@ def moto_fixes(service: str, *fixes: Callable[[], None], operations: Iterable[st
         model = MODELS.get(service)
         names = tuple(model.operation_names) if model is not None else ()
     rule(service, *names)(apply)
+
+
+def before_every(fn: Rule) -> Rule:
+    """Run `fn` on every request the layer decodes, before the operation's rules."""
+    _BEFORE.append(fn)
+    return fn
 
 
 def on_reset(fn: Callable[[], None]) -> Callable[[], None]:
@@ -313,6 +321,8 @@ class FidelityMiddleware:
             return self.app(environ, start_response)
         key = (req.service, req.operation)
         try:
+            for fn in _BEFORE:
+                fn(req)
             for fn in _RULES.get(key, ()):
                 fn(req)
             if key in _HANDLERS:

@@ -1,7 +1,8 @@
 """The fidelity layer finds its service modules itself, and each one earns its place.
 
 A service is every module or package directly in mylearning/emulator/fidelity/
-other than `core` and `cases`, named after its boto3 client without hyphens.
+other than the machinery (`core`, `validation`) and `cases`, named after its boto3 client
+without hyphens.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def _present() -> list[str]:
     """The service modules and packages in the folder, read from the file system."""
     names = [p.stem for p in FIDELITY.glob("*.py")] + [
         p.name for p in FIDELITY.iterdir() if (p / "__init__.py").is_file()]
-    return sorted(n for n in names if not n.startswith("_") and n not in ("core", "cases"))
+    return sorted(n for n in names if not n.startswith("_") and n not in fidelity.NOT_SERVICES)
 
 
 def test_discovery_finds_exactly_the_modules_present():
@@ -28,6 +29,7 @@ def test_discovery_finds_exactly_the_modules_present():
     present = _present()
     assert {"ecs", "appmesh", "applicationautoscaling", "acmpca"} <= set(present)
     assert list(fidelity.MODULES) == present
+    assert {"core", "cases", "validation"} == set(fidelity.NOT_SERVICES)
     services = fidelity.services()
     assert sorted(s.replace("-", "") for s in services) == present
     assert {"application-autoscaling", "acm-pca"} <= set(services)

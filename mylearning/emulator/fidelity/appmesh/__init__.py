@@ -10,8 +10,8 @@ Parts, each small enough to be offered upstream to moto on its own:
   timestamps, epoch timestamps, mesh ARN and owner, AWS error codes. Applied on the
   first App Mesh call in the emulator process only, and each checks first whether
   moto still needs it.
-* **Model constraints** (``constraints``): enum values and maximums stated in the API
-  reference (botocore validates only minimums on the client side).
+* Enum values, lengths, ranges and patterns of the model are checked for every
+  operation by the layer's model validation (``fidelity.validation``), before these.
 * **Rules** (``rules``, ``@rule``): names taken, references to resources that do not
   exist, route weights, and deletes of resources still in use, answered with AWS's
   error codes; awsCloudMap without attributes.
@@ -30,10 +30,9 @@ leaves moto untouched.
 from __future__ import annotations
 
 # Order matters: the rule that applies the moto fixes (registered for every App Mesh
-# operation) first, then the model constraints (every operation too), then the rules
-# for single operations; handlers last (one per operation, so their order is free).
+# operation) first, then the rules for single operations; handlers last (one per
+# operation, so their order is free).
 from mylearning.emulator.fidelity.appmesh import fixes as _fixes  # noqa: F401
-from mylearning.emulator.fidelity.appmesh import constraints as _constraints  # noqa: F401
 from mylearning.emulator.fidelity.appmesh import rules as _rules  # noqa: F401
 from mylearning.emulator.fidelity.appmesh import virtual_services as _virtual_services  # noqa: F401
 from mylearning.emulator.fidelity.appmesh import tags as _tags  # noqa: F401
