@@ -14,7 +14,12 @@ Plain moto stays plain: the fidelity layer patches moto only inside the
 emulator process, on the first call it answers (importing the case tables here
 imports the rule modules, which leave moto untouched).
 
-Run: .venv/bin/python benchmarks/fidelity_report.py [--service appmesh ...] [--show-moto]
+Then the model fuzz test's figures, for both: requests made from botocore's models
+for every operation the course calls (valid ones, and ones breaking one constraint),
+how many each server refuses correctly, accepts correctly and answers with a 5xx,
+and the latency model validation adds to a request (median, in-process).
+
+Run: .venv/bin/python benchmarks/fidelity_report.py [--service appmesh ...] [--show-moto] [--no-fuzz]
 """
 from __future__ import annotations
 
@@ -73,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--service", action="append", help="only these services (botocore names)")
     parser.add_argument("--show-moto", action="store_true", help="also list what plain moto answers")
+    parser.add_argument("--no-fuzz", action="store_true", help="skip the model fuzz figures")
     args = parser.parse_args(argv)
 
     groups: dict[str, list[Case]] = defaultdict(list)
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         ours = run_sets(ours_url, groups)
         t_ours = time.perf_counter() - t0
+        fuzzed = None if args.no_fuzz else fuzz_both(moto_url, ours_url)
     finally:
         emulator.terminate()
         try:
@@ -123,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r.case.id}: AWS {r.case.expect}, ours {r.outcome}  ({r.case.doc})")
     else:
         print("Our emulator matches AWS on every case.")
+    if fuzzed is not None:
+        print_fuzz(*fuzzed)
     if args.show_moto:
         print("\nWhat plain moto answers where it differs from AWS:")
         for service in sorted(moto):
@@ -130,6 +139,57 @@ def main(argv: list[str] | None = None) -> int:
                 if not r.passed:
                     print(f"  {r.case.id}: AWS {r.case.expect}, moto {r.outcome}")
     return 0
+
+
+def fuzz_both(moto_url: str, ours_url: str):
+    """The model fuzz run against both servers, and the validation latency."""
+    from mylearning.emulator.fidelity.validation import fuzz
+    from tests.emulator.fidelity.course_operations import course_operations
+
+    operations = course_operations()
+    reset(moto_url)
+    moto = fuzz.run(moto_url, operations)
+    reset(ours_url)
+    ours = fuzz.run(ours_url, operations)
+    return moto, ours, validation_latency(operations)
+
+
+def validation_latency(operations: dict[str, set[str]]) -> list[float]:
+    """Seconds model validation takes per valid request of the fuzz set, in this process."""
+    import statistics  # noqa: F401  (used by the caller)
+
+    import botocore.session
+
+    from mylearning.emulator.fidelity import validation
+    from mylearning.emulator.fidelity.validation import fuzz
+
+    session = botocore.session.get_session()
+    samples = []
+    for service, names in sorted(operations.items()):
+        model = session.get_service_model(service)
+        for req in fuzz.requests(service, model, sorted(n for n in names if n in model.operation_names)):
+            if req.breaks is None:
+                validation.problems(service, req.operation, req.params)  # warm the caches
+                t0 = time.perf_counter()
+                for _ in range(20):
+                    validation.problems(service, req.operation, req.params)
+                samples.append((time.perf_counter() - t0) / 20)
+    return samples
+
+
+def print_fuzz(moto, ours, latency: list[float]) -> None:
+    import statistics
+
+    print("\nModel fuzz (every operation the course calls; client-side validation off):")
+    print(f"  plain moto: {moto.line()}")
+    print(f"  ours:       {ours.line()}")
+    if latency:
+        median = statistics.median(latency) * 1000
+        p95 = sorted(latency)[int(0.95 * (len(latency) - 1))] * 1000
+        print(f"  model validation adds {median:.3f} ms per request at the median, {p95:.3f} ms at p95 "
+              f"({len(latency)} requests; target under 0.2 ms median)")
+    for line in ours.failures[:20]:
+        print(f"  ours wrong: {line}")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ class EmulatorApp:
             body = json.dumps({
                 "instance": self.instance, "pid": os.getpid(), "started": self.started,
                 "server_errors": self.server_errors,
+                # Requests moto failed on, answered as validation errors instead of a 500.
+                "moto_failures": self._fidelity.core.crash_count(),
             }).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])

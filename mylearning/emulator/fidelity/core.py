@@ -10,6 +10,7 @@ each kept small enough to be offered upstream to moto one by one.
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -25,12 +26,17 @@ Wsgi = Callable[[dict, Callable], Iterable[bytes]]
 class AwsError(Exception):
     """An error answer as AWS gives it: error code, message, HTTP status."""
 
-    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True):
+    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True,
+                 origin: str = "rule"):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.sender = sender
+        #: Which part of the layer refused: "rule", "model" (validation) or "crash" (moto
+        #: failed). Sent as the x-mylearning-refused-by header, which AWS clients ignore,
+        #: so tests and the fuzzer can tell a model refusal from a service rule's.
+        self.origin = origin
 
 
 @dataclass
@@ -128,6 +134,11 @@ def on_reset(fn: Callable[[], None]) -> Callable[[], None]:
     return fn
 
 
+def crash_count() -> int:
+    with _CRASH_LOCK:
+        return sum(CRASHES.values())
+
+
 def reset() -> None:
     for fn in _RESETS:
         fn()
@@ -205,10 +216,14 @@ def _read_body(environ: dict) -> bytes:
 def decode(environ: dict) -> AwsRequest | None:
     """Decode a signed AWS request; None when it is not one we can read (moto handles it)."""
     match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    if not match:
-        return None
-    region, signing = match.groups()
-    service = _SIGNING_TO_SERVICE.get(signing, signing)
+    if match:
+        region, signing = match.groups()
+        service = _SIGNING_TO_SERVICE.get(signing, signing)
+    else:
+        found = _unsigned(environ)
+        if found is None:
+            return None
+        region, service = "us-east-1", found
     model = MODELS.get(service)
     if model is None:
         return None
@@ -248,6 +263,37 @@ def decode(environ: dict) -> AwsRequest | None:
                       environ=environ, body=body)
 
 
+@functools.lru_cache(maxsize=1)
+def _unsigned_index() -> dict[str, str]:
+    """Operations AWS takes without a signature (authtype "none", e.g. STS
+    AssumeRoleWithWebIdentity) -> their service, for the services the layer covers."""
+    from mylearning.emulator import fidelity
+
+    index: dict[str, str] = {}
+    for service in fidelity.services():
+        model = MODELS.get(service)
+        for name in (model.operation_names if model else ()):
+            if model.operation_model(name).auth_type == "none":
+                index[name] = service
+    return index
+
+
+def _unsigned(environ: dict) -> str | None:
+    """The service of an unsigned request, when its operation is one AWS takes unsigned."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return _unsigned_index().get(target.split(".")[-1])
+    query = environ.get("QUERY_STRING", "")
+    if "Action=" in query:
+        action = urllib.parse.parse_qs(query).get("Action", [""])[-1]
+        return _unsigned_index().get(action)
+    if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        body = _read_body(environ)
+        action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[-1]
+        return _unsigned_index().get(action)
+    return None
+
+
 def _json(body: bytes) -> dict:
     try:
         value = json.loads(body or b"{}")
@@ -259,7 +305,8 @@ def _json(body: bytes) -> dict:
 # ---------------------------------------------------------------- encoding
 
 _REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error"}
+            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error",
+            501: "Not Implemented"}
 
 
 def _status_line(status: int) -> str:
@@ -285,6 +332,7 @@ def error_response(req: AwsRequest, err: AwsError) -> tuple[int, list[tuple[str,
                 f"<Message>{_xml(err.message)}</Message></Error>"
                 f"<RequestId>{request_id}</RequestId></ErrorResponse>").encode()
         headers = [("Content-Type", "text/xml")]
+    headers.append(("x-mylearning-refused-by", err.origin))
     headers.append(("Content-Length", str(len(body))))
     return err.status, headers, body
 
@@ -330,22 +378,66 @@ class FidelityMiddleware:
                 return _send(start_response, *json_response(req, status, payload))
         except AwsError as err:
             return _send(start_response, *error_response(req, err))
-        hooks = _AFTER.get(key)
-        if not hooks:
-            return self.app(environ, start_response)
+        except Exception as exc:  # a rule or handler failed on an input it did not expect
+            return _send(start_response, *error_response(req, crash_refusal(req, exc)))
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list, exc_info: Any = None):
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
-        body = b"".join(self.app(environ, capture))
+        try:
+            body = b"".join(self.app(environ, capture))
+        except NotImplementedError:
+            # An operation moto lacks: an honest 501 (not the request's fault), in the
+            # protocol's shape so the client can read it.
+            return _send(start_response, *error_response(req, AwsError(
+                "NotImplemented", f"The embedded AWS does not implement {req.operation} yet.", 501)))
+        except Exception as exc:  # moto crashed on this request: the request is what AWS refuses
+            return _send(start_response, *error_response(req, crash_refusal(req, exc)))
         code = int(captured["status"].split()[0])
+        if code >= 500 and code != 501:
+            return _send(start_response, *error_response(req, crash_refusal(req, None, body)))
         if code < 300:
-            for fn in hooks:
+            for fn in _AFTER.get(key, ()):
                 fn(req, code, body)
         start_response(captured["status"], captured["headers"])
         return [body]
+
+
+#: Requests moto (or a rule) could not process, answered as validation errors instead of a
+#: 500: (service, operation) -> count. The health endpoint reports them; each is a gap to close.
+CRASHES: dict[tuple[str, str], int] = {}
+_CRASH_LOCK = threading.Lock()
+
+
+def crash_refusal(req: AwsRequest, exc: BaseException | None, body: bytes = b"") -> AwsError:
+    """What a request that crashed moto gets: the service's validation error, naming a parameter.
+
+    AWS never answers a malformed request with a 500; it names what it could not accept.
+    The parameter is the one moto's error names when it names one (a KeyError's key, a
+    member of the request in its message), else the request's parameters are listed. Each
+    crash is counted and logged with its traceback, so it can be fixed properly.
+    """
+    import logging
+
+    with _CRASH_LOCK:
+        CRASHES[(req.service, req.operation)] = CRASHES.get((req.service, req.operation), 0) + 1
+    log = logging.getLogger("mylearning.emulator")
+    log.warning("moto failed on %s.%s (%s); answered as a validation error", req.service,
+                req.operation, type(exc).__name__ if exc is not None else "HTTP 5xx")
+    log.debug("moto's failure on %s.%s", req.service, req.operation, exc_info=exc)
+    from mylearning.emulator.fidelity.validation.errors import answer_for
+
+    names = sorted(req.params) if isinstance(req.params, dict) else []
+    detail = f"{type(exc).__name__}: {exc}" if exc is not None else body[:200].decode(errors="replace")
+    named = [n for n in names if n and n in detail] or (
+        [str(exc.args[0])] if isinstance(exc, KeyError) and exc.args else [])
+    where = (f"the parameter {named[0]}" if named else
+             "one of the parameters " + ", ".join(names[:10]) if names else "the request")
+    return AwsError(answer_for(req.service, req.protocol).code_for(req.operation),
+                    f"Invalid value in {where} for {req.operation} ({detail.strip()[:160]})",
+                    origin="crash")
 
 
 def _send(start_response: Callable, status: int, headers: list, body: bytes) -> list[bytes]:

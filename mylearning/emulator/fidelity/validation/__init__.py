@@ -75,11 +75,12 @@ def refusal(req: core.AwsRequest, found: list[walk.Problem]) -> core.AwsError:
     answer = answer_for(req.service, req.protocol)
     if answer.missing and found[0].missing:
         return core.AwsError(answer.missing, f"The request must contain the parameter {found[0].path}",
-                             answer.status)
+                             answer.status, origin="model")
     listed = "; ".join(p.message() for p in found[:MAX_LISTED])
     count = len(found)
-    return core.AwsError(answer.code_for(req.operation), f"{count} validation error{'s' if count > 1 else ''} detected: {listed}",
-                         answer.status)
+    return core.AwsError(answer.code_for(req.operation),
+                         f"{count} validation error{'s' if count > 1 else ''} detected: {listed}",
+                         answer.status, origin="model")
 
 
 core.before_every(check)
