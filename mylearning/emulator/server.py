@@ -59,6 +59,8 @@ class EmulatorApp:
                 "server_errors": self.server_errors,
                 # Requests moto failed on, answered as validation errors instead of a 500.
                 "moto_failures": self._fidelity.core.crash_count(),
+                # Model validation: requests checked and refused, and the time it took.
+                "validation": self._fidelity.validation.summary(),
             }).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])

@@ -37,7 +37,7 @@ def _discover() -> tuple[str, ...]:
 MODULES: tuple[str, ...] = _discover()
 
 # Model validation runs before every service's own rules (see `validation`).
-from mylearning.emulator.fidelity import validation as _validation  # noqa: E402,F401
+from mylearning.emulator.fidelity import validation  # noqa: E402,F401
 
 
 @functools.lru_cache(maxsize=None)

@@ -127,3 +127,31 @@ def test_an_override_can_drop_a_model_constraint(monkeypatch):
     finally:
         monkeypatch.undo()
         overrides._constraints.cache_clear()
+
+
+def test_the_health_answer_counts_checks_refusals_and_moto_failures(raw, emulator):
+    from mylearning.emulator.manager import health
+
+    before = health(emulator.url)
+    _refusal(lambda: raw("ecs").create_service(cluster="default", serviceName="s", launchType="NO"))
+    after = health(emulator.url)
+    assert after["validation"]["checked"] > before["validation"]["checked"]
+    assert after["validation"]["rejected"] == before["validation"]["rejected"] + 1
+    assert after["validation"]["mean_ms"] > 0
+    assert after["server_errors"] == before["server_errors"]
+    assert isinstance(after["moto_failures"], int)
+
+
+def test_a_request_moto_fails_on_is_refused_naming_the_parameter_not_a_500(raw, emulator):
+    """moto's IAM reads the service name of CreateServiceLinkedRole by splitting on dots and
+    fails on a name without them; AWS refuses such a name."""
+    from mylearning.emulator.manager import health
+
+    before = health(emulator.url)
+    error = _refusal(lambda: raw("iam").create_service_linked_role(AWSServiceName="nodots"))
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error.response["Error"]["Code"] == "ValidationError"
+    assert "AWSServiceName" in error.response["Error"]["Message"]
+    after = health(emulator.url)
+    assert after["moto_failures"] == before["moto_failures"] + 1
+    assert after["server_errors"] == before["server_errors"]

@@ -38,6 +38,13 @@ def _in_scope(service: str) -> bool:
     return service in _SCOPE
 
 
+def summary() -> dict:
+    """Requests checked and refused since start, and the mean time a check took (ms)."""
+    checked = STATS["checked"]
+    return {"checked": checked, "rejected": STATS["rejected"],
+            "mean_ms": round(1000 * STATS["seconds"] / checked, 4) if checked else 0.0}
+
+
 def problems(service: str, operation: str, params: dict) -> list[walk.Problem]:
     """What AWS would refuse in `params` (the input structure, as boto3 takes it)."""
     model = core.MODELS.get(service)
