@@ -159,3 +159,32 @@ def test_reset_forgets_virtual_services():
     access._SERVICES[("us-east-1", "m")] = {"s.local": {}}
     fidelity.reset()
     assert access._SERVICES == {}
+
+
+def test_cross_field_rules_answer_bad_request_400(am, mesh):
+    am.create_virtual_router(meshName=mesh, virtualRouterName="web-router", spec={"listeners": [HTTP]})
+    _node(am, mesh, "web")
+    route = {"match": {"prefix": "/"}, "action": {"weightedTargets": [{"virtualNode": "web", "weight": 1}]},
+             "retryPolicy": {"maxRetries": 2, "perRetryTimeout": {"unit": "ms", "value": 500}}}
+    with pytest.raises(am.exceptions.BadRequestException) as info:
+        am.create_route(meshName=mesh, virtualRouterName="web-router", routeName="web",
+                        spec={"httpRoute": route})
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "httpRetryEvents" in info.value.response["Error"]["Message"]
+    route["retryPolicy"]["httpRetryEvents"] = ["gateway-error"]
+    made = am.create_route(meshName=mesh, virtualRouterName="web-router", routeName="web",
+                           spec={"httpRoute": route})["route"]
+    assert made["spec"]["httpRoute"]["retryPolicy"]["httpRetryEvents"] == ["gateway-error"]
+
+
+def test_one_of_rule_finds_two_members_anywhere_in_a_spec():
+    from mylearning.emulator.fidelity.appmesh.one_of import problems
+    from mylearning.emulator.fidelity.core import MODELS
+
+    shape = MODELS.get("appmesh").operation_model("CreateRoute").input_shape
+    spec = {"httpRoute": {"match": {"headers": [{"name": "x", "match": {"exact": "a", "suffix": "b"}}]},
+                          "action": {"weightedTargets": []}}}
+    assert [p.split(";")[0] for p in problems(shape, {"spec": spec})] == [
+        "spec.httpRoute.match.headers[0].match must specify exactly one of exact, prefix, range, "
+        "regex, suffix"]
+    assert list(problems(shape, {"spec": {"tcpRoute": {"action": {}}}})) == []

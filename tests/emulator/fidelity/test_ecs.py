@@ -168,3 +168,27 @@ def test_stopped_service_task_is_replaced(env):
     assert len(running) == 2 and first not in running
     svc = describe_service(env, c, name)
     assert svc["runningCount"] == 2 and "has started 1 tasks" in svc["events"][1]["message"]
+
+
+def test_service_connect_namespace_must_exist_unless_it_is_the_cluster_default(env):
+    ecs = env.client("ecs")
+    with pytest.raises(ecs.exceptions.NamespaceNotFoundException):
+        ecs.create_service(cluster=cluster(env), serviceName="web", taskDefinition=fargate_td(env),
+                           desiredCount=1, launchType="FARGATE", networkConfiguration=awsvpc(env),
+                           serviceConnectConfiguration={"enabled": True, "namespace": "nowhere.local"})
+    c = cluster(env, serviceConnectDefaults={"namespace": "shop.local"})
+    created = ecs.create_service(cluster=c, serviceName="web", taskDefinition=fargate_td(env),
+                                 desiredCount=1, launchType="FARGATE", networkConfiguration=awsvpc(env),
+                                 serviceConnectConfiguration={"enabled": True, "namespace": "shop.local"})
+    assert created["service"]["status"] == "ACTIVE"
+
+
+def test_deployment_rules_use_the_existing_service_on_update(env):
+    ecs = env.client("ecs")
+    c, name = cluster(env), env.name("svc")
+    ecs.create_service(cluster=c, serviceName=name, desiredCount=1,
+                       deploymentController={"type": "EXTERNAL"})
+    with pytest.raises(ecs.exceptions.InvalidParameterException) as info:
+        ecs.update_service(cluster=c, service=name, deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    assert "EXTERNAL" in info.value.response["Error"]["Message"]

@@ -179,3 +179,12 @@ def mesh_empty(req: AwsRequest) -> None:
     held = [f"{len(items)} {kind}" for kind, items in kinds if items]
     if held:
         raise in_use(f"Mesh {mesh.mesh_name} still has {', '.join(held)}; delete them first.")
+
+
+# ---------------------------------------------------------------- cross-field rules
+# Registered by importing them here (after the rules above, so references are checked
+# first): one member where one is allowed, then routes, gateway routes and listeners.
+from mylearning.emulator.fidelity.appmesh import one_of as _one_of  # noqa: E402,F401
+from mylearning.emulator.fidelity.appmesh import route_rules as _route_rules  # noqa: E402,F401
+from mylearning.emulator.fidelity.appmesh import gateway_routes as _gateway_routes  # noqa: E402,F401
+from mylearning.emulator.fidelity.appmesh import listener_rules as _listener_rules  # noqa: E402,F401

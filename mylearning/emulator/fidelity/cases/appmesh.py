@@ -33,9 +33,10 @@ def _node(env: Env, mesh: str, name: str | None = None, **spec: Any) -> str:
     return name
 
 
-def _router(env: Env, mesh: str) -> str:
+def _router(env: Env, mesh: str, listeners: list[dict] | None = None) -> str:
     name = env.name("vr")
-    _am(env).create_virtual_router(meshName=mesh, virtualRouterName=name, spec={"listeners": [HTTP]})
+    _am(env).create_virtual_router(meshName=mesh, virtualRouterName=name,
+                                   spec={"listeners": listeners or [HTTP]})
     return name
 
 
@@ -69,10 +70,15 @@ def _route_with(weights: list[int], unknown: bool = False) -> Callable[[Env], An
     return call
 
 
+TCP = {"portMapping": {"port": 5432, "protocol": "tcp"}}
+
+
 def _tcp_route(env: Env) -> Any:
+    """A tcp route on a router and to a node that listen on tcp (routes.html: the route type
+    matches the listener protocol of the router and of the target node)."""
     mesh = _mesh(env)
-    router = _router(env, mesh)
-    node = _node(env, mesh)
+    router = _router(env, mesh, [TCP])
+    node = _node(env, mesh, listeners=[TCP], serviceDiscovery={"dns": {"hostname": "db.local"}})
     return _am(env).create_route(meshName=mesh, virtualRouterName=router, routeName="tcp", spec={
         "tcpRoute": {"action": {"weightedTargets": [{"virtualNode": node, "weight": 1}]}}})
 

@@ -564,7 +564,9 @@ def _service_keeps_parameters(env: Env) -> None:
                 {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0}]
     deployment = {"deploymentCircuitBreaker": {"enable": True, "rollback": True},
                   "maximumPercent": 200, "minimumHealthyPercent": 50}
-    connect = {"enabled": True, "namespace": "mylearning.local"}
+    namespace = f"{env.name('ns')}.local"  # Service Connect joins an existing namespace
+    env.client("servicediscovery").create_http_namespace(Name=namespace)
+    connect = {"enabled": True, "namespace": namespace}
     c, name, _ = service(env, launchType=None, capacityProviderStrategy=strategy,
                          deploymentConfiguration=deployment, enableExecuteCommand=True,
                          healthCheckGracePeriodSeconds=60, serviceConnectConfiguration=connect)

@@ -2,7 +2,10 @@
 
 Three parts, each kept small enough to be offered upstream to moto on its own:
 
-* **Rules** (``@rule``): requests AWS rejects, answered with AWS's error code.
+* **Rules** (``@rule``): requests AWS rejects, answered with AWS's error code: ``rules``
+  (task definitions, clusters, services, tasks), ``deployment_rules`` (deployment controller,
+  deployment configuration and strategies, scheduling strategy, placement) and
+  ``service_connect`` (namespace, named ports, discovery names and client aliases).
 * **moto fixes** (``_fix_*``): crashes and dropped parameters in moto 5.2.x,
   patched once on the first ECS call. Where it can, a fix lets moto try first
   and steps in only where moto fails or leaves a value unset; the others are
@@ -28,6 +31,8 @@ from __future__ import annotations
 # Order matters: validation rules first, then the rule that applies the moto fixes
 # (registered for every ECS operation), then the scheduler's after-hooks.
 from mylearning.emulator.fidelity.ecs import rules as _rules  # noqa: F401
+from mylearning.emulator.fidelity.ecs import deployment_rules as _deployment_rules  # noqa: F401
+from mylearning.emulator.fidelity.ecs import service_connect as _service_connect  # noqa: F401
 from mylearning.emulator.fidelity.ecs import fixes as _fixes  # noqa: F401
 from mylearning.emulator.fidelity.ecs import scheduler as _scheduler  # noqa: F401
 from mylearning.emulator.fidelity.ecs import operations as _operations  # noqa: F401

@@ -1,30 +1,11 @@
-"""Elastic Load Balancing v2: checks AWS makes that moto skips.
-
-ELBv2 speaks the query protocol, so ``req.params`` is the flat form
-(``Subnets.member.1``, ``Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight``).
-"""
+"""Elastic Load Balancing v2 load balancers and listeners: subnets, forward weights, listener
+ports, rule priority range and certificates -- checks AWS makes that moto skips."""
 from __future__ import annotations
 
 import re
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
-
-SERVICE = "elbv2"
-API = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
-
-
-def validation_error(message: str) -> AwsError:
-    return AwsError("ValidationError", message, 400)
-
-
-def _members(params: dict, prefix: str) -> list[str]:
-    """Values of a flat list ``prefix.member.N`` in N order."""
-    found = []
-    for key, value in params.items():
-        match = re.fullmatch(re.escape(prefix) + r"\.member\.(\d+)", key)
-        if match:
-            found.append((int(match.group(1)), value))
-    return [value for _, value in sorted(found)]
+from mylearning.emulator.fidelity.core import AwsRequest, rule
+from mylearning.emulator.fidelity.elbv2.access import SERVICE, _members, validation_error
 
 
 def _subnet_zones(region: str, subnets: list[str]) -> set[str] | None:
