@@ -204,7 +204,7 @@ def decode(environ: dict) -> AwsRequest | None:
     model = MODELS.get(service)
     if model is None:
         return None
-    body = _read_body(environ)
+    body = _decoded(environ, _read_body(environ))
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "/")
     target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -238,6 +238,19 @@ def decode(environ: dict) -> AwsRequest | None:
     return AwsRequest(service=service, operation=operation, protocol=protocol, region=region,
                       method=method, path=path, params=params, path_params=path_params,
                       environ=environ, body=body)
+
+
+def _decoded(environ: dict, body: bytes) -> bytes:
+    """The body as the rules read it: botocore gzips large bodies of operations with the
+    ``requestcompression`` trait (CloudWatch PutMetricData above 10 KB) and says so in
+    Content-Encoding. moto is handed the body as it came."""
+    if "gzip" in environ.get("HTTP_CONTENT_ENCODING", "").lower() and body[:2] == b"\x1f\x8b":
+        import gzip
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError):
+            return body
+    return body
 
 
 def _json(body: bytes) -> dict:
