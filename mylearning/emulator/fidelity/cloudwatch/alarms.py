@@ -1,13 +1,9 @@
-"""Amazon CloudWatch: alarm checks AWS makes, and percentile statistics moto can't compute.
+"""CloudWatch metric alarms: the checks PutMetricAlarm makes that moto skips.
 
-Rules follow the CloudWatch API reference
-(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/), answering
-``ValidationError`` as CloudWatch does. boto3 1.44 talks to CloudWatch in JSON
-1.0 (X-Amz-Target); the older query protocol (flat ``Metrics.member.1...`` keys)
-is read too, so the AWS CLI gets the same answers.
-
-moto is patched lazily, on the first GetMetricData or PutMetricAlarm call this
-emulator answers.
+Each rule cites the CloudWatch API reference page it comes from
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/); CloudWatch answers
+these with ``ValidationError`` (HTTP 400). Parameters are read through `common.params`,
+so JSON 1.0 (boto3 1.44) and the older query protocol (the AWS CLI) get the same answers.
 """
 from __future__ import annotations
 
@@ -15,10 +11,9 @@ import math
 import re
 from typing import Any, Iterator
 
-from mylearning.emulator.fidelity.core import MODELS, AwsError, AwsRequest, moto_fixes, rule
-
-SERVICE = "cloudwatch"
-API = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference"
+from mylearning.emulator.fidelity.cloudwatch.common import (SERVICE, enum, listed, params,
+                                                            to_bool, to_int, validation)
+from mylearning.emulator.fidelity.core import AwsRequest, rule
 
 #: Alarm periods: "Valid values are 10, 20, 30, and any multiple of 60" (API_PutMetricAlarm.html).
 ALARM_SHORT_PERIODS = (10, 20, 30)
@@ -27,42 +22,33 @@ ALARM_SHORT_PERIODS = (10, 20, 30)
 QUERY_SHORT_PERIODS = (1, 5, 10, 20, 30)
 SEVEN_DAYS = 7 * 24 * 3600
 ONE_DAY = 24 * 3600
+#: The members of a single-metric alarm that a metric-math alarm (`Metrics`) may not set.
+SINGLE_METRIC_MEMBERS = ("Namespace", "MetricName", "Dimensions", "Period", "Unit", "Statistic",
+                         "ExtendedStatistic")
+#: Comparison operators "used only for alarms based on anomaly detection models".
+BAND_OPERATORS = ("LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold",
+                  "GreaterThanUpperThreshold")
+#: MetricDataQuery Id: "The first character must be a lowercase letter" (API_MetricDataQuery.html).
+QUERY_ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
 
-def validation(message: str) -> AwsError:
-    return AwsError("ValidationError", message, 400)
+def _set(value: Any) -> bool:
+    """Whether a request member counts as given (an empty list or string does not)."""
+    return value is not None and value != [] and value != ""
 
 
-def _enum(shape: str) -> list[str]:
-    model = MODELS.get(SERVICE)
-    return list(model.shape_for(shape).enum) if model else []
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _query_periods(params: dict) -> Iterator[tuple[str, Any]]:
-    """Periods of the metric queries inside an alarm, in JSON or flat query form."""
-    metrics = params.get("Metrics")
-    for i, query in enumerate(metrics if isinstance(metrics, list) else []):
-        stat = (query or {}).get("MetricStat") or {}
-        if "Period" in stat:
-            yield f"metrics.{i + 1}.member.metricStat.period", stat["Period"]
-    for key, value in params.items():
-        m = re.fullmatch(r"Metrics\.member\.(\d+)\.MetricStat\.Period", key)
-        if m:
-            yield f"metrics.{m.group(1)}.member.metricStat.period", value
+def _queries(p: dict) -> tuple[str, list]:
+    """The metric queries of an alarm (`Metrics`) or of GetMetricData (`MetricDataQueries`)."""
+    if "MetricDataQueries" in p:
+        return "MetricDataQueries", listed(p.get("MetricDataQueries"))
+    return "Metrics", listed(p.get("Metrics"))
 
 
 @rule(SERVICE, "PutMetricAlarm")
 def comparison_operator_known(req: AwsRequest) -> None:
     """ComparisonOperator is one of the documented values (API_PutMetricAlarm.html)."""
-    value = req.params.get("ComparisonOperator")
-    allowed = _enum("ComparisonOperator")
+    value = params(req).get("ComparisonOperator")
+    allowed = enum("ComparisonOperator")
     if value is not None and allowed and value not in allowed:
         raise validation(f"1 validation error detected: Value '{value}' at 'comparisonOperator' "
                          f"failed to satisfy constraint: Member must satisfy enum value set: "
@@ -73,8 +59,8 @@ def comparison_operator_known(req: AwsRequest) -> None:
 def statistic_known(req: AwsRequest) -> None:
     """Statistic is SampleCount, Average, Sum, Minimum or Maximum (API_PutMetricAlarm.html);
     percentiles go in ExtendedStatistic."""
-    value = req.params.get("Statistic")
-    allowed = _enum("Statistic")
+    value = params(req).get("Statistic")
+    allowed = enum("Statistic")
     if value is not None and allowed and value not in allowed:
         raise validation(f"1 validation error detected: Value '{value}' at 'statistic' "
                          f"failed to satisfy constraint: Member must satisfy enum value set: "
@@ -84,12 +70,13 @@ def statistic_known(req: AwsRequest) -> None:
 @rule(SERVICE, "PutMetricAlarm")
 def alarm_period_allowed(req: AwsRequest) -> None:
     """Period: "Valid values are 10, 20, 30, and any multiple of 60"; Period x
-    EvaluationPeriods at most 7 days, and at most one day when Period is under an
-    hour (API_PutMetricAlarm.html)."""
-    period = _int(req.params.get("Period"))
+    EvaluationPeriods at most 7 days (604,800 s), and at most one day (86,400 s) when Period
+    is under an hour (API_PutMetricAlarm.html, Period)."""
+    p = params(req)
+    period = to_int(p.get("Period"))
     if period is not None and period not in ALARM_SHORT_PERIODS and period % 60:
         raise validation(f"The parameter Period must be 10, 20, 30 or a multiple of 60; got {period}.")
-    evaluations = _int(req.params.get("EvaluationPeriods"))
+    evaluations = to_int(p.get("EvaluationPeriods"))
     if period and evaluations:
         limit = ONE_DAY if period < 3600 else SEVEN_DAYS
         if period * evaluations > limit:
@@ -97,127 +84,145 @@ def alarm_period_allowed(req: AwsRequest) -> None:
                              f"{limit} seconds.")
 
 
+def _query_periods(p: dict) -> Iterator[tuple[str, Any]]:
+    name, queries = _queries(p)
+    for i, query in enumerate(queries):
+        stat = (query or {}).get("MetricStat") or {}
+        if "Period" in stat:
+            yield f"{name[0].lower()}{name[1:]}.{i + 1}.member.metricStat.period", stat["Period"]
+
+
 @rule(SERVICE, "PutMetricAlarm", "GetMetricData")
 def query_period_allowed(req: AwsRequest) -> None:
     """A metric query's period is 1, 5, 10, 20, 30, 60 or a multiple of 60
     (API_MetricStat.html: "If the StorageResolution of the metric ... is 1 second,
     ... valid values are 1, 5, 10, 20, 30, 60, or any multiple of 60")."""
-    params = dict(req.params)
-    if isinstance(params.get("MetricDataQueries"), list):
-        params["Metrics"] = params["MetricDataQueries"]
-    for where, value in _query_periods(params):
-        period = _int(value)
+    for where, value in _query_periods(params(req)):
+        period = to_int(value)
         if period is not None and period not in QUERY_SHORT_PERIODS and period % 60:
             raise validation(f"The value {period} for parameter {where} is not valid: use 1, 5, "
                              "10, 20, 30 or a multiple of 60.")
 
 
-# ---------------------------------------------------------------- percentiles (moto fix)
+@rule(SERVICE, "PutMetricAlarm", "GetMetricData")
+def query_ids_and_kinds(req: AwsRequest) -> None:
+    """Each metric query has an Id of letters, digits and underscores whose "first character
+    must be a lowercase letter", unique "within a single call"; and it has "either Expression
+    or MetricStat but not both" (API_MetricDataQuery.html)."""
+    name, queries = _queries(params(req))
+    seen: set[str] = set()
+    for i, query in enumerate(queries, start=1):
+        query = query if isinstance(query, dict) else {}
+        query_id = str(query.get("Id", ""))
+        if not QUERY_ID.match(query_id):
+            raise validation(f"The value {query_id} for parameter {name}.member.{i}.Id is not "
+                             f"matching the expected pattern {QUERY_ID.pattern}.")
+        if query_id in seen:
+            raise validation(f"The value {query_id} for parameter {name}.member.{i}.Id is not "
+                             f"unique: each Id may appear only once in {name}.")
+        seen.add(query_id)
+        if _set(query.get("MetricStat")) and _set(query.get("Expression")):
+            raise validation(f"The parameters {name}.member.{i}.MetricStat and "
+                             f"{name}.member.{i}.Expression are mutually exclusive and you "
+                             "have specified both.")
 
-_NUMBER = r"\d+(?:\.\d+)?"
+
+@rule(SERVICE, "PutMetricAlarm")
+def metric_or_metrics(req: AwsRequest) -> None:
+    """An alarm watches MetricName or a Metrics array: "you must specify either MetricName, a
+    Metrics array, or an EvaluationCriteria", and "If you use the Metrics parameter, you cannot
+    include the Namespace, MetricName, Dimensions, Period, Unit, Statistic, or
+    ExtendedStatistic parameters" (API_PutMetricAlarm.html)."""
+    p = params(req)
+    if _set(p.get("Metrics")):
+        for member in SINGLE_METRIC_MEMBERS:
+            if _set(p.get(member)):
+                raise validation(f"{member} should not be set if list of Metrics is set.")
+    elif not _set(p.get("MetricName")) and not _set(p.get("EvaluationCriteria")):
+        raise validation("For each PutMetricAlarm operation, you must specify either MetricName, "
+                         "a Metrics array, or an EvaluationCriteria.")
 
 
-def percentile(values: list[float], p: float) -> float:
-    """The p-th percentile, by linear interpolation between closest ranks."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * p / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+@rule(SERVICE, "PutMetricAlarm")
+def one_statistic(req: AwsRequest) -> None:
+    """"When you call PutMetricAlarm and specify a MetricName, you must specify either
+    Statistic or ExtendedStatistic, but not both" (API_PutMetricAlarm.html, Statistic)."""
+    p = params(req)
+    if not _set(p.get("MetricName")) or _set(p.get("Metrics")):
+        return
+    given = [m for m in ("Statistic", "ExtendedStatistic") if _set(p.get(m))]
+    if len(given) == 2:
+        raise validation("PutMetricAlarm takes either Statistic or ExtendedStatistic, not both.")
+    if not given:
+        raise validation("PutMetricAlarm with a MetricName needs a Statistic or an ExtendedStatistic.")
 
 
-def _bounds(text: str, values: list[float]) -> tuple[float, float] | None:
-    """Read "99" or "(10%:90%)" / "(10:90)" of an extended statistic into value bounds."""
-    if re.fullmatch(_NUMBER, text):
-        return -math.inf, percentile(values, float(text))
-    m = re.fullmatch(rf"\(({_NUMBER})?(%?):({_NUMBER})?(%?)\)", text)
-    if not m:
+@rule(SERVICE, "PutMetricAlarm")
+def returned_query(req: AwsRequest) -> None:
+    """"One item in the Metrics array is the expression that the alarm watches. You designate
+    this expression by setting ReturnData to true" (API_PutMetricAlarm.html, Metrics); ReturnData
+    defaults to true (API_MetricDataQuery.html). An anomaly detection alarm (ThresholdMetricId)
+    returns the metric and its ANOMALY_DETECTION_BAND, two items (the page's anomaly detection
+    example)."""
+    p = params(req)
+    queries = listed(p.get("Metrics"))
+    if not queries:
+        return
+    returned = sum(to_bool((q or {}).get("ReturnData"), True) for q in queries if isinstance(q, dict))
+    wanted = 2 if _set(p.get("ThresholdMetricId")) else 1
+    if returned != wanted:
+        raise validation(f"Exactly {'one element' if wanted == 1 else 'two elements'} of the "
+                         "metrics list should return data.")
+
+
+@rule(SERVICE, "PutMetricAlarm")
+def datapoints_within_evaluation_periods(req: AwsRequest) -> None:
+    """An "M out of N" alarm: DatapointsToAlarm is the M, EvaluationPeriods the N
+    (API_PutMetricAlarm.html, DatapointsToAlarm and EvaluationPeriods; the User Guide's
+    AlarmThatSendsEmail.html#alarm-evaluation), so M cannot exceed N."""
+    p = params(req)
+    m, n = to_int(p.get("DatapointsToAlarm")), to_int(p.get("EvaluationPeriods"))
+    if m is not None and n is not None and m > n:
+        raise validation(f"DatapointsToAlarm ({m}) must be less than or equal to EvaluationPeriods ({n}).")
+
+
+@rule(SERVICE, "PutMetricAlarm")
+def threshold_or_band(req: AwsRequest) -> None:
+    """Threshold "is required for alarms based on static thresholds, but should not be used for
+    alarms based on anomaly detection models"; ThresholdMetricId must "match the ID of the
+    ANOMALY_DETECTION_BAND function" in Metrics; the operators LessThanLowerOrGreaterThanUpper-
+    Threshold, LessThanLowerThreshold and GreaterThanUpperThreshold "are used only for alarms
+    based on anomaly detection models" (API_PutMetricAlarm.html)."""
+    p = params(req)
+    if _set(p.get("EvaluationCriteria")):
+        return
+    band_id = p.get("ThresholdMetricId")
+    threshold = p.get("Threshold")
+    operator = p.get("ComparisonOperator")
+    if _set(band_id):
+        if threshold is not None:
+            raise validation("Threshold should not be set if ThresholdMetricId is set: an anomaly "
+                             "detection alarm compares with its band.")
+        ids = [(q or {}).get("Id") for q in listed(p.get("Metrics")) if isinstance(q, dict)]
+        if band_id not in ids:
+            raise validation(f"ThresholdMetricId {band_id} does not match the Id of any item in "
+                             "the metrics list.")
+        if operator is not None and operator not in BAND_OPERATORS:
+            raise validation(f"ComparisonOperator {operator} cannot be used with ThresholdMetricId: "
+                             f"use one of {', '.join(BAND_OPERATORS)}.")
+        return
+    if operator in BAND_OPERATORS:
+        raise validation(f"ComparisonOperator {operator} can only be used with a ThresholdMetricId "
+                         "(an anomaly detection alarm).")
+    if threshold is None:
+        raise validation("Threshold is required for an alarm with a static threshold.")
+    value = _float(threshold)
+    if value is None or not math.isfinite(value):
+        raise validation(f"The value {threshold} for parameter Threshold is invalid.")
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
         return None
-    low, low_pct, high, high_pct = m.groups()
-    lo = -math.inf if low is None else (percentile(values, float(low)) if low_pct else float(low))
-    hi = math.inf if high is None else (percentile(values, float(high)) if high_pct else float(high))
-    return lo, hi
-
-
-def extended_statistic(stat: str, values: list[float]) -> float | None:
-    """Percentile-based statistics CloudWatch documents (Statistics definitions in the
-    CloudWatch User Guide, cloudwatch_concepts.html#Percentiles): pNN, tmNN, wmNN,
-    tcNN, tsNN (each also with "(a%:b%)" bounds), IQM."""
-    if not values:
-        return None
-    if stat == "IQM":
-        stat = "tm(25%:75%)"
-    m = re.fullmatch(r"(p|tm|wm|tc|ts|TM|WM|TC|TS)(.+)", stat)
-    if not m:
-        return None
-    kind, rest = m.group(1).lower(), m.group(2)
-    if kind == "p":
-        return percentile(values, float(rest)) if re.fullmatch(_NUMBER, rest) else None
-    bounds = _bounds(rest, values)
-    if bounds is None:
-        return None
-    lo, hi = bounds
-    if kind == "wm":
-        clipped = [min(max(v, lo), hi) for v in values]
-        return sum(clipped) / len(clipped)
-    inside = [v for v in values if (lo < v <= hi) or (lo == -math.inf and v <= hi)]
-    if kind == "tc":
-        return float(len(inside))
-    if kind == "ts":
-        return float(sum(inside))
-    return sum(inside) / len(inside) if inside else None
-
-
-def _fix_percentiles() -> None:
-    """moto 5.2 answers percentile statistics with None, and its serialiser then
-    crashes (HTTP 500). Compute them from the raw values; leave out periods with
-    no value, as CloudWatch does."""
-    from moto.cloudwatch import models
-
-    stats_cls, backend_cls = models.Statistics, models.CloudWatchBackend
-    if not getattr(stats_cls.get_statistics_for_type, "_mylearning", False):
-        original_stat = stats_cls.get_statistics_for_type
-
-        def get_statistics_for_type(self, stat: str):
-            value = original_stat(self, stat)
-            if value is None:
-                value = extended_statistic(stat, [float(v) for v in self.metric_single_values_list])
-            return value
-
-        get_statistics_for_type._mylearning = True  # type: ignore[attr-defined]
-        stats_cls.get_statistics_for_type = get_statistics_for_type
-
-    if not getattr(backend_cls.get_metric_data, "_mylearning", False):
-        original_data = backend_cls.get_metric_data
-
-        def get_metric_data(self, *args: Any, **kwargs: Any):
-            results = original_data(self, *args, **kwargs)
-            for result in results:
-                pairs = [(t, v) for t, v in zip(result["timestamps"], result["values"]) if v is not None]
-                result["timestamps"] = [t for t, _ in pairs]
-                result["values"] = [v for _, v in pairs]
-            return results
-
-        get_metric_data._mylearning = True  # type: ignore[attr-defined]
-        backend_cls.get_metric_data = get_metric_data
-
-    if not getattr(backend_cls.put_metric_alarm, "_mylearning", False):
-        original_alarm = backend_cls.put_metric_alarm
-
-        def put_metric_alarm(self, *args: Any, **kwargs: Any):
-            """moto 5.2 accepts only pNN as an alarm's ExtendedStatistic; AWS also
-            takes tm, wm, tc, ts and IQM (API_PutMetricAlarm.html, ExtendedStatistic)."""
-            wanted = kwargs.get("extended_statistic")
-            if wanted and not wanted.startswith("p") and extended_statistic(wanted, [1.0, 2.0]) is not None:
-                kwargs["extended_statistic"] = "p50"
-                alarm = original_alarm(self, *args, **kwargs)
-                alarm.extended_statistic = wanted
-                return alarm
-            return original_alarm(self, *args, **kwargs)
-
-        put_metric_alarm._mylearning = True  # type: ignore[attr-defined]
-        backend_cls.put_metric_alarm = put_metric_alarm
-
-
-moto_fixes(SERVICE, _fix_percentiles, operations=("GetMetricData", "PutMetricAlarm"))
