@@ -5,9 +5,11 @@ The service speaks JSON 1.1; its errors are ``ValidationException`` (HTTP 400).
 from __future__ import annotations
 
 import datetime
+import json
 import re
+from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, after, handler, on_reset, rule
 
 SERVICE = "application-autoscaling"
 API = "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
@@ -167,3 +169,71 @@ def deregistering_removes_policies_and_actions(req: AwsRequest) -> None:
     for policy_key in [k for k, p in backend.policies.items() if same_target(p)]:
         del backend.policies[policy_key]
     backend.scheduled_actions[:] = [a for a in backend.scheduled_actions if not same_target(a)]
+
+
+# ---------------------------------------------------------------- tags (moto 5.2 lacks them)
+
+#: Scalable target ARN -> its tags. moto drops RegisterScalableTarget's Tags and lacks
+#: ListTagsForResource, TagResource and UntagResource (HTTP 501).
+_TAGS: dict[str, dict[str, str]] = {}
+
+
+@on_reset
+def _clear_tags() -> None:
+    _TAGS.clear()
+
+
+def _target_by_arn(region: str, arn: Any):
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backend = applicationautoscaling_backends[DEFAULT_ACCOUNT_ID][region]
+    for targets in backend.targets.values():
+        for target in targets.values():
+            if target.arn == arn:
+                return target
+    raise AwsError("ResourceNotFoundException", f"The specified resource doesn't exist: {arn}.", 400)
+
+
+@rule(SERVICE, "RegisterScalableTarget")
+def note_new_target(req: AwsRequest) -> None:
+    req.environ["mylearning.aas.new-target"] = _registered(req) is None
+
+
+@after(SERVICE, "RegisterScalableTarget")
+def tag_new_target(req: AwsRequest, status: int, body: bytes) -> None:
+    """Tags: "Use this parameter to tag the scalable target when it is created. To tag an
+    existing scalable target, use the TagResource operation" (API_RegisterScalableTarget.html)."""
+    tags = req.params.get("Tags")
+    if isinstance(tags, dict) and tags and req.environ.get("mylearning.aas.new-target"):
+        arn = json.loads(body or b"{}").get("ScalableTargetARN")
+        if arn:
+            _TAGS[arn] = dict(tags)
+
+
+@handler(SERVICE, "ListTagsForResource")
+def list_tags_for_resource(req: AwsRequest) -> tuple[int, Any]:
+    """https://docs.aws.amazon.com/autoscaling/application/APIReference/API_ListTagsForResource.html"""
+    target = _target_by_arn(req.region, req.params.get("ResourceARN"))
+    return 200, {"Tags": dict(_TAGS.get(target.arn, {}))}
+
+
+@handler(SERVICE, "TagResource")
+def tag_resource(req: AwsRequest) -> tuple[int, Any]:
+    """Adds tags, or replaces the value of a key the target has
+    (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_TagResource.html)."""
+    target = _target_by_arn(req.region, req.params.get("ResourceARN"))
+    tags = req.params.get("Tags")
+    if not isinstance(tags, dict):
+        raise validation_exception("Tags must be a map of tag keys to values.")
+    _TAGS.setdefault(target.arn, {}).update(tags)
+    return 200, {}
+
+
+@handler(SERVICE, "UntagResource")
+def untag_resource(req: AwsRequest) -> tuple[int, Any]:
+    """https://docs.aws.amazon.com/autoscaling/application/APIReference/API_UntagResource.html"""
+    target = _target_by_arn(req.region, req.params.get("ResourceARN"))
+    for key in req.params.get("TagKeys") or []:
+        _TAGS.get(target.arn, {}).pop(key, None)
+    return 200, {}

@@ -146,3 +146,15 @@ def delete_with_instances_needs_force(req: AwsRequest) -> None:
         raise AwsError("ResourceInUse", "You cannot delete an AutoScalingGroup while there are "
                                         "instances or pending Spot instance request(s) still in "
                                         "the group.", 400)
+
+
+@rule(SERVICE, "DescribeLoadBalancers", "DescribeLoadBalancerTargetGroups")
+def load_balancers_of_an_existing_group(req: AwsRequest) -> None:
+    """The load balancers "for the specified Auto Scaling group": the group must exist
+    (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeLoadBalancers.html).
+    moto 5.2 answers an unknown group with HTTP 500 (KeyError); AWS with the ValidationError
+    it gives every operation on a group that does not exist.
+    """
+    name = req.params.get("AutoScalingGroupName", "")
+    if _group(req.region, name) is None:
+        raise validation(f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found")

@@ -227,7 +227,7 @@ def decode(environ: dict) -> AwsRequest | None:
     model = MODELS.get(service)
     if model is None:
         return None
-    body = _read_body(environ)
+    body = _decoded(environ, _read_body(environ))
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "/")
     target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -292,6 +292,19 @@ def _unsigned(environ: dict) -> str | None:
         action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[-1]
         return _unsigned_index().get(action)
     return None
+
+
+def _decoded(environ: dict, body: bytes) -> bytes:
+    """The body as the rules read it: botocore gzips large bodies of operations with the
+    ``requestcompression`` trait (CloudWatch PutMetricData above 10 KB) and says so in
+    Content-Encoding. moto is handed the body as it came."""
+    if "gzip" in environ.get("HTTP_CONTENT_ENCODING", "").lower() and body[:2] == b"\x1f\x8b":
+        import gzip
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError):
+            return body
+    return body
 
 
 def _json(body: bytes) -> dict:

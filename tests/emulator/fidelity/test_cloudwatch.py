@@ -37,3 +37,68 @@ def test_extended_statistic_unknown_or_empty_is_none():
     assert extended_statistic("p99", []) is None
     assert extended_statistic("median", [1.0]) is None
     assert percentile([7.0], 99) == 7.0
+
+
+# ---------------------------------------------------------------- composite alarm rules
+
+@pytest.mark.parametrize("rule, states, expected", [
+    ('ALARM("a")', {"a": "ALARM"}, True),
+    ("ALARM(a) OR ALARM(b) AND OK(c)", {"a": "ALARM"}, True),       # AND binds tighter than OR
+    ("(ALARM(a) OR ALARM(b)) AND OK(c)", {"a": "ALARM"}, False),
+    ("NOT INSUFFICIENT_DATA(a)", {}, False),                          # an unknown state is no data
+    ("ALARM(arn:aws:cloudwatch:us-east-1:123456789012:alarm:my alarm)", {"my alarm": "ALARM"}, True),
+    ("not false and true", {}, True),                                  # keywords in any case
+])
+def test_alarm_rules_evaluate(rule, states, expected):
+    from mylearning.emulator.fidelity.cloudwatch.alarm_rule import evaluate, parse
+    assert evaluate(parse(rule), states) is expected
+
+
+@pytest.mark.parametrize("rule", ["()", "ALARM(a) AND", "ALARM a", "ALARM()", "ALARM(a) ALARM(b)",
+                                  "FOO(a)", "(TRUE", "TRUE)", "", 'ALARM("a)'])
+def test_alarm_rules_that_are_not_rules(rule):
+    from mylearning.emulator.fidelity.cloudwatch.alarm_rule import RuleError, parse
+    with pytest.raises(RuleError):
+        parse(rule)
+
+
+def test_alarm_rule_references_and_elements():
+    from mylearning.emulator.fidelity.cloudwatch.alarm_rule import elements, parse, references
+    tree = parse('((ALARM(a) OR OK("b")) AND NOT ALARM(a)) OR TRUE')
+    assert references(tree) == ["a", "b"]
+    assert elements(tree) == 4 + 2  # three state functions, TRUE, two pairs of parentheses
+
+
+def test_empty_parentheses_answer_as_cloudwatch_words_it(env):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        env.client("cloudwatch").put_composite_alarm(AlarmName="bad-rule", AlarmRule="()")
+    assert info.value.response["Error"]["Message"] == "Error in AlarmRule [Unsupported token ')' at char 1]"
+
+
+def test_query_protocol_parameters_are_read_nested():
+    from mylearning.emulator.fidelity.cloudwatch.common import _unflatten
+    assert _unflatten({"AlarmNames.member.1": "a", "AlarmNames.member.2": "b",
+                       "Metrics.member.1.Id": "m1", "Metrics.member.1.MetricStat.Period": "60",
+                       "Metrics.member.1.MetricStat.Metric.Dimensions.member.1.Name": "N"}) == {
+        "AlarmNames": ["a", "b"],
+        "Metrics": [{"Id": "m1", "MetricStat": {"Period": "60", "Metric": {"Dimensions": [{"Name": "N"}]}}}]}
+
+
+def test_a_large_put_metric_data_is_read_though_gzipped(env):
+    """botocore gzips PutMetricData bodies over 10 KB; the limits still apply."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        env.client("cloudwatch").put_metric_data(
+            Namespace="MyLearning/Big", MetricData=[{"MetricName": "m", "Value": 1.0}] * 1001)
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_history_next_token_must_be_ours(env):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        env.client("cloudwatch").describe_alarm_history(NextToken="not-a-token")
+    assert info.value.response["Error"]["Code"] == "InvalidNextToken"

@@ -31,6 +31,25 @@ def _register(low: int, high: int) -> Callable[[Env], Any]:
     return call
 
 
+def _tags_round_trip(env: Env) -> None:
+    """Tags given at registration, added by TagResource and removed by UntagResource."""
+    c, name, _ = service(env, desired=1)
+    aas = env.client("application-autoscaling")
+    arn = aas.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId=f"service/{c}/{name}", ScalableDimension=DIMENSION,
+        MinCapacity=1, MaxCapacity=2, Tags={"course": "mylearning"})["ScalableTargetARN"]
+    aas.tag_resource(ResourceARN=arn, Tags={"team": "web"})
+    aas.untag_resource(ResourceARN=arn, TagKeys=["course"])
+    tags = aas.list_tags_for_resource(ResourceARN=arn)["Tags"]
+    if tags != {"team": "web"}:
+        raise BehaviourMismatch(f"tags after register, tag and untag: {tags}")
+
+
+def _tags_of_unknown_target(env: Env) -> Any:
+    return env.client("application-autoscaling").list_tags_for_resource(
+        ResourceARN="arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/0123abcd")
+
+
 def _raise_floor(low: int) -> Callable[[Env], Any]:
     def call(env: Env) -> Any:
         return env.client("application-autoscaling").register_scalable_target(
@@ -143,6 +162,10 @@ CASES = [
          "ObjectNotFoundException", API + "API_PutScalingPolicy.html"),
     Case("aas-schedule-without-target", "application-autoscaling", _schedule_without_target,
          "ObjectNotFoundException", DOC_SCHEDULE),
+    Case("aas-tags-round-trip", "application-autoscaling", _tags_round_trip, OK,
+         API + "API_TagResource.html", kind="behaviour"),
+    Case("aas-tags-of-unknown-target", "application-autoscaling", _tags_of_unknown_target,
+         "ResourceNotFoundException", API + "API_ListTagsForResource.html"),
     Case("aas-deregister-drops-policies-and-actions", "application-autoscaling",
          _deregister_drops_policies, OK, API + "API_DeregisterScalableTarget.html", kind="behaviour"),
 ]

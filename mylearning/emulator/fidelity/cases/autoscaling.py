@@ -13,6 +13,7 @@ API = "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/"
 CREATE, UPDATE = "API_CreateAutoScalingGroup.html", "API_UpdateAutoScalingGroup.html"
 SET, DELETE = "API_SetDesiredCapacity.html", "API_DeleteAutoScalingGroup.html"
 INVALID = "ValidationError"
+LOAD_BALANCERS = "API_DescribeLoadBalancers.html"
 
 
 def _setup(env: Env) -> dict[str, str]:
@@ -122,4 +123,8 @@ CASES = [
     _case("delete.valid-empty-group", _delete(0, force=None), OK, DELETE),
     _case("delete.missing-group", lambda env: env.client("autoscaling").delete_auto_scaling_group(
         AutoScalingGroupName=env.name("missing-asg")), INVALID, DELETE),
+    _case("load-balancers.valid-group", lambda env: env.client("autoscaling").describe_load_balancers(
+        AutoScalingGroupName=_group(env)), OK, LOAD_BALANCERS),
+    _case("load-balancers.missing-group", lambda env: env.client("autoscaling").describe_load_balancers(
+        AutoScalingGroupName=env.name("missing-asg")), INVALID, LOAD_BALANCERS),
 ]

@@ -262,6 +262,30 @@ def _capacity_provider(arn: str, name: str | None = None) -> Callable[[Env], Any
 _ASG_ARN = ("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:"
             "7d1b4c2e-0f3a-4e5b-9c6d-1a2b3c4d5e6f:autoScalingGroupName/ecs-asg")
 
+
+def _capacity_provider_without_infrastructure(env: Env) -> Any:
+    return env.client("ecs").create_capacity_provider(name=env.name("cp"))
+
+
+def _delete_capacity_provider(existing: bool, name: str | None = None) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        ecs = env.client("ecs")
+        provider = name or env.name("cp")
+        if existing:
+            ecs.create_capacity_provider(name=provider,
+                                         autoScalingGroupProvider={"autoScalingGroupArn": _ASG_ARN})
+        return ecs.delete_capacity_provider(capacityProvider=provider)
+    return call
+
+
+def _describe_all_capacity_providers(env: Env) -> None:
+    ecs = env.client("ecs")
+    provider = env.name("cp")
+    ecs.create_capacity_provider(name=provider, autoScalingGroupProvider={"autoScalingGroupArn": _ASG_ARN})
+    names = [p["name"] for p in ecs.describe_capacity_providers()["capacityProviders"]]
+    if provider not in names:
+        raise BehaviourMismatch(f"DescribeCapacityProviders without names omits {provider}: {names}")
+
 CLUSTER_CASES = [
     Case("ecs-cluster-default-strategy-unknown-provider", "ecs", _cluster_with_default("my-asg-cp"),
          "InvalidParameterException", API + "API_CreateCluster.html"),
@@ -280,6 +304,16 @@ CLUSTER_CASES = [
          API + "API_AutoScalingGroupProvider.html"),
     Case("ecs-capacity-provider-reserved-prefix", "ecs", _capacity_provider(_ASG_ARN, "fargate-mine"),
          "ClientException", API + "API_CreateCapacityProvider.html"),
+    Case("ecs-capacity-provider-without-infrastructure", "ecs", _capacity_provider_without_infrastructure,
+         "InvalidParameterException", API + "API_CreateCapacityProvider.html"),
+    Case("ecs-delete-capacity-provider-valid", "ecs", _delete_capacity_provider(True), OK,
+         API + "API_DeleteCapacityProvider.html"),
+    Case("ecs-delete-capacity-provider-missing", "ecs", _delete_capacity_provider(False), "ClientException",
+         API + "API_DeleteCapacityProvider.html"),
+    Case("ecs-delete-capacity-provider-fargate", "ecs", _delete_capacity_provider(False, "FARGATE"),
+         "ClientException", API + "API_DeleteCapacityProvider.html"),
+    Case("ecs-describe-all-capacity-providers", "ecs", _describe_all_capacity_providers, OK,
+         API + "API_DescribeCapacityProviders.html", "behaviour"),
 ]
 
 

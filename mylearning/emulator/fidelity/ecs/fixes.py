@@ -268,6 +268,25 @@ def _fix_list_tasks_filters() -> None:
     B.list_tasks = filtered
 
 
+def _fix_describe_all_capacity_providers() -> None:
+    """DescribeCapacityProviders without capacityProviders (all optional: "Describes one or more
+    of your capacity providers", API_DescribeCapacityProviders.html) crashed moto 5.2 (HTTP 500):
+    describe the account's capacity providers."""
+    from moto.ecs.models import EC2ContainerServiceBackend as B
+
+    original = B.describe_capacity_providers
+    if getattr(original, "_mylearning", False):
+        return
+
+    def describe_capacity_providers(self, names: Any = None, *args: Any, **kwargs: Any):
+        if names is None:
+            names = [p.name for p in self.capacity_providers.values()]
+        return original(self, names, *args, **kwargs)
+
+    describe_capacity_providers._mylearning = True  # type: ignore[attr-defined]
+    B.describe_capacity_providers = describe_capacity_providers
+
+
 # Patched once, before the first ECS call reaches moto. Order matters: the last
 # four wrap what the Task and run_task fixes before them installed.
 moto_fixes(
@@ -286,4 +305,5 @@ moto_fixes(
     _fix_run_task_capacity_providers,
     _fix_family_means_latest_active,
     _fix_list_task_definitions_sort,
+    _fix_describe_all_capacity_providers,
 )

@@ -6,8 +6,8 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
 from mylearning.facts.fargate import FARGATE_MEMORY_BY_CPU as FARGATE_SIZES, cpu_units, memory_mib
-from mylearning.emulator.fidelity.ecs.access import (SERVICE, _backend, _cluster, _task_definition,
-                                                     client_error, invalid_parameter)
+from mylearning.emulator.fidelity.ecs.access import (FARGATE_PROVIDERS, SERVICE, _backend, _cluster,
+                                                     _task_definition, client_error, invalid_parameter)
 
 # ---------------------------------------------------------------- task definitions
 
@@ -237,6 +237,37 @@ def capacity_provider_is_well_formed(req: AwsRequest) -> None:
     arn = (req.params.get("autoScalingGroupProvider") or {}).get("autoScalingGroupArn") or ""
     if arn.startswith("arn:") and not _ASG_ARN.match(arn):
         raise client_error(f"The specified Auto Scaling group ARN is not valid: {arn}")
+
+
+@rule(SERVICE, "CreateCapacityProvider")
+def capacity_provider_has_infrastructure(req: AwsRequest) -> None:
+    """A capacity provider is for Auto Scaling group instances or ECS Managed Instances: "You can
+    create capacity providers for Amazon ECS Managed Instances and EC2 instances"
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCapacityProvider.html),
+    so it names one of autoScalingGroupProvider and managedInstancesProvider. moto 5.2 crashed
+    (HTTP 500) on a request with neither; the error code AWS gives is not documented, and
+    InvalidParameterException is ECS's answer to a parameter it cannot use.
+    """
+    p = req.params
+    if not p.get("autoScalingGroupProvider") and not p.get("managedInstancesProvider"):
+        raise invalid_parameter("A capacity provider needs an autoScalingGroupProvider or a "
+                                "managedInstancesProvider.")
+
+
+@rule(SERVICE, "DeleteCapacityProvider")
+def capacity_provider_to_delete_exists(req: AwsRequest) -> None:
+    """Only an existing capacity provider can be deleted, and "The FARGATE and FARGATE_SPOT
+    capacity providers are reserved and can't be deleted"
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCapacityProvider.html);
+    AWS answers an unknown one with ClientException, "The specified capacity provider does not
+    exist. Specify a valid name or ARN and try again." moto 5.2 crashed (HTTP 500) on both.
+    """
+    name = str(req.params.get("capacityProvider") or "")
+    if name.split("/")[-1] in FARGATE_PROVIDERS:
+        raise client_error(f"The {name} capacity provider is reserved and can't be deleted.")
+    if _backend(req.region)._get_provider(name) is None:
+        raise client_error("The specified capacity provider does not exist. Specify a valid name "
+                           "or ARN and try again.")
 
 
 # ---------------------------------------------------------------- services, tasks, task sets

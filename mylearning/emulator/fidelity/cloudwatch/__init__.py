@@ -1,0 +1,28 @@
+"""Amazon CloudWatch: the checks AWS makes that moto skips, and what moto lacks, split by kind.
+
+* ``alarms``: PutMetricAlarm's rules (operators, statistics, periods, metric math, anomaly bands).
+* ``metrics``: PutMetricData's and GetMetricData's limits.
+* ``composite``: composite alarms (PutCompositeAlarm, their state following their children),
+  and the DeleteAlarms and DescribeAlarms rules they bring; ``alarm_rule``: their rule language.
+* ``history``: the alarm history and DescribeAlarmHistory.
+* ``percentiles``: percentile statistics moto cannot compute.
+* ``fixes``: moto patches (alarm store, DescribeAlarms, percentiles), applied on the first
+  CloudWatch call, after the rules have run.
+
+Rules cite the CloudWatch API reference
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/). boto3 1.44 talks to
+CloudWatch in JSON 1.0 (X-Amz-Target); the rules read the older query protocol too. The two
+operations answered here (PutCompositeAlarm, DescribeAlarmHistory) answer in JSON only.
+"""
+from __future__ import annotations
+
+# Order matters: validation rules first, then the rule that applies moto's fixes (registered
+# for every CloudWatch operation), so a rejected request never patches or reaches moto.
+from mylearning.emulator.fidelity.cloudwatch import alarms as _alarms  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch import metrics as _metrics  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch import composite as _composite  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch import history as _history  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch import fixes as _fixes  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch.percentiles import extended_statistic, percentile
+
+__all__ = ["extended_statistic", "percentile"]

@@ -1,0 +1,103 @@
+"""Shared by the CloudWatch modules: errors as CloudWatch answers them, request parameters in
+one shape whatever the protocol, and lazy access to moto's CloudWatch backend."""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from mylearning.emulator.fidelity.core import MODELS, AwsError, AwsRequest
+
+SERVICE = "cloudwatch"
+API = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference"
+
+#: Composite alarms and the alarm history change together; one lock keeps them consistent
+#: across the server's threads.
+LOCK = threading.RLock()
+
+
+def validation(message: str) -> AwsError:
+    return AwsError("ValidationError", message, 400)
+
+
+def invalid_value(message: str) -> AwsError:
+    return AwsError("InvalidParameterValue", message, 400)
+
+
+def enum(shape: str) -> list[str]:
+    model = MODELS.get(SERVICE)
+    return list(model.shape_for(shape).enum) if model else []
+
+
+def to_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_bool(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    """Query-protocol keys ("Metrics.member.1.MetricStat.Period") as nested lists and dicts."""
+    tree: dict[Any, Any] = {}
+    for key, value in flat.items():
+        parts, path, i = key.split("."), [], 0
+        while i < len(parts):
+            if parts[i] == "member" and path and i + 1 < len(parts) and parts[i + 1].isdigit():
+                path.append(int(parts[i + 1]))
+                i += 2
+            else:
+                path.append(parts[i])
+                i += 1
+        node = tree
+        for segment in path[:-1]:
+            node = node.setdefault(segment, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[path[-1]] = value
+
+    def lists(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node and all(isinstance(k, int) for k in node):
+                return [lists(node[k]) for k in sorted(node)]
+            return {k: lists(v) for k, v in node.items()}
+        return node
+    return lists(tree)
+
+
+def params(req: AwsRequest) -> dict[str, Any]:
+    """The request's parameters as the API reference nests them (JSON as sent; query unflattened)."""
+    cached = req.environ.get("mylearning.cloudwatch.params")
+    if cached is None:
+        cached = _unflatten(req.params) if req.protocol == "query" else req.params
+        req.environ["mylearning.cloudwatch.params"] = cached
+    return cached
+
+
+def listed(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+# ---------------------------------------------------------------- moto access
+
+def backend(region: str):
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    return cloudwatch_backends[DEFAULT_ACCOUNT_ID][region]
+
+
+_ALARM_ARN = re.compile(r"^arn:[^:]+:cloudwatch:[^:]*:\d*:alarm:(.+)$")
+
+
+def alarm_name(reference: str) -> str:
+    """An alarm's name from its name or ARN (a composite rule may use either)."""
+    m = _ALARM_ARN.match(reference)
+    return m.group(1) if m else reference
