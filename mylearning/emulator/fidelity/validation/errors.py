@@ -40,8 +40,10 @@ ANSWERS: dict[str, Answer] = {
         "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html")),
     "autoscaling": Answer("ValidationError", source=(
         "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html")),
+    # PutMetricData refuses a datum with InvalidParameterValue (API_PutMetricData.html, Errors).
     "cloudwatch": Answer("ValidationError", missing="MissingParameter", source=(
-        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CommonErrors.html")),
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CommonErrors.html"),
+        operations=(("PutMetricData", "InvalidParameterValue"),)),
     "iam": Answer("ValidationError", source="https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html"),
     "sts": Answer("ValidationError", source="https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html"),
     "logs": Answer("InvalidParameterException", source=(
