@@ -20,6 +20,8 @@ import re
 from typing import Any, Callable
 
 from mylearning.emulator.fidelity.xray.access import invalid_request
+from mylearning.emulator.fidelity.xray.traces import (
+    Trace, boolean_fact, compare, number_fact, segments_of, string_facts)
 
 BOOLEAN = {"ok", "error", "throttle", "fault", "partial", "inferred", "first", "last", "remote", "root"}
 NUMBER = {"responsetime", "duration", "http.status", "index", "coverage"}
@@ -35,7 +37,6 @@ _TOKEN = re.compile(r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\
                     |(?P<op><=|>=|!=|=|<|>|!|\(|\)|\{|\}|,|:)|(?P<json>\#\[)
                     |(?P<word>[A-Za-z_][A-Za-z0-9_.]*))""", re.VERBOSE)
 
-Trace = list  # the segment documents of one trace
 Test = Callable[[Trace], "bool | None"]  # None: not evaluated here (matches)
 
 
@@ -62,88 +63,6 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         tokens.append((kind, m.group(kind)))
         i = m.end()
     return tokens
-
-
-# ---------------------------------------------------------------- trace facts
-
-def _segments(trace: Trace) -> list[dict]:
-    return [s for s in trace if isinstance(s, dict)]
-
-
-def _root(trace: Trace) -> dict:
-    segments = _segments(trace)
-    return next((s for s in segments if not s.get("parent_id")), segments[0] if segments else {})
-
-
-def _status(segment: dict) -> int | None:
-    try:
-        return int(((segment.get("http") or {}).get("response") or {}).get("status"))
-    except (TypeError, ValueError):
-        return None
-
-
-def _boolean(keyword: str, trace: Trace) -> bool | None:
-    root = _root(trace)
-    status = _status(root)
-    if keyword == "ok":
-        return (status is None or 200 <= status < 300) and not any(root.get(f) for f in ("error", "fault", "throttle"))
-    if keyword == "error":
-        return bool(root.get("error")) or (status is not None and 400 <= status < 500)
-    if keyword == "throttle":
-        return bool(root.get("throttle")) or status == 429
-    if keyword == "fault":
-        return bool(root.get("fault")) or (status is not None and status >= 500)
-    if keyword == "root":  # "Service is the entry point or root segment of a trace"
-        return bool(root) and not root.get("parent_id")
-    return None
-
-
-def _times(segment: dict) -> tuple[float, float] | None:
-    try:
-        start = float(segment["start_time"])
-        return start, float(segment.get("end_time", start))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _number(keyword: str, trace: Trace) -> float | None:
-    if keyword == "responsetime":
-        times = _times(_root(trace))
-        return times[1] - times[0] if times else None
-    if keyword == "duration":
-        spans = [t for t in map(_times, _segments(trace)) if t]
-        return max(e for _, e in spans) - min(s for s, _ in spans) if spans else None
-    if keyword == "http.status":
-        return _status(_root(trace))
-    return None
-
-
-def _strings(keyword: str, trace: Trace) -> list[str] | None:
-    root = _root(trace)
-    request = ((root.get("http") or {}).get("request") or {})
-    if keyword.startswith("http."):
-        field = {"http.url": "url", "http.method": "method", "http.useragent": "user_agent",
-                 "http.clientip": "client_ip"}[keyword]
-        return [str(request[field])] if field in request else []
-    field = {"user": "user", "name": "name", "type": "origin"}.get(keyword)
-    if field is None:
-        return None
-    return [str(s[field]) for s in _segments(trace) if s.get(field) is not None]
-
-
-def _compare(left: Any, op: str, right: Any) -> bool:
-    if op in ("=", "!="):
-        same = str(left) == str(right) if isinstance(right, str) else left == right
-        return same if op == "=" else not same
-    if op in ("CONTAINS", "BEGINSWITH", "ENDSWITH"):
-        left, right = str(left), str(right)
-        return {"CONTAINS": right in left, "BEGINSWITH": left.startswith(right),
-                "ENDSWITH": left.endswith(right)}[op]
-    try:
-        left, right = float(left), float(right)
-    except (TypeError, ValueError):
-        return False
-    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
 
 
 # ---------------------------------------------------------------- parser
@@ -242,33 +161,33 @@ class _Parser:
             if op not in (None, "=", "!="):
                 raise invalid_request(f"Invalid filter expression: {keyword} is compared only with = or !=.")
             wanted = True if op is None else (value is True) == (op == "=")
-            return lambda trace: None if (v := _boolean(keyword, trace)) is None else v == wanted
+            return lambda trace: None if (v := boolean_fact(keyword, trace)) is None else v == wanted
         if keyword in NUMBER:
             evaluated = keyword in EVALUATED_NUMBERS
             if op is None:
-                return lambda trace: _number(keyword, trace) is not None if evaluated else None
+                return lambda trace: number_fact(keyword, trace) is not None if evaluated else None
             if op not in NUMBER_OPERATORS or not isinstance(value, float):
                 raise invalid_request(f"Invalid filter expression: {keyword} is compared with a number.")
             if not evaluated:
                 return lambda trace: None
-            return lambda trace: (v := _number(keyword, trace)) is not None and _compare(v, op, value)
+            return lambda trace: (v := number_fact(keyword, trace)) is not None and compare(v, op, value)
         if keyword in STRING:
             if op is not None and (op not in STRING_OPERATORS or not isinstance(value, str)):
                 raise invalid_request(f"Invalid filter expression: {keyword} is compared with a string.")
 
             def string_test(trace: Trace) -> bool | None:
-                found = _strings(keyword, trace)
+                found = string_facts(keyword, trace)
                 if found is None:
                     return None
-                return bool(found) if op is None else any(_compare(v, op, value) for v in found)
+                return bool(found) if op is None else any(compare(v, op, value) for v in found)
             return string_test
         if keyword.startswith("annotation."):
             key = keyword[len("annotation."):]
 
             def annotation_test(trace: Trace) -> bool:
-                values = [(s.get("annotations") or {}).get(key) for s in _segments(trace)]
+                values = [(s.get("annotations") or {}).get(key) for s in segments_of(trace)]
                 values = [v for v in values if v is not None]
-                return bool(values) if op is None else any(_compare(v, op, value) for v in values)
+                return bool(values) if op is None else any(compare(v, op, value) for v in values)
             return annotation_test
         return lambda trace: None  # root causes, groups, json: accepted, not evaluated
 
@@ -314,11 +233,11 @@ class _Parser:
                     and ("type" not in wanted or segment.get("origin") == wanted["type"]))
 
         def service_test(trace: Trace) -> bool | None:
-            results = [inner([s]) for s in _segments(trace) if not names or matches(s, names[0])]
+            results = [inner([s]) for s in segments_of(trace) if not names or matches(s, names[0])]
             return True if any(r is True for r in results) else (None if None in results else False)
 
         def edge_test(trace: Trace) -> bool | None:
-            segments = _segments(trace)
+            segments = segments_of(trace)
             owned = {}
             for s in segments:
                 stack = list(s.get("subsegments") or [])
