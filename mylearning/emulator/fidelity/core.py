@@ -5,7 +5,7 @@ them and either lets the request through to moto or raises :class:`AwsError`,
 which is answered in the wire shape of the service's protocol, so boto3 raises
 the same exception class a real account would give (``client.exceptions.X``).
 
-Rules live in one module or package per service (``iam.py``, ``ecs/``, ``appmesh/``...),
+Rules live in one module or package per service (``sts.py``, ``ecs/``, ``iam/``...),
 each kept small enough to be offered upstream to moto one by one.
 """
 from __future__ import annotations

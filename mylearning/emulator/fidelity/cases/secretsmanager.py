@@ -1,13 +1,16 @@
-"""Secrets Manager fidelity cases: lab 03's credentials secret, random passwords, deletion.
+"""Secrets Manager fidelity cases: lab 03's credentials secret, random passwords, deletion,
+rotation.
 
 Secret names and value sizes, SecretString with SecretBinary, what a secret
-scheduled for deletion still allows, the recovery window, and GetRandomPassword
-as the lab calls it.
+scheduled for deletion still allows, the recovery window, GetRandomPassword
+as the lab calls it, rotation schedules and functions, and staging labels.
 """
 from __future__ import annotations
 
+import io
 import json
 import string
+import zipfile
 from typing import Any, Callable
 
 from mylearning.emulator.fidelity.cases import OK, BehaviourMismatch, Case, Env
@@ -83,6 +86,78 @@ def _lab_password(password: str) -> str | None:
     return None
 
 
+ROTATE, STAGE = "API_RotateSecret.html", "API_UpdateSecretVersionStage.html"
+SCHEDULE = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_schedule.html"
+
+
+def rotation_function(env: Env) -> str:
+    """A Lambda rotation function (its code never runs in the emulator; rotation's API does)."""
+    if not hasattr(env, "_rotation_function"):
+        role = env.client("iam").create_role(RoleName=env.name("rotation"), AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+                "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("rotate.py", "def handler(event, context):\n    return None\n")
+        env._rotation_function = env.client("lambda").create_function(
+            FunctionName=env.name("rotate"), Runtime="python3.12", Role=role, Handler="rotate.handler",
+            Code={"ZipFile": code.getvalue()})["FunctionArn"]
+    return env._rotation_function
+
+
+def _rotate(rules: dict | None = None, function: bool = True, before: Callable[[Any, str], Any] | None = None,
+            **args: Any) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        sm, name = env.client("secretsmanager"), _created(env)
+        if before:
+            before(sm, name)
+        if function:
+            args["RotationLambdaARN"] = rotation_function(env)
+        if rules:
+            args["RotationRules"] = rules
+        return sm.rotate_secret(SecretId=name, **args)
+    return call
+
+
+def _rotate_twice(env: Env) -> Any:
+    sm, name = env.client("secretsmanager"), _created(env)
+    sm.rotate_secret(SecretId=name, RotationLambdaARN=rotation_function(env), RotateImmediately=False,
+                     RotationRules={"AutomaticallyAfterDays": 30})
+    return sm.rotate_secret(SecretId=name)  # with the function the first call configured
+
+
+def _pending(sm: Any, name: str) -> Any:
+    """createSecret's step of a rotation: a new version labelled AWSPENDING only."""
+    return sm.put_secret_value(SecretId=name, SecretString="next", VersionStages=["AWSPENDING"])["VersionId"]
+
+
+def _finished(sm: Any, name: str) -> Any:
+    """finishSecret's step: AWSCURRENT moved to the AWSPENDING version, which keeps its label."""
+    current = next(v for v, labels in sm.describe_secret(SecretId=name)["VersionIdsToStages"].items()
+                   if "AWSCURRENT" in labels)
+    sm.update_secret_version_stage(SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=_pending(sm, name),
+                                   RemoveFromVersionId=current)
+
+
+def _test_rotation_twice(env: Env) -> Any:
+    sm, name, function = env.client("secretsmanager"), _created(env), rotation_function(env)
+    for _ in range(2):
+        sm.rotate_secret(SecretId=name, RotationLambdaARN=function, RotateImmediately=False,
+                         RotationRules={"AutomaticallyAfterDays": 30})
+
+
+def _stage(label: str, remove_from: bool) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        sm, name = env.client("secretsmanager"), _created(env)
+        first = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+        old = next(iter(first))
+        sm.update_secret_version_stage(SecretId=name, VersionStage="BLUE", MoveToVersionId=old)
+        new = sm.put_secret_value(SecretId=name, SecretString="green", VersionStages=["GREEN"])["VersionId"]
+        args = {"RemoveFromVersionId": old} if remove_from else {}
+        return sm.update_secret_version_stage(SecretId=name, VersionStage=label, MoveToVersionId=new, **args)
+    return call
+
+
 def _case(id: str, call: Callable[[Env], Any], expect: str, page: str = CREATE,
           kind: str = "validation") -> Case:
     return Case(f"secretsmanager.{id}", "secretsmanager", call, expect, API + page, kind)
@@ -134,4 +209,30 @@ CASES = [
                                               PasswordLength=4096), OK, RANDOM, "behaviour"),
     _case("random.length-4097", _random(PasswordLength=4097), VALIDATION, RANDOM),
     _case("random.exclude-characters-4097", _random(ExcludeCharacters="a" * 4097), VALIDATION, RANDOM),
+    # rotation
+    _case("rotate.days-and-expression", _rotate({"AutomaticallyAfterDays": 30, "ScheduleExpression": "rate(30 days)"}),
+          INVALID_PARAMETER, "API_RotationRulesType.html"),
+    _case("rotate.valid-days", _rotate({"AutomaticallyAfterDays": 30}), OK, ROTATE),
+    _case("rotate.valid-rate-expression", _rotate({"ScheduleExpression": "rate(10 days)"}), OK, ROTATE),
+    _case("rotate.window-longer-than-rate", _rotate({"ScheduleExpression": "rate(4 hours)", "Duration": "6h"}),
+          INVALID_PARAMETER, SCHEDULE),
+    _case("rotate.valid-window-within-rate", _rotate({"ScheduleExpression": "rate(6 hours)", "Duration": "4h"}),
+          OK, SCHEDULE),
+    _case("rotate.window-into-next-day", _rotate({"ScheduleExpression": "rate(10 days)", "Duration": "25h"}),
+          INVALID_PARAMETER, SCHEDULE),
+    _case("rotate.valid-window-whole-day", _rotate({"ScheduleExpression": "rate(10 days)", "Duration": "24h"}),
+          OK, SCHEDULE),
+    _case("rotate.no-rotation-function", _rotate({"AutomaticallyAfterDays": 30}, function=False),
+          INVALID_REQUEST, ROTATE),
+    _case("rotate.valid-with-configured-function", _rotate_twice, OK, ROTATE),
+    _case("rotate.previous-rotation-in-progress", _rotate(before=_pending), INVALID_REQUEST, ROTATE),
+    _case("rotate.valid-after-finished-rotation", _rotate(before=_finished), OK, ROTATE),
+    _case("rotate.valid-test-rotation-twice", _test_rotation_twice, OK, ROTATE),
+    _case("rotate.scheduled-for-deletion", _after_scheduled_deletion(
+        lambda sm, name: sm.rotate_secret(SecretId=name, RotationRules={"AutomaticallyAfterDays": 30})),
+        INVALID_REQUEST, ROTATE),
+    # staging labels
+    _case("stage.label-on-another-version", _stage("BLUE", remove_from=False), INVALID_PARAMETER, STAGE),
+    _case("stage.valid-label-moved-with-remove-from", _stage("BLUE", remove_from=True), OK, STAGE),
+    _case("stage.valid-new-label", _stage("CANARY", remove_from=False), OK, STAGE),
 ]

@@ -1,4 +1,4 @@
-"""AWS Secrets Manager: secret checks AWS makes that moto 5.2 skips.
+"""AWS Secrets Manager: secret names, values and deletion, checked as AWS checks them.
 
 Lab 03 creates the database credentials secret with a password from
 GetRandomPassword, and teardown deletes it. Secrets Manager speaks JSON 1.1, so
@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
-
-SERVICE = "secretsmanager"
-API = "https://docs.aws.amazon.com/secretsmanager/latest/apireference/"
+from mylearning.emulator.fidelity.secretsmanager.access import (
+    SERVICE, invalid_parameter, scheduled_for_deletion, secret, validation)
 
 #: "The secret name can contain ASCII letters, numbers, and the following characters:
 #: /_+=.@-" (API_CreateSecret.html). AWS's own error message lists "!" as well
@@ -29,30 +28,6 @@ MAX_SECRET_STRING = 65536  # SecretString: "Maximum length of 65536"
 MAX_DESCRIPTION = 2048     # Description: "Maximum length of 2048"
 MAX_PASSWORD = 4096        # GetRandomPassword PasswordLength: "Maximum value of 4096"
 MAX_EXCLUDE = 4096         # ExcludeCharacters: "Maximum length of 4096"
-
-
-def invalid_parameter(message: str) -> AwsError:
-    return AwsError("InvalidParameterException", message, 400)
-
-
-def validation(message: str) -> AwsError:
-    return AwsError("ValidationException", message, 400)
-
-
-def _secret(region: str, secret_id: str):
-    """moto's secret for a name or ARN, or None (moto then answers ResourceNotFound itself)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.secretsmanager.models import secretsmanager_backends
-
-    try:
-        return secretsmanager_backends[DEFAULT_ACCOUNT_ID][region].secrets.get(secret_id)
-    except Exception:
-        return None
-
-
-def _scheduled_for_deletion(secret) -> bool:
-    is_deleted = getattr(secret, "is_deleted", None)
-    return bool(is_deleted()) if callable(is_deleted) else False
 
 
 @rule(SERVICE, "CreateSecret")
@@ -117,8 +92,8 @@ def name_not_scheduled_for_deletion(req: AwsRequest) -> None:
     """
     name = req.params.get("Name")
     if isinstance(name, str) and name:
-        secret = _secret(req.region, name)
-        if secret is not None and _scheduled_for_deletion(secret):
+        found = secret(req.region, name)
+        if found is not None and scheduled_for_deletion(found):
             raise AwsError("InvalidRequestException",
                            "You can't create this secret because a secret with this name is "
                            "already scheduled for deletion.", 400)
@@ -135,8 +110,8 @@ def not_on_a_secret_scheduled_for_deletion(req: AwsRequest) -> None:
     """
     secret_id = req.params.get("SecretId")
     if isinstance(secret_id, str) and secret_id:
-        secret = _secret(req.region, secret_id)
-        if secret is not None and _scheduled_for_deletion(secret):
+        found = secret(req.region, secret_id)
+        if found is not None and scheduled_for_deletion(found):
             raise AwsError("InvalidRequestException",
                            "You can't perform this operation on the secret because it was marked "
                            "for deletion.", 400)

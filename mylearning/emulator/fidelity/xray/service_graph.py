@@ -25,14 +25,7 @@ from collections import defaultdict
 from typing import Any, Iterator
 
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, handler
-
-SERVICE = "xray"
-
-
-def _backend(region: str):
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.xray.models import xray_backends
-    return xray_backends[DEFAULT_ACCOUNT_ID][region]
+from mylearning.emulator.fidelity.xray.access import SERVICE, backend as _backend
 
 
 def _documents(region: str) -> Iterator[dict]:

@@ -1,4 +1,4 @@
-"""AWS Private CA (ACM PCA): a malformed CSR is refused, not a crash.
+"""AWS Private CA: a malformed CSR is refused, not a crash.
 
 moto 5.2 parses the CSR without guarding against bad input, so IssueCertificate
 with text that is not a PEM certificate signing request answers HTTP 500, which
@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from mylearning.emulator.fidelity.acmpca.access import SERVICE
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
-
-SERVICE = "acm-pca"
 
 
 def csr_problem(encoded: object) -> str | None:

@@ -1,4 +1,4 @@
-"""AWS Systems Manager Parameter Store: PutParameter checks AWS makes that moto 5.2 skips.
+"""AWS Systems Manager Parameter Store: parameter names, values and patterns, checked as AWS does.
 
 The course keeps a learner's answers as String parameters under
 ``/mylearning/<learner>/lab<NN>/<key>`` (mylearning/answers.py) and reads the
@@ -15,10 +15,7 @@ from __future__ import annotations
 import re
 
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
-
-SERVICE = "ssm"
-API = "https://docs.aws.amazon.com/systems-manager/latest/APIReference/"
-DOC_PUT = API + "API_PutParameter.html"
+from mylearning.emulator.fidelity.ssm.access import SERVICE, name_of as _name, parameter, validation
 
 #: "Parameter names can include only the following symbols and letters: a-zA-Z0-9_.-
 #: In addition, the slash character ( / ) is used to delineate hierarchies" (API_PutParameter.html).
@@ -34,16 +31,6 @@ MAX_DESCRIPTION = 1024
 NAME_MESSAGE = ('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed '
                 'as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be '
                 'formed as a mix of letters, numbers and the following 3 symbols .-_')
-
-
-def validation(message: str) -> AwsError:
-    return AwsError("ValidationException", message, 400)
-
-
-def _name(req: AwsRequest) -> str | None:
-    name = req.params.get("Name")
-    # "The service removes any spaces specified for the beginning or end of a parameter name."
-    return name.strip() if isinstance(name, str) else None
 
 
 @rule(SERVICE, "PutParameter")
@@ -89,14 +76,7 @@ def hierarchy_at_most_fifteen_levels(req: AwsRequest) -> None:
 
 
 def _existing_tier(region: str, name: str) -> str | None:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ssm.models import ssm_backends
-
-    try:
-        parameter = ssm_backends[DEFAULT_ACCOUNT_ID][region].get_parameter(name)
-    except Exception:
-        return None
-    return getattr(parameter, "tier", None) if parameter is not None else None
+    return getattr(parameter(region, name), "tier", None)
 
 
 @rule(SERVICE, "PutParameter")

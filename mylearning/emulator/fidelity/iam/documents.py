@@ -1,25 +1,19 @@
-"""AWS IAM: trust policies checked as AWS checks them, and AWS managed policies present.
+"""AWS IAM: policy documents checked as AWS checks them.
 
 * Trust policies (``AssumeRolePolicyDocument``): moto 5.2 stores whatever it is
   given on CreateRole. AWS answers ``MalformedPolicyDocument`` (IAM API reference,
   API_CreateRole.html, Errors) for a document that is not JSON or not a policy.
-* AWS managed policies (``arn:aws:iam::aws:policy/...``): moto ships them but loads
-  them only with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, for every account and
-  after every reset, which costs time on each reset. Here a policy is added to the
-  account the first time a call names it (and all of them when a call lists
-  AWS policies), so attach_role_policy and get_policy work as on AWS
-  (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies).
+* Identity-based policies (managed and inline): moto stores one that names a
+  Principal, which only resource-based policies (a trust policy is one) may do.
 """
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+from mylearning.emulator.fidelity.iam.access import SERVICE
 
-SERVICE = "iam"
-AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 #: Elements of a policy and of its statements (IAM JSON policy element reference,
 #: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html).
 POLICY_KEYS = {"Version", "Id", "Statement"}
@@ -88,73 +82,33 @@ def trust_policy_well_formed(req: AwsRequest) -> None:
         raise malformed(problem)
 
 
-# ---------------------------------------------------------------- AWS managed policies
-
-_DATA: dict[str, Any] | None = None
-_LOCK = threading.Lock()
+# ---------------------------------------------------------------- identity-based policies
 
 
-def _aws_policy_data() -> dict[str, Any]:
-    """moto's copy of AWS's managed policies, parsed once per emulator process."""
-    global _DATA
-    if _DATA is None:
-        with _LOCK:
-            if _DATA is None:
-                from moto.iam.aws_managed_policies import aws_managed_policies_data
-                _DATA = json.loads(aws_managed_policies_data)
-    return _DATA
+def names_a_principal(document: Any) -> bool:
+    """Whether an identity-based policy document has a Principal or NotPrincipal element."""
+    if not isinstance(document, str):
+        return False
+    try:
+        policy = json.loads(document)
+    except ValueError:
+        return False  # moto answers MalformedPolicyDocument for text that is not JSON
+    statements = policy.get("Statement") if isinstance(policy, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    return any(isinstance(s, dict) and ("Principal" in s or "NotPrincipal" in s)
+               for s in statements or [])
 
 
-def _iam_backend():
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.iam.models import iam_backends
-    return iam_backends[DEFAULT_ACCOUNT_ID]["global"]
+@rule(SERVICE, "CreatePolicy", "CreatePolicyVersion", "PutRolePolicy", "PutUserPolicy", "PutGroupPolicy")
+def identity_policy_names_no_principal(req: AwsRequest) -> None:
+    """An identity-based policy (managed or inline) has no Principal: it applies to whoever
+    it is attached to.
 
-
-def _add_policy(backend, name: str, data: dict) -> None:
-    from moto.iam.models import AWSManagedPolicy
-    policy = AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
-    if policy.arn not in backend.managed_policies:
-        backend.managed_policies[policy.arn] = policy
-
-
-def ensure_aws_policy(arn: str) -> None:
-    """Make the AWS managed policy named by `arn` exist in the account, if AWS has it."""
-    if not isinstance(arn, str) or not arn.startswith(AWS_POLICY_PREFIX):
-        return
-    backend = _iam_backend()
-    if arn in backend.managed_policies:
-        return
-    name = arn.rsplit("/", 1)[-1]
-    path = "/" + arn[len(AWS_POLICY_PREFIX):].rsplit(name, 1)[0]
-    data = _aws_policy_data().get(name)
-    if data is not None and data.get("Path", "/") == path:
-        with _LOCK:
-            _add_policy(backend, name, data)
-
-
-def ensure_all_aws_policies() -> None:
-    backend = _iam_backend()
-    if getattr(backend, "_mylearning_all_aws_policies", False):
-        return
-    with _LOCK:
-        for name, data in _aws_policy_data().items():
-            _add_policy(backend, name, data)
-        backend._mylearning_all_aws_policies = True
-
-
-@rule(SERVICE, "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy",
-      "AttachGroupPolicy", "DetachGroupPolicy", "GetPolicy", "GetPolicyVersion",
-      "ListPolicyVersions", "ListEntitiesForPolicy", "PutRolePermissionsBoundary",
-      "PutUserPermissionsBoundary", "CreateRole", "CreateUser")
-def aws_managed_policy_present(req: AwsRequest) -> None:
-    """Not a check: the AWS managed policy a call names exists, as on AWS."""
-    ensure_aws_policy(req.params.get("PolicyArn") or req.params.get("PermissionsBoundary"))
-
-
-@rule(SERVICE, "ListPolicies")
-def aws_managed_policies_listed(req: AwsRequest) -> None:
-    """Not a check: ListPolicies with Scope All (the default) or AWS lists AWS's
-    policies too (API_ListPolicies.html)."""
-    if req.params.get("Scope", "All") in ("All", "AWS"):
-        ensure_all_aws_policies()
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+    ("You cannot use the Principal element in an identity-based policy"; "Identity-based
+    policies are permissions policies that you attach to IAM identities"); API_CreatePolicy.html
+    and API_PutRolePolicy.html, Errors: MalformedPolicyDocument.
+    """
+    if names_a_principal(req.params.get("PolicyDocument")):
+        raise malformed("Policy document should not specify a principal.")

@@ -25,13 +25,10 @@ import threading
 from typing import Any
 
 from mylearning.emulator.fidelity.core import moto_fixes
-
-SERVICE = "servicediscovery"
+from mylearning.emulator.fidelity.servicediscovery.access import SERVICE
 
 #: Serialises namespace creation while moto's over-broad VPC check is narrowed.
 _CREATING = threading.Lock()
-
-
 
 
 # ---------------------------------------------------------------- ListServices filters
