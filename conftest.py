@@ -31,14 +31,20 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
 class EmulatorProcess:
-    """A `mylearning emulator --port 0` child process and its URL."""
+    """A `mylearning emulator --port 0` child process and its URL.
 
-    def __init__(self, *extra: str):
+    With `tied=True` it is the grading entry point instead, which asks the kernel to
+    end it when this test process dies, however it dies (a test run killed by a signal
+    must not leave an emulator behind).
+    """
+
+    def __init__(self, *extra: str, tied: bool = False):
         # stderr goes to a file: a pipe nobody reads would block the emulator once full.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="mylearning-emulator-", suffix=".log")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mylearning", "emulator", "--port", "0", *extra],
-            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
+        command = ([sys.executable, "-m", "mylearning.grading.emulator_child", "--parent", str(os.getpid()),
+                    "--port", "0", *extra] if tied else
+                   [sys.executable, "-m", "mylearning", "emulator", "--port", "0", *extra])
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http://127.0.0.1:"):
             self.proc.kill()
@@ -64,7 +70,7 @@ _EMULATOR: EmulatorProcess | None = None
 def shared_emulator() -> EmulatorProcess:
     global _EMULATOR
     if _EMULATOR is None:
-        _EMULATOR = EmulatorProcess()
+        _EMULATOR = EmulatorProcess(tied=True)
         os.environ["MYLEARNING_ENDPOINT"] = _EMULATOR.url
         os.environ.setdefault("MYLEARNING_LEARNER", "nbval")
     return _EMULATOR

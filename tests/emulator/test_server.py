@@ -76,3 +76,27 @@ def test_missing_operations_are_named_and_counted_not_anonymous_500s():
         assert manager.health(emu.url)["server_errors"] == 1
     finally:
         emu.stop()
+
+
+def test_a_test_emulator_dies_with_the_process_that_started_it_even_on_sigkill():
+    """Nothing a test starts may outlive its run: the tied emulator goes with its parent."""
+    import psutil
+
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; sys.path.insert(0, '.'); from conftest import EmulatorProcess; "
+         "e = EmulatorProcess(tied=True); print(e.proc.pid, flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    child = int(parent.stdout.readline())
+    assert psutil.pid_exists(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and psutil.pid_exists(child):
+        try:
+            if psutil.Process(child).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.1)
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
