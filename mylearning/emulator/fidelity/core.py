@@ -134,6 +134,17 @@ def on_reset(fn: Callable[[], None]) -> Callable[[], None]:
     return fn
 
 
+def moto_backend(service: str, region: str) -> Any:
+    """moto's state for one service (its module name, e.g. "ecs") in one region of the
+    emulator's account; "global" for IAM. Imports moto only when a rule first needs it."""
+    import importlib
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backends = getattr(importlib.import_module(f"moto.{service}.models"), f"{service}_backends")
+    return backends[DEFAULT_ACCOUNT_ID][region]
+
+
 def crash_count() -> int:
     with _CRASH_LOCK:
         return sum(CRASHES.values())

@@ -15,11 +15,13 @@ security group name or ingress rule, and a duplicate launch template name.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import ipaddress
 import re
 from collections import defaultdict
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend, rule
 
 SERVICE = "ec2"
 API = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/"
@@ -41,11 +43,8 @@ def invalid_value(message: str) -> AwsError:
     return AwsError("InvalidParameterValue", message, 400)
 
 
-def _backend(region: str):
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ec2.models import ec2_backends
-
-    return ec2_backends[DEFAULT_ACCOUNT_ID][region]
+def _backend(region: str) -> Any:
+    return moto_backend("ec2", region)
 
 
 # ---------------------------------------------------------------- subnets

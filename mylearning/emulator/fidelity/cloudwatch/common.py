@@ -6,7 +6,7 @@ import re
 import threading
 from typing import Any
 
-from mylearning.emulator.fidelity.core import MODELS, AwsError, AwsRequest
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, MODELS, moto_backend
 
 SERVICE = "cloudwatch"
 API = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference"
@@ -88,10 +88,8 @@ def listed(value: Any) -> list:
 
 # ---------------------------------------------------------------- moto access
 
-def backend(region: str):
-    from moto.cloudwatch.models import cloudwatch_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-    return cloudwatch_backends[DEFAULT_ACCOUNT_ID][region]
+def backend(region: str) -> Any:
+    return moto_backend("cloudwatch", region)
 
 
 _ALARM_ARN = re.compile(r"^arn:[^:]+:cloudwatch:[^:]*:\d*:alarm:(.+)$")

@@ -1,7 +1,9 @@
 """Shared by the ECS modules: AWS-style errors and lazy access to moto's ECS and EC2 state."""
 from __future__ import annotations
 
-from mylearning.emulator.fidelity.core import AwsError
+from typing import Any
+
+from mylearning.emulator.fidelity.core import AwsError, moto_backend
 
 SERVICE = "ecs"
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
@@ -17,16 +19,12 @@ def invalid_parameter(message: str) -> AwsError:
 
 # ---------------------------------------------------------------- moto access
 
-def _backend(region: str):
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ecs.models import ecs_backends
-    return ecs_backends[DEFAULT_ACCOUNT_ID][region]
+def _backend(region: str) -> Any:
+    return moto_backend("ecs", region)
 
 
-def _ec2(region: str):
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ec2.models import ec2_backends
-    return ec2_backends[DEFAULT_ACCOUNT_ID][region]
+def _ec2(region: str) -> Any:
+    return moto_backend("ec2", region)
 
 
 def _cluster(region: str, name: str | None):

@@ -22,19 +22,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from mylearning.emulator.fidelity.core import moto_backend
 from mylearning.emulator.fidelity.ecs.placement import task_ip
 
 
 def _elbv2(region: str) -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.elbv2.models import elbv2_backends
-    return elbv2_backends[DEFAULT_ACCOUNT_ID][region]
+    return moto_backend("elbv2", region)
 
 
 def _cloud_map(region: str) -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.servicediscovery.models import servicediscovery_backends
-    return servicediscovery_backends[DEFAULT_ACCOUNT_ID][region]
+    return moto_backend("servicediscovery", region)
 
 
 def _container_instance(task: Any) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError
+from mylearning.emulator.fidelity.core import AwsError, moto_backend
 
 SERVICE = "elbv2"
 API = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
@@ -72,10 +72,8 @@ def _as_lists(node: Any) -> Any:
 
 # ---------------------------------------------------------------- moto access
 
-def _backend(region: str):
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.elbv2.models import elbv2_backends
-    return elbv2_backends[DEFAULT_ACCOUNT_ID][region]
+def _backend(region: str) -> Any:
+    return moto_backend("elbv2", region)
 
 
 def rule_of(region: str, arn: str | None) -> Any:

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from mylearning.emulator.fidelity.core import moto_backend
+
 SERVICE = "servicediscovery"
 API = "https://docs.aws.amazon.com/cloud-map/latest/api/"
 GUIDE = "https://docs.aws.amazon.com/cloud-map/latest/dg/"
 
 
 def backend(region: str) -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.servicediscovery.models import servicediscovery_backends
-
-    return servicediscovery_backends[DEFAULT_ACCOUNT_ID][region]
+    return moto_backend("servicediscovery", region)
 
 
 def _find(items: dict, key: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend
 
 SERVICE = "ssm"
 API = "https://docs.aws.amazon.com/systems-manager/latest/APIReference/"
@@ -26,9 +26,7 @@ def name_of(req: AwsRequest) -> str | None:
 
 
 def backend(region: str) -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ssm.models import ssm_backends
-    return ssm_backends[DEFAULT_ACCOUNT_ID][region]
+    return moto_backend("ssm", region)
 
 
 def parameter(region: str, name: str | None) -> Any:

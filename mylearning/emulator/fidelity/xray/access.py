@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError
+from mylearning.emulator.fidelity.core import AwsError, moto_backend
 
 SERVICE = "xray"
 API = "https://docs.aws.amazon.com/xray/latest/api/"
@@ -15,9 +15,7 @@ GUIDE = "https://docs.aws.amazon.com/xray/latest/devguide/"
 
 
 def backend(region: str) -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.xray.models import xray_backends
-    return xray_backends[DEFAULT_ACCOUNT_ID][region]
+    return moto_backend("xray", region)
 
 
 def invalid_request(message: str) -> AwsError:
