@@ -53,6 +53,9 @@ class AwsRequest:
     path_params: dict[str, str] = field(default_factory=dict)
     environ: dict = field(default_factory=dict, repr=False)
     body: bytes = b""
+    #: The parameters as the model nests and types them, whatever the protocol; read once
+    #: by model validation and shared with the rules (`validation.structured`).
+    structured: dict | None = field(default=None, repr=False)
 
 
 Rule = Callable[[AwsRequest], None]

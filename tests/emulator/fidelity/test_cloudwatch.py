@@ -78,12 +78,17 @@ def test_empty_parentheses_answer_as_cloudwatch_words_it(env):
 
 
 def test_query_protocol_parameters_are_read_nested():
-    from mylearning.emulator.fidelity.cloudwatch.common import _unflatten
-    assert _unflatten({"AlarmNames.member.1": "a", "AlarmNames.member.2": "b",
-                       "Metrics.member.1.Id": "m1", "Metrics.member.1.MetricStat.Period": "60",
-                       "Metrics.member.1.MetricStat.Metric.Dimensions.member.1.Name": "N"}) == {
-        "AlarmNames": ["a", "b"],
-        "Metrics": [{"Id": "m1", "MetricStat": {"Period": "60", "Metric": {"Dimensions": [{"Name": "N"}]}}}]}
+    """A query-protocol client's flat form reads back as the model nests (and types) it."""
+    from mylearning.emulator.fidelity.cloudwatch.common import params
+    from mylearning.emulator.fidelity.core import AwsRequest
+
+    flat = {"AlarmName": "a", "Metrics.member.1.Id": "m1", "Metrics.member.1.MetricStat.Period": "60",
+            "Metrics.member.1.MetricStat.Metric.Dimensions.member.1.Name": "N"}
+    req = AwsRequest(service="cloudwatch", operation="PutMetricAlarm", protocol="query",
+                     region="us-east-1", method="POST", path="/", params=flat)
+    assert params(req) == {
+        "AlarmName": "a",
+        "Metrics": [{"Id": "m1", "MetricStat": {"Period": 60, "Metric": {"Dimensions": [{"Name": "N"}]}}}]}
 
 
 def test_a_large_put_metric_data_is_read_though_gzipped(env):

@@ -34,8 +34,9 @@ def test_rule_tables_cite_aws_and_pair_errors_with_valid_forms():
     assert all(c.doc.startswith("https://docs.aws.amazon.com/elasticloadbalancing/") for c in RULE_CASES)
 
 
-def test_unflatten_reads_the_query_form_back():
-    from mylearning.emulator.fidelity.elbv2.access import unflatten
+def test_list_parameters_are_read_back_from_the_query_form():
+    from mylearning.emulator.fidelity.core import AwsRequest
+    from mylearning.emulator.fidelity.elbv2.access import listed
 
     params = {"Conditions.member.2.Field": "host-header",
               "Conditions.member.2.Values.member.1": "api.example.com",
@@ -43,11 +44,13 @@ def test_unflatten_reads_the_query_form_back():
               "Conditions.member.1.PathPatternConfig.Values.member.2": "/v2/*",
               "Conditions.member.1.PathPatternConfig.Values.member.1": "/api/*",
               "Actions.member.1.Type": "forward", "Priority": "10"}
-    assert unflatten(params, "Conditions") == [
+    req = AwsRequest(service="elbv2", operation="CreateRule", protocol="query", region="us-east-1",
+                     method="POST", path="/", params=params)
+    assert listed(req, "Conditions") == [
         {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*", "/v2/*"]}},
         {"Field": "host-header", "Values": ["api.example.com"]}]
-    assert unflatten(params, "Actions") == [{"Type": "forward"}]
-    assert unflatten(params, "Tags") == []
+    assert listed(req, "Actions") == [{"Type": "forward"}]
+    assert listed(req, "Tags") == []
 
 
 def test_sixth_condition_value_and_default_rule_priority_answer_like_aws(env):

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any, Iterator
 
-from mylearning.emulator.fidelity.cloudwatch.common import (SERVICE, enum, listed, params,
+from mylearning.emulator.fidelity.cloudwatch.common import (SERVICE, listed, params,
                                                             to_bool, to_int, validation)
 from mylearning.emulator.fidelity.core import AwsRequest, rule
 
@@ -42,29 +42,6 @@ def _queries(p: dict) -> tuple[str, list]:
     if "MetricDataQueries" in p:
         return "MetricDataQueries", listed(p.get("MetricDataQueries"))
     return "Metrics", listed(p.get("Metrics"))
-
-
-@rule(SERVICE, "PutMetricAlarm")
-def comparison_operator_known(req: AwsRequest) -> None:
-    """ComparisonOperator is one of the documented values (API_PutMetricAlarm.html)."""
-    value = params(req).get("ComparisonOperator")
-    allowed = enum("ComparisonOperator")
-    if value is not None and allowed and value not in allowed:
-        raise validation(f"1 validation error detected: Value '{value}' at 'comparisonOperator' "
-                         f"failed to satisfy constraint: Member must satisfy enum value set: "
-                         f"[{', '.join(allowed)}]")
-
-
-@rule(SERVICE, "PutMetricAlarm")
-def statistic_known(req: AwsRequest) -> None:
-    """Statistic is SampleCount, Average, Sum, Minimum or Maximum (API_PutMetricAlarm.html);
-    percentiles go in ExtendedStatistic."""
-    value = params(req).get("Statistic")
-    allowed = enum("Statistic")
-    if value is not None and allowed and value not in allowed:
-        raise validation(f"1 validation error detected: Value '{value}' at 'statistic' "
-                         f"failed to satisfy constraint: Member must satisfy enum value set: "
-                         f"[{', '.join(allowed)}]")
 
 
 @rule(SERVICE, "PutMetricAlarm")

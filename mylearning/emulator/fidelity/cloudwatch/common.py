@@ -44,42 +44,10 @@ def to_bool(value: Any, default: bool) -> bool:
     return bool(value)
 
 
-def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
-    """Query-protocol keys ("Metrics.member.1.MetricStat.Period") as nested lists and dicts."""
-    tree: dict[Any, Any] = {}
-    for key, value in flat.items():
-        parts, path, i = key.split("."), [], 0
-        while i < len(parts):
-            if parts[i] == "member" and path and i + 1 < len(parts) and parts[i + 1].isdigit():
-                path.append(int(parts[i + 1]))
-                i += 2
-            else:
-                path.append(parts[i])
-                i += 1
-        node = tree
-        for segment in path[:-1]:
-            node = node.setdefault(segment, {})
-            if not isinstance(node, dict):
-                break
-        else:
-            node[path[-1]] = value
-
-    def lists(node: Any) -> Any:
-        if isinstance(node, dict):
-            if node and all(isinstance(k, int) for k in node):
-                return [lists(node[k]) for k in sorted(node)]
-            return {k: lists(v) for k, v in node.items()}
-        return node
-    return lists(tree)
-
-
 def params(req: AwsRequest) -> dict[str, Any]:
-    """The request's parameters as the API reference nests them (JSON as sent; query unflattened)."""
-    cached = req.environ.get("mylearning.cloudwatch.params")
-    if cached is None:
-        cached = _unflatten(req.params) if req.protocol == "query" else req.params
-        req.environ["mylearning.cloudwatch.params"] = cached
-    return cached
+    """The request's parameters as the API reference nests them, whatever the protocol."""
+    from mylearning.emulator.fidelity.validation import structured
+    return structured(req)
 
 
 def listed(value: Any) -> list:

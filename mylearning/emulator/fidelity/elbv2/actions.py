@@ -13,7 +13,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, rule
 from mylearning.emulator.fidelity.elbv2.access import (SERVICE, invalid_action, listener_protocol,
-                                                       rule_of, unflatten, validation_error)
+                                                       listed, rule_of, validation_error)
 
 ROUTING = ("forward", "redirect", "fixed-response")
 #: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
@@ -26,7 +26,7 @@ KEEPS = {"Protocol": "#{protocol}", "Host": "#{host}", "Port": "#{port}", "Path"
 def _actions(req: AwsRequest) -> tuple[str, list[dict]]:
     """(the parameter's name, its actions) for the operation."""
     name = "DefaultActions" if req.operation in ("CreateListener", "ModifyListener") else "Actions"
-    return name, [a for a in unflatten(req.params, name) if isinstance(a, dict)]
+    return name, [a for a in listed(req, name) if isinstance(a, dict)]
 
 
 def _order(action: dict) -> int | None:

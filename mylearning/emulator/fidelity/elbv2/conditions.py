@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, rule
-from mylearning.emulator.fidelity.elbv2.access import SERVICE, unflatten, validation_error
+from mylearning.emulator.fidelity.elbv2.access import SERVICE, listed, validation_error
 
 RULES = ("CreateRule", "ModifyRule")
 #: API_RuleCondition.html: "up to one of each of the following conditions: http-request-method,
@@ -48,7 +48,7 @@ def _values(condition: dict) -> list[str]:
 
 
 def _conditions(req: AwsRequest) -> list[dict]:
-    return [c for c in unflatten(req.params, "Conditions") if isinstance(c, dict)]
+    return [c for c in listed(req, "Conditions") if isinstance(c, dict)]
 
 
 @rule(SERVICE, *RULES)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from mylearning.emulator.fidelity.core import AwsRequest, rule
-from mylearning.emulator.fidelity.elbv2.access import SERVICE, _members, validation_error
+from mylearning.emulator.fidelity.core import AwsRequest, moto_backend, rule
+from mylearning.emulator.fidelity.elbv2.access import SERVICE, listed, validation_error
 
 
 def _subnet_zones(region: str, subnets: list[str]) -> set[str] | None:
@@ -32,24 +32,21 @@ def alb_spans_two_zones(req: AwsRequest) -> None:
         return
     if req.operation == "SetSubnets":
         return _set_subnets_spans_two_zones(req)
-    subnets = _members(req.params, "Subnets") + [
-        v for k, v in req.params.items()
-        if re.fullmatch(r"SubnetMappings\.member\.\d+\.SubnetId", k)]
-    _two_zones(req.region, subnets)
+    _two_zones(req.region, _subnets(req))
+
+
+def _subnets(req: AwsRequest) -> list[str]:
+    """The subnets a request names, as Subnets or as SubnetMappings."""
+    mapped = [m.get("SubnetId") for m in listed(req, "SubnetMappings") if isinstance(m, dict)]
+    return listed(req, "Subnets") + [s for s in mapped if s]
 
 
 def _set_subnets_spans_two_zones(req: AwsRequest) -> None:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.elbv2.models import elbv2_backends
-
-    lb = elbv2_backends[DEFAULT_ACCOUNT_ID][req.region].load_balancers.get(
+    lb = moto_backend("elbv2", req.region).load_balancers.get(
         req.params.get("LoadBalancerArn", ""))
     if lb is None or getattr(lb, "type", "application") != "application":
         return
-    subnets = _members(req.params, "Subnets") + [
-        v for k, v in req.params.items()
-        if re.fullmatch(r"SubnetMappings\.member\.\d+\.SubnetId", k)]
-    _two_zones(req.region, subnets)
+    _two_zones(req.region, _subnets(req))
 
 
 def _two_zones(region: str, subnets: list[str]) -> None:
@@ -59,53 +56,6 @@ def _two_zones(region: str, subnets: list[str]) -> None:
     zones = _subnet_zones(region, subnets)
     if zones is not None and len(zones) < 2:
         raise validation_error(message)
-
-
-_WEIGHT = re.compile(r"(?:Default)?Actions\.member\.\d+\.ForwardConfig\.TargetGroups\.member\.\d+\.Weight")
-
-
-@rule(SERVICE, "CreateListener", "ModifyListener", "CreateRule", "ModifyRule")
-def forward_weights_in_range(req: AwsRequest) -> None:
-    """Each target group weight in a forward action is 0-999.
-
-    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupTuple.html
-    ("Weight: The weight. The range is 0 to 999").
-    """
-    for key, value in req.params.items():
-        if _WEIGHT.fullmatch(key):
-            try:
-                weight = int(value)
-            except ValueError:
-                raise validation_error(f"Target group weight '{value}' is not a number")
-            if not 0 <= weight <= 999:
-                raise validation_error(
-                    f"Target group weight '{weight}' must be between 0 and 999")
-
-
-@rule(SERVICE, "CreateListener", "ModifyListener")
-def listener_port_in_range(req: AwsRequest) -> None:
-    """A listener port is 1-65535.
-
-    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateListener.html
-    ("Port ... Valid Range: Minimum value of 1. Maximum value of 65535").
-    """
-    port = req.params.get("Port")
-    if port is not None and port.isdigit() and not 1 <= int(port) <= 65535:
-        raise validation_error(f"Port '{port}' must be between 1 and 65535")
-
-
-@rule(SERVICE, "CreateRule", "SetRulePriorities")
-def rule_priority_in_range(req: AwsRequest) -> None:
-    """A listener rule priority is 1-50000.
-
-    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html
-    ("Priority ... Valid Range: Minimum value of 1. Maximum value of 50000").
-    """
-    values = [v for k, v in req.params.items()
-              if k == "Priority" or re.fullmatch(r"RulePriorities\.member\.\d+\.Priority", k)]
-    for value in values:
-        if value.isdigit() and not 1 <= int(value) <= 50000:
-            raise validation_error(f"Priority '{value}' must be between 1 and 50000")
 
 
 @rule(SERVICE, "CreateListener")

@@ -45,15 +45,27 @@ def summary() -> dict:
             "mean_ms": round(1000 * STATS["seconds"] / checked, 4) if checked else 0.0}
 
 
-def problems(service: str, operation: str, params: dict) -> list[walk.Problem]:
-    """What AWS would refuse in `params` (the input structure, as boto3 takes it)."""
+def _input_shape(service: str, operation: str | None) -> Any:
     model = core.MODELS.get(service)
     if model is None or operation not in model.operation_names:
-        return []
-    shape = model.operation_model(operation).input_shape
-    if shape is None:
-        return []
-    return list(walk.check(service, shape, params))
+        return None
+    return model.operation_model(operation).input_shape
+
+
+def structured(req: core.AwsRequest) -> dict:
+    """The request's parameters as the model nests and types them (lists, maps, structures),
+    whatever the protocol carried them as; read once per request and kept on it, so a
+    rule never re-parses a query protocol's flat ``Name.member.N.Key`` form itself."""
+    if req.structured is None:
+        shape = _input_shape(req.service, req.operation)
+        req.structured = wire.structured(req, shape) if shape is not None else dict(req.params)
+    return req.structured
+
+
+def problems(service: str, operation: str, params: dict) -> list[walk.Problem]:
+    """What AWS would refuse in `params` (the input structure, as boto3 takes it)."""
+    shape = _input_shape(service, operation)
+    return [] if shape is None else list(walk.check(service, shape, params))
 
 
 def check(req: core.AwsRequest) -> None:
@@ -62,13 +74,10 @@ def check(req: core.AwsRequest) -> None:
         return
     start = time.perf_counter()
     try:
-        model = core.MODELS.get(req.service)
-        if model is None or req.operation not in model.operation_names:
-            return
-        shape = model.operation_model(req.operation).input_shape
+        shape = _input_shape(req.service, req.operation)
         if shape is None:
             return
-        found = list(walk.check(req.service, shape, wire.structured(req, shape)))
+        found = list(walk.check(req.service, shape, structured(req)))
     finally:
         STATS["checked"] += 1
         STATS["seconds"] += time.perf_counter() - start
