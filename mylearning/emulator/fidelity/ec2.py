@@ -19,7 +19,6 @@ from typing import Any
 
 import ipaddress
 import re
-from collections import defaultdict
 
 from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend, rule
 
@@ -107,20 +106,18 @@ def _sg_text(text: str, parameter: str, what: str) -> None:
                             f"from the following set:  {SG_CHARS}")
 
 
-def _permissions(params: dict) -> list[dict[str, str]]:
-    """IpPermissions.N.* as one dict per N (keys relative), plus the flat top-level form."""
-    grouped: dict[int, dict[str, str]] = defaultdict(dict)
-    for key, value in params.items():
-        m = re.fullmatch(r"IpPermissions\.(\d+)\.(.+)", key)
-        if m:
-            grouped[int(m.group(1))][m.group(2)] = value
-    found = [grouped[i] for i in sorted(grouped)]
-    if "IpProtocol" in params:  # AuthorizeSecurityGroupIngress's older flat parameters
-        found.append({k: params[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in params})
+def _permissions(req: AwsRequest) -> list[dict]:
+    """The request's IpPermissions as the model nests them, plus the older flat top-level form."""
+    from mylearning.emulator.fidelity.validation import structured
+
+    p = structured(req)
+    found = [x for x in p.get("IpPermissions") or [] if isinstance(x, dict)]
+    if "IpProtocol" in p:  # AuthorizeSecurityGroupIngress's older flat parameters
+        found.append({k: p[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in p})
     return found
 
 
-def _port(value: str | None) -> int | None:
+def _port(value: int | str | None) -> int | None:
     try:
         return int(value) if value is not None else None
     except ValueError:
@@ -138,7 +135,7 @@ def tcp_udp_port_range(req: AwsRequest) -> None:
     specify a port or port range"). moto stores 90-80 or 80-70000, and answers a TCP rule
     without ports with HTTP 500.
     """
-    for permission in _permissions(req.params):
+    for permission in _permissions(req):
         if str(permission.get("IpProtocol", "")).lower() not in PORT_PROTOCOLS:
             continue
         low, high = _port(permission.get("FromPort")), _port(permission.get("ToPort"))
@@ -162,11 +159,13 @@ def rule_descriptions_well_formed(req: AwsRequest) -> None:
     spaces, and ._-:/()#,@[]+=&;{}!$*"; the same on API_Ipv6Range.html,
     API_PrefixListId.html and API_UserIdGroupPair.html).
     """
-    for key, value in req.params.items():
-        if re.fullmatch(r"IpPermissions\.\d+\.(IpRanges|Ipv6Ranges|PrefixListIds|Groups)\.\d+\.Description", key):
-            if len(value) > 255 or not SG_TEXT.fullmatch(value):
-                raise invalid_value("Invalid rule description. Valid descriptions are strings less "
-                                    f"than 256 characters from the following set:  {SG_CHARS}")
+    descriptions = [entry.get("Description") for permission in _permissions(req)
+                    for kind in ("IpRanges", "Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs")
+                    for entry in permission.get(kind) or [] if isinstance(entry, dict)]
+    for value in descriptions:
+        if value is not None and (len(value) > 255 or not SG_TEXT.fullmatch(value)):
+            raise invalid_value("Invalid rule description. Valid descriptions are strings less "
+                                f"than 256 characters from the following set:  {SG_CHARS}")
 
 
 # ---------------------------------------------------------------- VPC attributes, routes

@@ -42,10 +42,18 @@ def test_security_group_name_sg_prefix_names_the_parameter(env):
                                "Group names may not be in the format sg-*.")
 
 
+def _ingress(params: dict):
+    from mylearning.emulator.fidelity.core import AwsRequest
+    return AwsRequest(service="ec2", operation="AuthorizeSecurityGroupIngress", protocol="ec2",
+                      region="us-east-1", method="POST", path="/", params=params)
+
+
 def test_permissions_read_numbered_and_flat_forms():
+    """The EC2 wire's numbered and older flat forms, read back as the model nests and types them."""
     params = {"IpPermissions.2.IpProtocol": "udp", "IpPermissions.1.IpProtocol": "tcp",
               "IpPermissions.1.FromPort": "80", "IpPermissions.1.ToPort": "80"}
-    assert _permissions(params) == [{"IpProtocol": "tcp", "FromPort": "80", "ToPort": "80"},
-                                    {"IpProtocol": "udp"}]
-    assert _permissions({"IpProtocol": "tcp", "FromPort": "22", "ToPort": "22", "CidrIp": "x"}) == [
-        {"IpProtocol": "tcp", "FromPort": "22", "ToPort": "22"}]
+    assert _permissions(_ingress(params)) == [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80},
+                                              {"IpProtocol": "udp"}]
+    assert _permissions(_ingress({"IpProtocol": "tcp", "FromPort": "22", "ToPort": "22",
+                                  "CidrIp": "x"})) == [
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}]
