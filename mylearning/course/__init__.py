@@ -18,6 +18,7 @@ it edits none of the shared ones.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import pkgutil
@@ -59,8 +60,12 @@ class LabInfo:
             raise ValueError(f"Lab {self.number}: {bad} are not boto3 client names")
 
 
+@functools.lru_cache(maxsize=None)
 def _scan(package: str) -> dict[str, str]:
-    """Lab number -> module name, for the labNN_topic modules of an importable package."""
+    """Lab number -> module name, for the labNN_topic modules of an importable package.
+
+    Read from the file system once per process: every check cell goes through it, and
+    the course's labs do not change while it runs."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return {}

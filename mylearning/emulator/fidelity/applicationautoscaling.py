@@ -9,7 +9,8 @@ import json
 import re
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, after, handler, on_reset, rule
+from mylearning.emulator.fidelity.core import (AwsError, AwsRequest, after, handler, moto_backend,
+                                              on_reset, rule)
 
 SERVICE = "application-autoscaling"
 API = "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
@@ -40,10 +41,8 @@ def min_not_above_max(req: AwsRequest) -> None:
 
 def _registered(req: AwsRequest):
     """moto's scalable target for this request's resource and dimension, if registered."""
-    from moto.applicationautoscaling.models import applicationautoscaling_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
 
-    backend = applicationautoscaling_backends[DEFAULT_ACCOUNT_ID][req.region]
+    backend = moto_backend("applicationautoscaling", req.region)
     targets = backend.targets.get(req.params.get("ScalableDimension"), {})
     return targets.get(req.params.get("ResourceId"))
 
@@ -156,10 +155,8 @@ def deregistering_removes_policies_and_actions(req: AwsRequest) -> None:
     """
     if _registered(req) is None:
         return
-    from moto.applicationautoscaling.models import applicationautoscaling_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
 
-    backend = applicationautoscaling_backends[DEFAULT_ACCOUNT_ID][req.region]
+    backend = moto_backend("applicationautoscaling", req.region)
     key = (req.params.get("ServiceNamespace"), req.params.get("ResourceId"),
            req.params.get("ScalableDimension"))
 
@@ -184,10 +181,7 @@ def _clear_tags() -> None:
 
 
 def _target_by_arn(region: str, arn: Any):
-    from moto.applicationautoscaling.models import applicationautoscaling_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-
-    backend = applicationautoscaling_backends[DEFAULT_ACCOUNT_ID][region]
+    backend = moto_backend("applicationautoscaling", region)
     for targets in backend.targets.values():
         for target in targets.values():
             if target.arn == arn:

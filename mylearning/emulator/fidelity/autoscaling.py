@@ -13,7 +13,7 @@ with neither subnets nor zones, and DeleteAutoScalingGroup of a missing group.
 """
 from __future__ import annotations
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend, rule
 
 SERVICE = "autoscaling"
 API = "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/"
@@ -25,11 +25,8 @@ def validation(message: str) -> AwsError:
 
 
 def _group(region: str, name: str):
-    from moto.autoscaling.models import autoscaling_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-
     try:
-        return autoscaling_backends[DEFAULT_ACCOUNT_ID][region].autoscaling_groups.get(name)
+        return moto_backend("autoscaling", region).autoscaling_groups.get(name)
     except Exception:
         return None
 

@@ -9,6 +9,8 @@ import calendar
 import datetime
 from typing import Any
 
+from mylearning.emulator.fidelity.core import moto_backend
+
 SERVICE = "acm-pca"
 API = "https://docs.aws.amazon.com/privateca/latest/APIReference/"
 GUIDE = "https://docs.aws.amazon.com/privateca/latest/userguide/"
@@ -22,11 +24,8 @@ def ca(region: str, arn: Any) -> Any:
     """moto's certificate authority for `arn`, or None (moto then answers ResourceNotFound)."""
     if not isinstance(arn, str):
         return None
-    from moto.acmpca.models import acmpca_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-
     try:
-        return acmpca_backends[DEFAULT_ACCOUNT_ID][region].certificate_authorities.get(arn)
+        return moto_backend("acmpca", region).certificate_authorities.get(arn)
     except Exception:
         return None
 

@@ -33,13 +33,18 @@ def list_tags(req: AwsRequest) -> tuple[int, Any]:
     return 200, payload
 
 
+def _tags_of(req: AwsRequest, arn: str) -> list:
+    """The tag list of a virtual service (kept here) or of a resource moto keeps."""
+    record = _service_by_arn(arn)
+    return record["tags"] if record is not None else _moto(_backend(req.region)._get_resource_with_arn, arn).tags
+
+
 @handler(SERVICE, "TagResource")
 def tag_resource(req: AwsRequest) -> tuple[int, Any]:
     """API_TagResource.html: a key given again takes the new value."""
     arn = req.params.get("resourceArn", "")
     new = list(req.params.get("tags") or [])
-    record = _service_by_arn(arn)
-    tags = record["tags"] if record is not None else _moto(_backend(req.region)._get_resource_with_arn, arn).tags
+    tags = _tags_of(req, arn)
     keys = {t.get("key") for t in new}
     tags[:] = [t for t in tags if t.get("key") not in keys] + new
     return 200, {}
@@ -50,7 +55,6 @@ def untag_resource(req: AwsRequest) -> tuple[int, Any]:
     """API_UntagResource.html (moto 5.2 lacks it)."""
     arn = req.params.get("resourceArn", "")
     keys = set(req.params.get("tagKeys") or [])
-    record = _service_by_arn(arn)
-    tags = record["tags"] if record is not None else _moto(_backend(req.region)._get_resource_with_arn, arn).tags
+    tags = _tags_of(req, arn)
     tags[:] = [t for t in tags if t.get("key") not in keys]
     return 200, {}

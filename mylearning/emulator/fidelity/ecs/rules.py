@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend, rule
 from mylearning.facts.fargate import FARGATE_MEMORY_BY_CPU as FARGATE_SIZES, cpu_units, memory_mib
 from mylearning.emulator.fidelity.ecs.access import (FARGATE_PROVIDERS, SERVICE, _backend, _cluster,
                                                      _task_definition, client_error, invalid_parameter)
@@ -417,10 +417,8 @@ def create_service_is_idempotent(req: AwsRequest) -> None:
 
 def _target_groups_in_use(region: str) -> set[str] | None:
     """ARNs of target groups a listener or rule forwards to; None if moto's state is unreadable."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.elbv2.models import elbv2_backends
 
-    backend = elbv2_backends[DEFAULT_ACCOUNT_ID][region]
+    backend = moto_backend("elbv2", region)
     try:
         used = {tg.arn for tg in backend.target_groups.values() if tg.load_balancer_arns}
         for lb in backend.load_balancers.values():
@@ -447,10 +445,8 @@ def target_group_has_load_balancer(req: AwsRequest) -> None:
             if lb.get("targetGroupArn")]
     if not arns:
         return
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.elbv2.models import elbv2_backends
 
-    known = elbv2_backends[DEFAULT_ACCOUNT_ID][req.region].target_groups
+    known = moto_backend("elbv2", req.region).target_groups
     used = _target_groups_in_use(req.region)
     for arn in arns:
         if used is not None and arn in known and arn not in used:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend, rule
 from mylearning.emulator.fidelity.ecs.access import (SERVICE, _cluster, _task_definition,
                                                      invalid_parameter)
 from mylearning.emulator.fidelity.ecs.rules import _existing_service
@@ -64,10 +64,8 @@ def service_connect_has_a_namespace(req: AwsRequest) -> None:
 def _namespace_known(region: str, ref: str) -> bool | None:
     """Whether a Cloud Map namespace of this name or ARN exists; None if moto can't be read."""
     try:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.servicediscovery.models import servicediscovery_backends
 
-        namespaces = servicediscovery_backends[DEFAULT_ACCOUNT_ID][region].list_namespaces()
+        namespaces = moto_backend("servicediscovery", region).list_namespaces()
         return any(ref in (ns.name, ns.arn, ns.id) for ns in namespaces)
     except Exception:
         return None

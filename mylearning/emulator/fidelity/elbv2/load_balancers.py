@@ -10,10 +10,8 @@ from mylearning.emulator.fidelity.elbv2.access import SERVICE, listed, validatio
 
 def _subnet_zones(region: str, subnets: list[str]) -> set[str] | None:
     """Availability Zones of the subnets; None when one is unknown (moto reports that itself)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ec2.models import ec2_backends
 
-    ec2 = ec2_backends[DEFAULT_ACCOUNT_ID][region]
+    ec2 = moto_backend("ec2", region)
     try:
         return {ec2.get_subnet(s).availability_zone for s in subnets}
     except Exception:

@@ -9,15 +9,15 @@ import re
 import urllib.parse
 from typing import Any
 
+from mylearning.emulator.fidelity.core import moto_backend
+
 SERVICE = "iam"
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 _WHITESPACE = re.compile(r"\s+")
 
 
 def iam_backend() -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.iam.models import iam_backends
-    return iam_backends[DEFAULT_ACCOUNT_ID]["global"]
+    return moto_backend("iam", "global")
 
 
 def policy_size(document: Any) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError
+from mylearning.emulator.fidelity.core import AwsError, moto_backend
 
 SERVICE = "secretsmanager"
 API = "https://docs.aws.amazon.com/secretsmanager/latest/apireference/"
@@ -30,11 +30,8 @@ def secret(region: str, secret_id: Any) -> Any:
     """moto's secret for a name or ARN, or None (moto then answers ResourceNotFound itself)."""
     if not isinstance(secret_id, str) or not secret_id:
         return None
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.secretsmanager.models import secretsmanager_backends
-
     try:
-        return secretsmanager_backends[DEFAULT_ACCOUNT_ID][region].secrets.get(secret_id)
+        return moto_backend("secretsmanager", region).secrets.get(secret_id)
     except Exception:
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_fixes, rule
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend, moto_fixes, rule
 from mylearning.emulator.fidelity.ssm.access import SERVICE, name_of, parameter, validation
 
 #: "The following Key values are supported for GetParametersByPath: Type, KeyId, and Label"
@@ -22,7 +22,6 @@ def _kms_key_exists(region: str, key_id: str) -> bool:
     """Whether `key_id` (key ID, key ARN, alias name or alias ARN) names a KMS key of the
     account. AWS managed aliases (alias/aws/...) exist once a service first uses them."""
     from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.kms.models import kms_backends
 
     if key_id.startswith("alias/aws/") or ":alias/aws/" in key_id:
         return True
@@ -31,7 +30,7 @@ def _kms_key_exists(region: str, key_id: str) -> bool:
         if len(parts) > 4 and (parts[4] != DEFAULT_ACCOUNT_ID or parts[3] != region):
             return True  # another account's or Region's key: not ours to judge
     try:
-        kms = kms_backends[DEFAULT_ACCOUNT_ID][region]
+        kms = moto_backend("kms", region)
         return kms.any_id_to_key_id(key_id) in kms.keys
     except Exception:
         return False
