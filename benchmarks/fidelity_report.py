@@ -156,8 +156,6 @@ def fuzz_both(moto_url: str, ours_url: str):
 
 def validation_latency(operations: dict[str, set[str]]) -> list[float]:
     """Seconds model validation takes per valid request of the fuzz set, in this process."""
-    import statistics  # noqa: F401  (used by the caller)
-
     import botocore.session
 
     from mylearning.emulator.fidelity import validation

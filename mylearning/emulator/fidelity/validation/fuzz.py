@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from mylearning.emulator.fidelity.validation import walk
@@ -208,13 +208,10 @@ class Report:
     sent: int = 0
     refused_correctly: int = 0      # broke a constraint, got a 4xx naming the parameter
     accepted_correctly: int = 0     # valid, not refused for validation
-    refused_by_rule: int = 0        # valid for the model, refused by a service rule (cross-field)
+    refused_by_rule: int = 0        # valid for the model, refused by a rule or by moto (cross-field, state)
     server_errors: int = 0          # any 5xx
     skipped_operations: int = 0     # the generator could not build a valid call
-    failures: list[str] = None      # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        self.failures = self.failures or []
+    failures: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"{self.sent} requests: {self.refused_correctly} invalid refused naming the parameter, "
@@ -292,7 +289,7 @@ def run(endpoint: str, operations: dict[str, set[str]], seed: int = 7,
                     report.failures.append(f"{what}: refused by model validation: {message[:160]}")
                 else:
                     report.accepted_correctly += 1
-                    report.refused_by_rule += status >= 400 and "failed to satisfy constraint" in message
+                    report.refused_by_rule += int(status >= 400)
             elif 400 <= status < 500 and req.breaks.split(".")[-1] in message:
                 report.refused_correctly += 1
             else:
