@@ -216,7 +216,8 @@ class Report:
     def line(self) -> str:
         return (f"{self.sent} requests: {self.refused_correctly} invalid refused naming the parameter, "
                 f"{self.accepted_correctly} valid not refused for validation ({self.refused_by_rule} "
-                f"of them refused by a service rule), {self.server_errors} answered 5xx, "
+                f"of them then refused for another reason: a rule, a missing resource), "
+                f"{self.server_errors} answered 5xx, "
                 f"{len(self.failures)} wrong; {self.skipped_operations} operations skipped")
 
 
