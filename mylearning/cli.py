@@ -17,6 +17,8 @@ def _emulator(args: argparse.Namespace) -> int:
             print("No embedded AWS is recorded for this user. `connect()` starts one.")
             return 1
         print(f"{record.url} pid {record.pid} {'running' if up else 'NOT running (stale record)'}")
+        if up:
+            print(_dataplane_status((manager.health(record.url) or {}).get("dataplane")))
         return 0 if up else 1
     if args.action == "stop":
         record = manager.stop(state_file)
@@ -37,11 +39,23 @@ def _emulator(args: argparse.Namespace) -> int:
         # the emulator (a lower layer) does not import the lab registry itself.
         serve(port=args.port, host=args.host, state_file=args.state_file,
               prewarm=not args.no_prewarm,
-              services=() if args.no_prewarm else all_services())
+              services=() if args.no_prewarm else all_services(),
+              dataplane=not args.no_dataplane)
     except OSError as exc:
         print(f"Cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _dataplane_status(plane: dict | None) -> str:
+    """One line about the data plane: its process, edge proxy and what it runs."""
+    if not plane:
+        return "data plane: none (started with --no-dataplane): tasks are RUNNING when placed"
+    if not plane.get("alive"):
+        return f"data plane: NOT running (pid {plane.get('pid')}){': ' + plane['error'] if plane.get('error') else ''}"
+    agent = plane.get("agent") or {}
+    return (f"data plane: pid {plane.get('pid')}, edge proxy {plane.get('proxy')}, "
+            f"{agent.get('tasks', 0)} tasks / {agent.get('containers', 0)} containers running")
 
 
 def _build_labs(args: argparse.Namespace) -> int:
@@ -91,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
     emu.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     emu.add_argument("--state-file", help="record where it runs in this file")
     emu.add_argument("--no-prewarm", action="store_true", help="skip warming the services")
+    emu.add_argument("--no-dataplane", action="store_true",
+                     help="control plane only: no task agent, tasks are RUNNING when placed")
     emu.set_defaults(func=_emulator)
 
     build = sub.add_parser("build-labs", help="regenerate labs/ from solutions/")

@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable
 
 HEALTH_PATH = "/mylearning/health"
 RESET_PATH = "/moto-api/reset"
+#: The task agent's ACS and TCS stand-ins (see fidelity/ecs/acs.py).
+AGENT_PATHS = ("/mylearning/acs", "/mylearning/tcs")
 
 Wsgi = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -50,6 +52,10 @@ class EmulatorApp:
         #: tests read this from the health endpoint to prove it.
         self.server_errors = 0
         self._count_lock = threading.Lock()
+        #: The data plane this emulator started (None: control plane only).
+        self.dataplane: Any = None
+        from mylearning.emulator.fidelity.ecs import acs
+        self._acs = acs
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -61,10 +67,13 @@ class EmulatorApp:
                 "moto_failures": self._fidelity.core.crash_count(),
                 # Model validation: requests checked and refused, and the time it took.
                 "validation": self._fidelity.validation.summary(),
+                "dataplane": self._dataplane_health(),
             }).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
+        if path in AGENT_PATHS:
+            return self._acs.wsgi(environ, start_response)
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
             # moto resets its backends; our layer drops the state it keeps itself.
             self._fidelity.reset()
@@ -86,6 +95,13 @@ class EmulatorApp:
             return self._internal_error(start_response, 500, "InternalFailure",
                                         f"The embedded AWS failed on this request: "
                                         f"{type(exc).__name__}: {exc}")
+
+    def _dataplane_health(self) -> dict | None:
+        """The data plane's process, its edge proxy (interface 6) and its last heartbeat."""
+        if self.dataplane is None:
+            return None
+        return {**self.dataplane.describe(), "agent": self._acs.agent_status(),
+                "attached": self._acs.attached()}
 
     def _internal_error(self, start_response: Callable, status: int, code: str,
                         message: str) -> list[bytes]:
@@ -144,10 +160,11 @@ class EmulatorServer:
     answer and starts a thread per connection, which doubled the latency of a
     simple call (about 6 ms against 2.5 ms, measured with boto3 on one
     machine). A check cell makes several calls and batch grading thousands, so
-    the keep-alive connections and worker pool of waitress pay off.
+    the keep-alive connections and worker pool of waitress pay off. The pool is
+    sized for the task agent's long poll (it holds one thread) and its reports.
     """
 
-    def __init__(self, port: int, host: str = "127.0.0.1", threads: int = 8):
+    def __init__(self, port: int, host: str = "127.0.0.1", threads: int = 16):
         from waitress.server import create_server
 
         _quiet_logs()
@@ -171,12 +188,14 @@ def make_server(port: int, host: str = "127.0.0.1") -> EmulatorServer:
 
 
 def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
-          prewarm: bool = True, services: Iterable[str] = ()) -> None:
+          prewarm: bool = True, services: Iterable[str] = (), dataplane: bool = True) -> None:
     """Serve until SIGINT/SIGTERM. First line on stdout: the endpoint URL.
 
     `services` (boto3 client names) are pre-warmed with the fidelity layer's own:
     the entry points pass the course's (`mylearning.course.all_services()`), which
-    this layer does not import.
+    this layer does not import. With `dataplane` (the default) the emulator starts its
+    data plane and prints its URL only once the data plane's task agent is attached, so
+    no task is ever placed that nothing will run; the data plane stops with it.
     """
     # moto reads these at import time; set them before anything imports it.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
@@ -184,25 +203,37 @@ def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "mylearning")
     server = make_server(port, host)
     url = f"http://{host}:{server.server_port}"
+    plane = None
+    if dataplane:
+        from mylearning.emulator.dataplane_process import DataPlaneProcess
+        plane = server.app.dataplane = DataPlaneProcess(url)  # from this (main) thread
     if prewarm:
         server.app.prewarm(services=services)
-    if state_file:
-        from mylearning.emulator.state import EmulatorRecord, write_record
-        write_record(state_file, EmulatorRecord(url=url, pid=os.getpid(),
-                                                instance=server.app.instance,
-                                                started=server.app.started))
-    print(url, flush=True)
+
+    def announce() -> None:
+        if plane is not None and not plane.wait_ready():
+            print(f"mylearning emulator: {plane.error}; tasks will not run "
+                  f"(see `mylearning emulator status`).", file=sys.stderr, flush=True)
+        if state_file:
+            from mylearning.emulator.state import EmulatorRecord, write_record
+            write_record(state_file, EmulatorRecord(url=url, pid=os.getpid(),
+                                                    instance=server.app.instance,
+                                                    started=server.app.started))
+        print(url, flush=True)
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)  # ends the server loop running in this (main) thread
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=announce, name="announce", daemon=True).start()
     try:
         server.serve_forever()
     except (SystemExit, KeyboardInterrupt):
         pass
     finally:
+        if plane is not None:
+            plane.stop()
         server.close()
         if state_file:
             from mylearning.emulator.state import clear_record

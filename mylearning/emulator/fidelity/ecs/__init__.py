@@ -20,6 +20,10 @@ Three parts, each kept small enough to be offered upstream to moto on its own:
   addresses from those subnets, on capacity providers split by base and weight.
 * **Registration** (``registration``): the scheduler registers a service's tasks with its
   target groups and Cloud Map services when they start, and removes them when they stop.
+* **The agent API** (``agent_api``, ``acs``): DiscoverPollEndpoint attaches the data
+  plane's task agent; its SubmitTaskStateChange / SubmitContainerStateChange reports and
+  health telemetry move tasks on, and the scheduler then rolls out on real health
+  (``rollout``: rolling updates, replacements, circuit breaker, back-off).
 * **Revisions** (``revisions``): a family name means its latest ACTIVE revision;
   ListTaskDefinitions honours ``sort``.
 
@@ -36,6 +40,7 @@ from mylearning.emulator.fidelity.ecs import service_connect as _service_connect
 from mylearning.emulator.fidelity.ecs import fixes as _fixes  # noqa: F401
 from mylearning.emulator.fidelity.ecs import scheduler as _scheduler  # noqa: F401
 from mylearning.emulator.fidelity.ecs import operations as _operations  # noqa: F401
+from mylearning.emulator.fidelity.ecs import agent_api as _agent_api  # noqa: F401
 from mylearning.emulator.fidelity.ecs.rules import FARGATE_SIZES, cpu_units, memory_mib
 from mylearning.emulator.fidelity.ecs.scheduler import keep_create_parameters
 

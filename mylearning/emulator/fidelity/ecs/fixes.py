@@ -12,6 +12,7 @@ from mylearning.emulator.fidelity.core import moto_fixes
 from mylearning.emulator.fidelity.ecs.access import FARGATE_PROVIDERS, SERVICE, _ec2
 from mylearning.emulator.fidelity.ecs.rules import cpu_units, memory_mib
 from mylearning.emulator.fidelity.ecs.scheduler import (_fix_create_service_parameters,
+                                                        _fix_stop_task_waits_for_agent,
                                                         _fix_update_service_deployments)
 from mylearning.emulator.fidelity.ecs.placement import (_fix_run_task_capacity_providers,
                                                         _fix_task_placement)
@@ -103,14 +104,49 @@ def _fix_tasks_without_security_groups() -> None:
     Service._validate_network = validate_network
 
 
+class TaskContainer:
+    """One container of a task, as describe_tasks shows it (moto kept only the first).
+
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Container.html
+    The agent's SubmitTaskStateChange / SubmitContainerStateChange reports fill in
+    lastStatus, exitCode, reason, runtimeId and networkBindings.
+    """
+
+    def __init__(self, task_arn: str, definition: dict, running: bool) -> None:
+        import uuid
+
+        self.container_arn = f"{task_arn.replace(':task/', ':container/')}/{uuid.uuid4()}"
+        self.task_arn = task_arn
+        self.name = definition.get("name")
+        self.image = definition.get("image")
+        self.last_status = "RUNNING" if running else "PENDING"
+        self.exit_code = None
+        self.reason = None
+        self.runtime_id = None
+        self.image_digest = None
+        self.network_bindings: list[dict] = []
+        self.network_interfaces: list[dict] = []
+        self.health_status = "UNKNOWN"
+        self.cpu = str(definition.get("cpu") or 0)
+        self.memory = str(definition["memory"]) if definition.get("memory") else None
+        self.memory_reservation = (str(definition["memoryReservation"])
+                                   if definition.get("memoryReservation") else None)
+        self.essential = definition.get("essential", True)
+
+
 def _fix_tasks_keep_running() -> None:
     """describe_tasks moved tasks towards STOPPED on every call; ECS tasks keep running until stopped.
 
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html
-    Also fills the task fields describe_tasks shows (cpu, memory, times, launch type).
+    Also fills the task fields describe_tasks shows (cpu, memory, times, launch type) and
+    one container per container definition. With a task agent attached (the data plane),
+    a task starts in PROVISIONING and the agent's reports move it on; without one it is
+    RUNNING when placed.
     """
     from moto.core.utils import utcnow
     from moto.ecs.models import Task
+
+    from mylearning.emulator.fidelity.ecs import acs
 
     task_init = Task.__init__
 
@@ -118,13 +154,21 @@ def _fix_tasks_keep_running() -> None:
         task_init(self, cluster, task_definition, *args, **kwargs)
         # Stop the automatic walk away from RUNNING; stop_task still sets STOPPED itself.
         self._transitions = [t for t in self._transitions if t[0] != "RUNNING"]
+        live = acs.attached()
         now = utcnow()
+        times = () if live else (("started_at", now), ("pull_started_at", now),
+                                 ("pull_stopped_at", now))
         for attr, value in (("cpu", task_definition.cpu), ("memory", task_definition.memory),
-                            ("created_at", now), ("started_at", now), ("pull_started_at", now),
-                            ("pull_stopped_at", now), ("connectivity", "CONNECTED"),
+                            ("created_at", now), *times, ("connectivity", "CONNECTED"),
                             ("connectivity_at", now), ("health_status", "UNKNOWN")):
             if getattr(self, attr, None) is None:
                 setattr(self, attr, value)
+        if live:
+            # Only the agent's reports move a task on; moto's automatic walk never does.
+            self._transitions = []
+            self.last_status = "PROVISIONING"
+        self.containers = [TaskContainer(self.task_arn, d, running=not live)
+                           for d in task_definition.container_definitions]
         subnets = ((kwargs.get("networking_configuration") or {}).get("awsvpcConfiguration")
                    or {}).get("subnets")
         if subnets and getattr(self, "availability_zone", None) is None:
@@ -306,4 +350,5 @@ moto_fixes(
     _fix_family_means_latest_active,
     _fix_list_task_definitions_sort,
     _fix_describe_all_capacity_providers,
+    _fix_stop_task_waits_for_agent,
 )

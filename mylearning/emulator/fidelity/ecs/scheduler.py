@@ -1,7 +1,9 @@
 """What the ECS service scheduler does after CreateService/UpdateService returns.
 
-It starts tasks, drains the old deployment, logs events and reaches a steady
-state at once, so a service is stable as soon as the call returned; the call's
+With the data plane's task agent attached (`acs`), tasks start in PROVISIONING and the
+scheduler moves one step per state change the agent reports (`rollout.settle_live`).
+Without an agent it starts tasks, drains the old deployment, logs events and reaches a
+steady state at once, so a service is stable as soon as the call returned; the call's
 own answer still shows the rollout IN_PROGRESS, as AWS's does.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, after
 from mylearning.emulator.fidelity.ecs.access import FARGATE_PROVIDERS, SERVICE, _backend, _cluster
-from mylearning.emulator.fidelity.ecs import placement, registration
+from mylearning.emulator.fidelity.ecs import acs, placement, registration, rollout
 
 # ---------------------------------------------------------------- services: parameters and deployments
 
@@ -253,7 +255,10 @@ def _start_tasks(backend: Any, service: Any, deployment: dict, count: int) -> li
         task.enable_execute_command = bool(getattr(service, "enable_execute_command", False))
         backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
         started.append(task)
-    registration.register(service, started)
+    if acs.attached():
+        acs.changed(service.region_name)  # registered with its target groups once RUNNING
+    else:
+        registration.register(service, started)
     return started
 
 
@@ -267,16 +272,28 @@ def forget_tasks(tasks: list) -> None:
         placement.release(task)
 
 
-def _stop_tasks(tasks: list, reason: str) -> None:
+def _stop_tasks(tasks: list, reason: str, stop_code: str = "ServiceSchedulerInitiated") -> None:
+    """Ask for tasks to stop. With an agent they are DEACTIVATING until it reports them
+    STOPPED (after SIGTERM, stopTimeout, SIGKILL); without one they stop at once.
+
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html
+    """
     from moto.core.utils import utcnow
     now = utcnow()
+    live = acs.attached()
     for task in tasks:
-        task.last_status = "STOPPED"
         task.desired_status = "STOPPED"
         task.stopped_reason = reason
-        task.stop_code = "ServiceSchedulerInitiated"
-        task.stopping_at = task.stopped_at = task.execution_stopped_at = now
+        task.stop_code = stop_code
+        task.stopping_at = now
+        if live and task.last_status not in ("STOPPED",):
+            task.last_status = "DEACTIVATING"
+        else:
+            task.last_status = "STOPPED"
+            task.stopped_at = task.execution_stopped_at = now
     forget_tasks(tasks)
+    if live and tasks:
+        acs.changed(tasks[0].region_name)
 
 
 def _task_list(tasks: list) -> str:
@@ -284,6 +301,44 @@ def _task_list(tasks: list) -> str:
 
 
 def settle(backend: Any, service: Any) -> None:
+    """One look of the service scheduler at a service: with an agent, one step of a real
+    rollout (`rollout.settle_live`); without one, straight to the steady state."""
+    with rollout.LOCK:
+        if acs.attached():
+            rollout.settle_live(backend, service)
+        else:
+            _settle_at_once(backend, service)
+
+
+def begin_rollback(backend: Any, service: Any, failed: dict) -> None:
+    """The circuit breaker rolls back: a new PRIMARY deployment of the last deployment that
+    completed (the ACTIVE one the failed deployment replaced).
+
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+    ("rolls back to the last deployment that completed").
+    """
+    from moto.core.utils import utcnow
+
+    previous = next((d for d in service.deployments if d.get("status") == "ACTIVE"), None)
+    if previous is None:
+        return
+    now = utcnow()
+    new = copy.deepcopy(previous)
+    new.update({"id": _new_deployment_id(), "status": "PRIMARY", "desiredCount": service.desired_count,
+                "runningCount": 0, "pendingCount": 0, "failedTasks": 0, "createdAt": now,
+                "updatedAt": now, "rolloutState": "IN_PROGRESS"})
+    new["rolloutStateReason"] = (f"ECS deployment circuit breaker: rolling back to "
+                                 f"deploymentId {previous['id']}.")
+    service.task_definition = previous["taskDefinition"]
+    failed_now = dict(failed, status="ACTIVE", updatedAt=now)
+    rest = [d for d in service.deployments if d.get("id") not in (failed.get("id"),)]
+    service.deployments[:] = [new, failed_now, *rest]
+    service._ml_failures = 0
+    service._ml_next_launch = 0.0
+    _event(service, f"(deployment {failed['id']}) rolling back to deployment {previous['id']}.")
+
+
+def _settle_at_once(backend: Any, service: Any) -> None:
     """Bring a service to its steady state, as the ECS scheduler would after a deployment.
 
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html
@@ -344,6 +399,37 @@ def schedule_service(req: AwsRequest, status: int, body: bytes) -> None:
         settle(backend, service)
 
 
+def _fix_stop_task_waits_for_agent() -> None:
+    """StopTask stopped the task at once; with an agent the task is DEACTIVATING until the
+    agent has stopped its containers (SIGTERM, stopTimeout, SIGKILL) and reported STOPPED.
+
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html ("a SIGTERM
+    value is sent ... if the container handles the SIGTERM ... otherwise SIGKILL after
+    30 seconds"; the stop code of a task stopped by StopTask is UserInitiated).
+    """
+    from moto.core.utils import utcnow
+    from moto.ecs.models import EC2ContainerServiceBackend as B
+
+    stop = B.stop_task
+
+    def stop_task(self: Any, cluster_str: str, task_str: str, reason: str) -> Any:
+        task_id = task_str.split("/")[-1]
+        cluster = self._get_cluster(cluster_str)
+        before = next((t.last_status for arn, t in self.tasks.get(cluster.name, {}).items()
+                       if arn.endswith(task_id)), None)
+        task = stop(self, cluster_str, task_str, reason)
+        if before not in (None, "STOPPED"):
+            task.stop_code = "UserInitiated"
+            task.stopping_at = utcnow()
+            if acs.attached():
+                task.last_status = "DEACTIVATING"
+            else:
+                task.stopped_at = task.execution_stopped_at = task.stopping_at
+        return task
+
+    B.stop_task = stop_task
+
+
 @after(SERVICE, "StopTask")
 def replace_stopped_service_task(req: AwsRequest, status: int, body: bytes) -> None:
     """A stopped task leaves its target groups and Cloud Map service; when it belonged to a
@@ -361,13 +447,23 @@ def replace_stopped_service_task(req: AwsRequest, status: int, body: bytes) -> N
                  if arn.split("/")[-1] == task_id), None)
     if task is None:
         return
-    forget_tasks([task])
-    if not task.group.startswith("service:"):
-        return
-    service = backend.services.get(f"{cluster.name}:{task.group.split(':', 1)[1]}")
-    if service is not None:
-        _event(service, f"has stopped 1 running tasks: (task {task.id}).")
-        settle(backend, service)
+    with rollout.LOCK:
+        forget_tasks([task])
+        if acs.attached():
+            acs.changed(req.region)
+        if not task.group.startswith("service:"):
+            return
+        service = backend.services.get(f"{cluster.name}:{task.group.split(':', 1)[1]}")
+        if service is not None:
+            _event(service, f"has stopped 1 running tasks: (task {task.id}).")
+            settle(backend, service)
+
+
+@after(SERVICE, "RunTask", "StartTask")
+def wake_the_agent(req: AwsRequest, status: int, body: bytes) -> None:
+    """Tasks were placed: the agent starts them (they are PROVISIONING until it reports)."""
+    if acs.attached():
+        acs.changed(req.region)
 
 
 @after(SERVICE, "DeleteService")

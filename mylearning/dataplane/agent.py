@@ -1,0 +1,192 @@
+"""The task agent: runs what ECS placed, stops what ECS stopped, as the ECS agent does.
+
+It learns what to run only from ECS: woken by the ACS long poll (`ControlPlane.poll`), it
+lists each cluster's tasks whose desired status is RUNNING and describes them
+(https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html). A task it
+does not run yet gets a `TaskRunner`; a task it runs that ECS no longer wants running is
+stopped. Every state change goes back through SubmitTaskStateChange /
+SubmitContainerStateChange, health through the telemetry endpoint.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from mylearning.dataplane.addresses import AddressPool
+from mylearning.dataplane.control import ControlPlane
+from mylearning.dataplane.task import TaskRunner
+
+#: Retry a failed report this many times (the emulator may be busy) before giving up.
+REPORT_ATTEMPTS = 3
+
+
+class TaskAgent:
+    def __init__(self, control: ControlPlane, addresses: AddressPool, scratch: Path,
+                 proxy_url: str | None = None) -> None:
+        self.control = control
+        self.addresses = addresses
+        self.scratch = scratch
+        self.proxy_url = proxy_url
+        self.runners: dict[str, TaskRunner] = {}
+        #: private IP (or our own loopback) -> loopback address of the task
+        self.routes: dict[str, str] = {}
+        self._definitions: dict[str, dict] = {}
+        self._regions: set[str] = {"us-east-1"}
+        self._role_credentials: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._health_dirty: set[str] = set()
+        self._health_event = asyncio.Event()
+        self.reconciles = 0
+        #: On shutdown containers get 2 s after SIGTERM, not their stopTimeout.
+        self.shutting_down = False
+
+    def log(self, message: str) -> None:
+        print(f"mylearning dataplane: {message}", file=sys.stderr, flush=True)
+
+    # ------------------------------------------------------------ talking to ECS
+
+    async def submit(self, operation: str, region: str, **params: Any) -> None:
+        """A state change report; a task ECS has forgotten (account reset) is not an error."""
+        for attempt in range(REPORT_ATTEMPTS):
+            try:
+                await self.control.call("ecs", region, operation, **params)
+                return
+            except Exception as exc:
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+                if code in ("InvalidParameterException", "ClusterNotFoundException"):
+                    return
+                if attempt == REPORT_ATTEMPTS - 1:
+                    self.log(f"{operation} failed: {exc}")
+                await asyncio.sleep(0.1 * (attempt + 1))
+
+    async def role_client(self, service: str, region: str, role_arn: str | None,
+                          session_name: str) -> Any:
+        """A client that signs as `role_arn` (the execution role ECS uses), or as the agent.
+
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
+        """
+        if not role_arn:
+            return self.control.client(service, region)
+        key = (role_arn, region)
+        cached = self._role_credentials.get(key)
+        if cached is None or cached[0] < time.time():
+            answer = await self.control.call("sts", region, "assume_role", RoleArn=role_arn,
+                                             RoleSessionName=session_name[:64])
+            cached = (time.time() + 600, answer["Credentials"])
+            self._role_credentials[key] = cached
+        return self.control.client(service, region, cached[1])
+
+    async def definition(self, region: str, arn: str) -> dict:
+        if arn not in self._definitions:
+            answer = await self.control.call("ecs", region, "describe_task_definition", taskDefinition=arn)
+            self._definitions[arn] = answer["taskDefinition"]
+        return self._definitions[arn]
+
+    # ------------------------------------------------------------ reconciling
+
+    async def wanted(self, region: str) -> dict[str, dict]:
+        """Every task in the region whose desired status is RUNNING, described."""
+        found: dict[str, dict] = {}
+        clusters = await self.control.call("ecs", region, "list_clusters")
+        for cluster in clusters.get("clusterArns", []):
+            arns: list[str] = []
+            token = None
+            while True:
+                page = await self.control.call("ecs", region, "list_tasks", cluster=cluster,
+                                               desiredStatus="RUNNING",
+                                               **({"nextToken": token} if token else {}))
+                arns += page.get("taskArns", [])
+                token = page.get("nextToken")
+                if not token:
+                    break
+            for start in range(0, len(arns), 100):
+                answer = await self.control.call("ecs", region, "describe_tasks", cluster=cluster,
+                                                 tasks=arns[start:start + 100])
+                for task in answer.get("tasks", []):
+                    if task.get("desiredStatus") == "RUNNING" and task.get("lastStatus") != "STOPPED":
+                        found[task["taskArn"]] = task
+        return found
+
+    async def reconcile(self, regions: set[str]) -> None:
+        self.reconciles += 1
+        for region in sorted(regions):
+            try:
+                wanted = await self.wanted(region)
+            except Exception as exc:
+                self.log(f"could not list tasks in {region}: {exc}")
+                continue
+            for arn, task in wanted.items():
+                if arn in self.runners:
+                    continue
+                if task.get("lastStatus") not in ("PROVISIONING", "PENDING"):
+                    continue  # placed before this agent attached: not ours to start
+                try:
+                    definition = await self.definition(region, task["taskDefinitionArn"])
+                except Exception as exc:
+                    self.log(f"cannot read {task['taskDefinitionArn']}: {exc}")
+                    continue
+                runner = TaskRunner(self, region, task, definition)
+                self.runners[arn] = runner
+                asyncio.create_task(self._run(runner))
+            for arn, runner in list(self.runners.items()):
+                if runner.region == region and arn not in wanted:
+                    runner.request_stop(None)
+
+    async def _run(self, runner: TaskRunner) -> None:
+        try:
+            await runner.run()
+        finally:
+            self.runners.pop(runner.arn, None)
+
+    async def watch(self) -> None:
+        """Reconcile whenever ACS says tasks changed (and every poll timeout, to be safe)."""
+        since = -1
+        while True:
+            try:
+                news = await asyncio.to_thread(self.control.poll, since, 20.0)
+            except Exception as exc:
+                self.log(f"ACS poll failed: {exc}")
+                await asyncio.sleep(1.0)
+                continue
+            self._regions |= set(news.get("regions") or [])
+            if news["version"] != since:
+                since = news["version"]
+                await self.reconcile(self._regions)
+
+    # ------------------------------------------------------------ health
+
+    def health_changed(self, runner: TaskRunner) -> None:
+        self._health_dirty.add(runner.arn)
+        self._health_event.set()
+
+    async def send_health(self) -> None:
+        """Batch health changes to the telemetry endpoint as they happen."""
+        while True:
+            await self._health_event.wait()
+            self._health_event.clear()
+            dirty, self._health_dirty = self._health_dirty, set()
+            by_region: dict[str, list[dict]] = {}
+            for arn in dirty:
+                runner = self.runners.get(arn)
+                if runner is not None:
+                    by_region.setdefault(runner.region, []).append(runner.health_report())
+            for region, items in by_region.items():
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.control.telemetry, {"region": region, "health": items})
+
+    def status(self) -> dict:
+        return {"tasks": len(self.runners),
+                "containers": sum(len(r.pids()) for r in self.runners.values()),
+                "reconciles": self.reconciles}
+
+    async def stop_all(self) -> None:
+        self.shutting_down = True
+        for runner in list(self.runners.values()):
+            runner.request_stop("The data plane is shutting down")
+        waits = [r.done.wait() for r in list(self.runners.values())]
+        if waits:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*waits), 10)

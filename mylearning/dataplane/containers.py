@@ -1,0 +1,135 @@
+"""Containers as processes: started from a pre-loaded launcher, stopped like Docker stops them.
+
+There is no Docker here. A container is an OS process forked from a *launcher* that has
+already imported the course images (multiprocessing's forkserver with the images
+preloaded), so a task is RUNNING within milliseconds of its placement instead of the
+second a fresh interpreter takes. The launcher and every container carry a parent-death
+signal: when the data plane goes, so do they.
+
+Stopping follows StopTask and stopTimeout
+(https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html,
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html):
+SIGTERM, then SIGKILL once stopTimeout (default 30 s, at most 120 s on Fargate) has
+passed. A process killed by signal N exits with 128 + N, as a container's exit code
+reads (137 for SIGKILL).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+import time
+from typing import Any
+
+#: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+#: (stopTimeout: default 30 seconds, maximum 120 seconds for Fargate)
+DEFAULT_STOP_TIMEOUT = 30
+MAX_STOP_TIMEOUT = 120
+
+_context: Any = None
+
+
+def launcher() -> Any:
+    """The forkserver context, with the course images preloaded (started on first use)."""
+    global _context
+    if _context is None:
+        from mylearning.dataplane.images import catalogue
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(catalogue.PRELOAD))
+        _context = ctx
+    return _context
+
+
+def warm() -> None:
+    """Start the launcher now (its imports take a moment) rather than at the first task."""
+    from multiprocessing import forkserver
+    launcher()
+    forkserver.ensure_running()
+
+
+def exit_code(process: Any) -> int | None:
+    code = process.exitcode
+    if code is None:
+        return None
+    return 128 - code if code < 0 else code  # -9 (killed by SIGKILL) reads 137
+
+
+class ContainerProcess:
+    """One running container: its process, how it ended, and how to stop it."""
+
+    def __init__(self, name: str, spec: dict, stop_timeout: float | None) -> None:
+        self.name = name
+        self.spec = spec
+        self.stop_timeout = min(float(stop_timeout or DEFAULT_STOP_TIMEOUT), MAX_STOP_TIMEOUT)
+        self.process: Any = None
+        self.started_at: float | None = None
+        self.killed_reason: str | None = None
+        self._exited = asyncio.Event()
+
+    async def start(self) -> None:
+        from mylearning.dataplane.images import runtime
+
+        ctx = launcher()
+        self.process = ctx.Process(target=runtime.main, args=(self.spec,), name=self.name, daemon=False)
+        await asyncio.to_thread(self.process.start)
+        self.started_at = time.time()
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.process.sentinel, self._on_exit)
+
+    def _on_exit(self) -> None:
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.process.sentinel)
+        self.process.join(0)
+        self._exited.set()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and not self._exited.is_set()
+
+    @property
+    def exit_code(self) -> int | None:
+        return exit_code(self.process) if self._exited.is_set() else None
+
+    async def wait(self) -> int:
+        await self._exited.wait()
+        code = self.exit_code
+        return 0 if code is None else code
+
+    def kill(self, reason: str | None = None) -> None:
+        """SIGKILL now (out of memory, or the stop timeout ran out)."""
+        if reason and not self.killed_reason:
+            self.killed_reason = reason
+        if self.running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
+
+    async def stop(self, timeout: float | None = None) -> int:
+        """SIGTERM, then SIGKILL after the stop timeout; returns the exit code."""
+        if not self.running:
+            return await self.wait() if self.process is not None else 0
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self._exited.wait(), self.stop_timeout if timeout is None else timeout)
+        except asyncio.TimeoutError:
+            self.kill()
+        return await self.wait()
+
+    def rss(self) -> int:
+        """Resident memory of the container's processes, in bytes (0 when gone)."""
+        import psutil
+        try:
+            proc = psutil.Process(self.process.pid)
+            total = proc.memory_info().rss
+            for child in proc.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += child.memory_info().rss
+            return total
+        except (psutil.Error, AttributeError):
+            return 0

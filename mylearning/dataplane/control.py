@@ -1,0 +1,76 @@
+"""The data plane's only way to the control plane: boto3 clients and ECS's agent endpoints.
+
+boto3 clients block, so the agent calls them through `asyncio.to_thread`; one client per
+(service, region, credentials) is made once (making clients is slow and not thread-safe)
+and shared (calls on one client are thread-safe).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import urllib.request
+from typing import Any
+
+#: The emulator is on loopback: never through a proxy from the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: Credentials the data plane signs with, unless the emulator gives it others.
+_DEFAULT_KEY = ("mylearning-dataplane", "mylearning-dataplane")
+
+
+class ControlPlane:
+    def __init__(self, endpoint: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.endpoint = endpoint.rstrip("/")
+        key, secret = (os.environ.get("MYLEARNING_DATAPLANE_KEY_ID", _DEFAULT_KEY[0]),
+                       os.environ.get("MYLEARNING_DATAPLANE_SECRET", _DEFAULT_KEY[1]))
+        self._session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                              region_name="us-east-1")
+        self._config = Config(retries={"max_attempts": 2, "mode": "standard"},
+                              connect_timeout=5, read_timeout=40, max_pool_connections=20)
+        self._clients: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+        self.acs_url: str | None = None
+        self.tcs_url: str | None = None
+
+    def client(self, service: str, region: str, credentials: dict | None = None) -> Any:
+        """A boto3 client for the emulator; `credentials` (from AssumeRole) sign as a role."""
+        key = (service, region, credentials and credentials.get("AccessKeyId"))
+        with self._lock:
+            found = self._clients.get(key)
+            if found is None:
+                if credentials:
+                    import boto3
+                    session = boto3.session.Session(
+                        aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials.get("SessionToken"), region_name=region)
+                else:
+                    session = self._session
+                found = self._clients[key] = session.client(
+                    service, region_name=region, endpoint_url=self.endpoint, config=self._config)
+        return found
+
+    async def call(self, service: str, region: str, operation: str, **params: Any) -> Any:
+        client = self.client(service, region)
+        return await asyncio.to_thread(getattr(client, operation), **params)
+
+    def discover(self, region: str = "us-east-1") -> None:
+        """Ask ECS where ACS and TCS are; this attaches the agent (see fidelity/ecs/acs.py)."""
+        answer = self.client("ecs", region).discover_poll_endpoint()
+        self.acs_url, self.tcs_url = answer["endpoint"], answer["telemetryEndpoint"]
+
+    def poll(self, since: int, wait: float = 20.0) -> dict:
+        """Block until ECS has news for the agent (or `wait` passes): {"version", "regions"}."""
+        url = f"{self.acs_url}?since={since}&wait={wait}"
+        with _DIRECT.open(url, timeout=wait + 10) as resp:
+            return json.loads(resp.read())
+
+    def telemetry(self, report: dict) -> None:
+        request = urllib.request.Request(self.tcs_url or "", data=json.dumps(report).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with _DIRECT.open(request, timeout=10) as resp:
+            resp.read()

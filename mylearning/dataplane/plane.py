@@ -1,0 +1,84 @@
+"""The data plane process: the task agent, the edge proxy and telemetry, in one event loop.
+
+Start-up order matters to its emulator: the agent attaches first (DiscoverPollEndpoint),
+the launcher is warmed and the edge proxy listens, and only then does the process print
+its one ready line (JSON: proxy URL, address block, pid) that the emulator waits for
+before it announces its own URL. SIGTERM (the emulator stopping, or dying: see
+`mylearning.lifetime`) stops every container and exits.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+from mylearning.dataplane.addresses import AddressPool
+from mylearning.dataplane.agent import TaskAgent
+from mylearning.dataplane.control import ControlPlane
+from mylearning.dataplane.resolver import Resolver
+
+#: Seconds between the agent's heartbeats (what `mylearning emulator status` shows).
+HEARTBEAT = 2.0
+
+
+async def _heartbeat(agent: TaskAgent, extra: dict) -> None:
+    while True:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(agent.control.telemetry, {"agent": {**agent.status(), **extra}})
+        await asyncio.sleep(HEARTBEAT)
+
+
+async def _main(endpoint: str) -> int:
+    from mylearning.dataplane import containers
+    from mylearning.dataplane.edge import EdgeProxy
+
+    port = urllib.parse.urlsplit(endpoint).port or 80
+    scratch = Path(tempfile.mkdtemp(prefix=f"mylearning-dataplane-{port}-"))
+    control = ControlPlane(endpoint)
+    await asyncio.to_thread(control.discover)
+    await asyncio.to_thread(containers.warm)
+    agent = TaskAgent(control, AddressPool(port), scratch)
+    resolver = Resolver(agent)
+    edge = EdgeProxy(resolver.resolve)
+    agent.proxy_url = await edge.start("127.0.0.1", 0)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    info = {"proxy": agent.proxy_url, "addresses": agent.addresses.prefix + "0/24",
+            "pid": os.getpid()}
+    print(json.dumps(info), flush=True)
+    with contextlib.suppress(OSError):  # nothing more goes to the emulator's pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    workers = [asyncio.create_task(agent.watch()), asyncio.create_task(agent.send_health()),
+               asyncio.create_task(_heartbeat(agent, {"proxy": agent.proxy_url}))]
+    try:
+        await stopping.wait()
+    finally:
+        await agent.stop_all()
+        for worker in workers:
+            worker.cancel()
+        with contextlib.suppress(Exception):
+            await edge.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+def run(endpoint: str) -> int:
+    # The emulator and the tasks are on loopback: no proxy from the environment applies.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    try:
+        return asyncio.run(_main(endpoint))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:
+        print(f"mylearning dataplane: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

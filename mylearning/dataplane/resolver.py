@@ -1,0 +1,57 @@
+"""Names and private IPs, as a task or the internet would resolve them, to loopback addresses.
+
+A private IP that `describe_tasks` reports maps to the loopback address of the task
+(`TaskAgent.routes`). A name in a Cloud Map namespace (``courses-api.mylearning.local``)
+resolves as Route 53 answers for a namespace's service: to the IPv4 addresses of its
+registered instances (https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html),
+read through the Cloud Map API and kept for one second, the way a short DNS TTL would.
+"""
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mylearning.dataplane.agent import TaskAgent
+
+TTL = 1.0
+
+
+class Resolver:
+    def __init__(self, agent: "TaskAgent") -> None:
+        self.agent = agent
+        self._cache: dict[str, tuple[float, list[str]]] = {}
+
+    async def _discover(self, name: str) -> list[str]:
+        cached = self._cache.get(name)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        service, _, namespace = name.partition(".")
+        addresses: list[str] = []
+        if namespace:
+            for region in sorted(self.agent._regions):
+                try:
+                    answer = await self.agent.control.call(
+                        "servicediscovery", region, "discover_instances",
+                        NamespaceName=namespace, ServiceName=service)
+                except Exception:
+                    continue
+                addresses += [i.get("Attributes", {}).get("AWS_INSTANCE_IPV4")
+                              for i in answer.get("Instances", [])]
+        addresses = [a for a in addresses if a]
+        self._cache[name] = (time.monotonic() + TTL, addresses)
+        return addresses
+
+    async def resolve(self, host: str, port: int) -> tuple[str, int] | None:
+        host = host.strip("[]").lower()
+        routes = self.agent.routes
+        if host in routes:
+            return routes[host], port
+        if self.agent.addresses.owns(host):
+            return host, port
+        if any(c.isalpha() for c in host):
+            candidates = [routes[a] for a in await self._discover(host) if a in routes]
+            if candidates:
+                return random.choice(candidates), port
+        return None

@@ -1,0 +1,358 @@
+"""One ECS task on the data plane: from PROVISIONING to STOPPED, reported to ECS at each step.
+
+The order follows the task lifecycle
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html):
+the task gets its address (its ENI), its log streams and secrets are prepared with the
+execution role, its images are "pulled" from the course catalogue, its containers start
+in dependency order, and once every essential container runs the task is RUNNING. When
+an essential container exits the others are stopped and the task is STOPPED; when ECS
+asks it to stop (StopTask, a scale-in, a deployment) the containers get SIGTERM, then
+SIGKILL after their stopTimeout.
+
+Where it differs from Fargate: a container is a process, not a namespace, so memory is
+the process's own (unique) memory, sampled every quarter second rather than a cgroup's
+hard limit; `user` is reported, not switched to.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mylearning.dataplane.containers import ContainerProcess
+from mylearning.dataplane.errors import TaskStartError
+
+if TYPE_CHECKING:
+    from mylearning.dataplane.agent import TaskAgent
+
+#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-dependency.html
+CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+#: How often container memory is checked against its limits, in seconds.
+MEMORY_SAMPLE_INTERVAL = 0.25
+#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
+OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+ESSENTIAL_EXITED = "Essential container in task exited"
+
+
+def _private_ip(task: dict) -> str | None:
+    for attachment in task.get("attachments") or []:
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "privateIPv4Address":
+                return detail.get("value")
+    return None
+
+
+class ContainerState:
+    """What the agent knows of one container: its definition, process, health and end."""
+
+    def __init__(self, definition: dict) -> None:
+        self.definition = definition
+        self.name: str = definition["name"]
+        self.essential: bool = definition.get("essential", True)
+        self.process: ContainerProcess | None = None
+        self.health = "UNKNOWN" if definition.get("healthCheck") else None
+        self.started = asyncio.Event()
+        self.exited = asyncio.Event()
+        self.healthy = asyncio.Event()
+        self.exit_code: int | None = None
+        self.reason: str | None = None
+        self.monitor: Any = None
+        self.shipper: Any = None
+        self.log_path: Path | None = None
+
+
+class TaskRunner:
+    def __init__(self, agent: "TaskAgent", region: str, task: dict, definition: dict) -> None:
+        self.agent = agent
+        self.region = region
+        self.task = task
+        self.arn: str = task["taskArn"]
+        self.id = self.arn.rsplit("/", 1)[-1]
+        self.cluster: str = task["clusterArn"]
+        self.definition = definition
+        self.private_ip = _private_ip(task)
+        self.address: str | None = None
+        self.containers = {c["name"]: ContainerState(c) for c in definition["containerDefinitions"]}
+        self.stop_requested = asyncio.Event()
+        self.stop_reason: str | None = None
+        self.reported_running = False
+        self.done = asyncio.Event()
+        self.scratch = agent.scratch / self.id
+        self._tasks: list[asyncio.Task] = []
+
+    # ------------------------------------------------------------ reporting
+
+    def _container_report(self, state: ContainerState) -> dict:
+        status = ("STOPPED" if state.exited.is_set() else
+                  "RUNNING" if state.started.is_set() else "PENDING")
+        report: dict[str, Any] = {"containerName": state.name, "status": status}
+        if state.exit_code is not None:
+            report["exitCode"] = state.exit_code
+        if state.reason:
+            report["reason"] = state.reason[:255]
+        if state.process is not None and state.process.pid:
+            report["runtimeId"] = f"{self.id}-{state.process.pid}"
+        return report
+
+    async def report(self, status: str, reason: str | None = None, **times: float) -> None:
+        params: dict[str, Any] = {"cluster": self.cluster, "task": self.arn, "status": status,
+                                  "containers": [self._container_report(c)
+                                                 for c in self.containers.values()]}
+        if reason:
+            params["reason"] = reason[:255]
+        params.update(times)
+        await self.agent.submit("submit_task_state_change", self.region, **params)
+
+    async def report_container(self, state: ContainerState) -> None:
+        await self.agent.submit("submit_container_state_change", self.region, cluster=self.cluster,
+                                task=self.arn, **self._container_report(state))
+
+    def health_report(self) -> dict:
+        from mylearning.dataplane.healthcheck import task_health
+        checked = {n: c.health for n, c in self.containers.items() if c.health is not None}
+        return {"cluster": self.cluster, "taskArn": self.arn, "containers": checked,
+                "healthStatus": task_health([
+                    {"name": n, "essential": c.essential, "healthStatus": c.health}
+                    for n, c in self.containers.items()])}
+
+    # ------------------------------------------------------------ the lifecycle
+
+    async def run(self) -> None:
+        reason: str | None = None
+        try:
+            await self.report("PENDING")
+            pull_started = time.time()
+            environments = await self._provision()
+            await self.report("PENDING", pullStartedAt=pull_started, pullStoppedAt=time.time())
+            for state in self.containers.values():
+                self._tasks.append(asyncio.create_task(self._container(state, environments[state.name])))
+            self._tasks.append(asyncio.create_task(self._watch_memory()))
+            reason = await self._supervise()
+        except TaskStartError as exc:
+            reason = exc.reason
+        except asyncio.CancelledError:
+            reason = reason or "Task stopped by the data plane"
+            raise
+        except Exception as exc:  # a bug of ours must still end the task cleanly
+            self.agent.log(f"task {self.id} failed in the agent: {type(exc).__name__}: {exc}")
+            reason = f"InternalError: the data plane failed to run the task ({type(exc).__name__})"
+        finally:
+            await self._stop_all()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.report("STOPPED", self.stop_reason or reason,
+                                                 executionStoppedAt=time.time()))
+            self._release()
+            self.done.set()
+
+    async def _provision(self) -> dict[str, dict[str, str]]:
+        """Address, images, log streams and secrets: what ECS prepares before containers start."""
+        from mylearning.dataplane import awslogs, secrets
+        from mylearning.dataplane.images import catalogue
+
+        self.address = self.agent.addresses.take(self.arn)
+        self.agent.routes[self.private_ip or self.address] = self.address
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        for state in self.containers.values():
+            image = state.definition.get("image", "")
+            if catalogue.resolve(image) is None:
+                state.reason = catalogue.pull_error(image)
+                state.exit_code = None
+                state.exited.set()
+                raise TaskStartError(state.reason)
+        execution_role = self.definition.get("executionRoleArn")
+        launch_type = self.task.get("launchType") or "FARGATE"
+        for state in self.containers.values():
+            config = state.definition.get("logConfiguration") or {}
+            state.log_path = self.scratch / f"{state.name}.log"
+            state.log_path.touch()
+            if config.get("logDriver") == "awslogs":
+                options = awslogs.AwslogsOptions.parse(config, launch_type=launch_type)
+                logs = await self.agent.role_client("logs", options.region, execution_role, self.id)
+                stream = awslogs.stream_name(options.stream_prefix, state.name, self.id)
+                await options.prepare(logs, stream)
+                state.shipper = awslogs.LogShipper(logs, options.group, stream, state.log_path)
+        environments: dict[str, dict[str, str]] = {}
+        for state in self.containers.values():
+            env = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
+                   "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE" if launch_type == "FARGATE" else "AWS_ECS_EC2",
+                   "HOSTNAME": (self.private_ip or self.address or "").replace(".", "-")}
+            env.update({e["name"]: e.get("value", "") for e in state.definition.get("environment") or []})
+            wanted = state.definition.get("secrets") or []
+            if wanted:
+                env.update(await secrets.resolve(
+                    wanted, region=self.region, execution_role_arn=execution_role, task_id=self.id,
+                    clients=self.agent.role_client))
+            environments[state.name] = env
+        return environments
+
+    async def _wait_dependencies(self, state: ContainerState) -> str | None:
+        """Wait for the dependsOn conditions; the reason it cannot start, or None."""
+        for dependency in state.definition.get("dependsOn") or []:
+            other = self.containers.get(dependency.get("containerName"))
+            condition = dependency.get("condition", "START")
+            if other is None:
+                return f"CannotStartContainerError: dependency {dependency.get('containerName')} is not in the task"
+            if condition == "START":
+                await other.started.wait()
+            elif condition in ("COMPLETE", "SUCCESS"):
+                await other.exited.wait()
+                if condition == "SUCCESS" and other.exit_code != 0:
+                    return (f"CannotStartContainerError: dependency {other.name} exited with code "
+                            f"{other.exit_code}; condition SUCCESS requires 0")
+            elif condition == "HEALTHY":
+                waiter = asyncio.create_task(other.healthy.wait())
+                ended = asyncio.create_task(other.exited.wait())
+                await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                ended.cancel()
+                if not other.healthy.is_set():
+                    return f"CannotStartContainerError: dependency {other.name} stopped before it was HEALTHY"
+        return None
+
+    async def _container(self, state: ContainerState, env: dict[str, str]) -> None:
+        from mylearning.dataplane.images.runtime import ContainerSpec
+
+        blocked = await self._wait_dependencies(state)
+        if self.stop_requested.is_set():
+            state.exited.set()
+            return
+        if blocked:
+            state.reason = blocked
+            state.exited.set()
+            await self.report_container(state)
+            return
+        d = state.definition
+        root = self.scratch / "root" / state.name
+        root.mkdir(parents=True, exist_ok=True)
+        mounts = {}  # a task's volumes are folders its containers share
+        for point in d.get("mountPoints") or []:
+            host = self.scratch / "volumes" / point.get("sourceVolume", "unnamed")
+            host.mkdir(parents=True, exist_ok=True)
+            mounts[point["containerPath"]] = str(host)
+        spec = ContainerSpec(
+            name=state.name, image=d.get("image", ""), task_arn=self.arn, task_id=self.id,
+            address=self.address or "127.0.0.1",
+            ports=[m["containerPort"] for m in d.get("portMappings") or [] if m.get("containerPort")],
+            environment=env, command=d.get("command"), entry_point=d.get("entryPoint"),
+            log_path=str(state.log_path), root=str(root), mounts=mounts,
+            readonly_root=bool(d.get("readonlyRootFilesystem")), user=d.get("user"),
+            proxy=self.agent.proxy_url)
+        state.process = ContainerProcess(state.name, spec.to_dict(), d.get("stopTimeout"))
+        await state.process.start()
+        state.started.set()
+        if state.shipper is not None:
+            state.shipper.start()
+        if d.get("healthCheck"):
+            self._start_health(state, env)
+        await self.report_container(state)
+        if not self.reported_running and all(
+                c.started.is_set() for c in self.containers.values() if c.essential):
+            self.reported_running = True
+            await self.report("RUNNING")
+        code = await state.process.wait()
+        state.exit_code = code
+        state.reason = state.process.killed_reason
+        if state.monitor is not None:
+            state.monitor.cancel()
+        state.exited.set()
+        if state.shipper is not None:
+            await state.shipper.close()
+        await self.report_container(state)
+
+    def _start_health(self, state: ContainerState, env: dict[str, str]) -> None:
+        from mylearning.dataplane import shell
+        from mylearning.dataplane.healthcheck import HealthCheckConfig, HealthMonitor
+        from mylearning.facts import clock
+
+        config = HealthCheckConfig.from_definition(state.definition["healthCheck"])
+
+        async def probe() -> int:
+            result = await shell.run(config.command, env=env, address=self.address or "127.0.0.1",
+                                     timeout=config.timeout)
+            return result.exit_code
+
+        def changed(status: str) -> None:
+            state.health = status
+            if status == "HEALTHY":
+                state.healthy.set()
+            else:
+                state.healthy.clear()
+            self.agent.health_changed(self)
+
+        monitor = HealthMonitor(config, probe, changed, time_scale=clock.time_scale())
+        state.monitor = asyncio.create_task(monitor.run())
+
+    async def _supervise(self) -> str | None:
+        """Until an essential container exits or ECS asks the task to stop: the stop reason."""
+        essential = [c for c in self.containers.values() if c.essential]
+        waits = {asyncio.create_task(c.exited.wait()): c for c in essential}
+        stop = asyncio.create_task(self.stop_requested.wait())
+        done, _ = await asyncio.wait({*waits, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (*waits, stop):
+            task.cancel()
+        if stop in done:
+            return self.stop_reason
+        exited = next(waits[t] for t in done if t in waits)
+        if exited.reason and exited.reason.startswith(("CannotStartContainerError", "CannotPull")):
+            return exited.reason
+        if exited.reason == OOM_REASON:
+            return OOM_REASON
+        return ESSENTIAL_EXITED
+
+    async def _watch_memory(self) -> None:
+        """Kill a container over its hard limit, or the biggest one when the task is over its
+        memory, with exit code 137 as the kernel's OOM killer would
+        (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/memory-management.html)."""
+        from mylearning.facts.fargate import memory_mib
+
+        task_limit = memory_mib(self.definition.get("memory") or 0) or 0
+        while True:
+            await asyncio.sleep(MEMORY_SAMPLE_INTERVAL)
+            usage = {}
+            for state in self.containers.values():
+                if state.process is not None and state.process.running:
+                    usage[state.name] = await asyncio.to_thread(state.process.rss)
+            for name, used in usage.items():
+                limit = self.containers[name].definition.get("memory")
+                if limit and used > int(limit) * 2**20:
+                    self.containers[name].process.kill(OOM_REASON)
+            if task_limit and usage and sum(usage.values()) > task_limit * 2**20:
+                biggest = max(usage, key=usage.get)
+                self.containers[biggest].process.kill(OOM_REASON)
+
+    async def _stop_all(self) -> None:
+        """Stop containers that others depend on last (reverse dependency order)."""
+        needed = {d.get("containerName") for c in self.containers.values()
+                  for d in c.definition.get("dependsOn") or []}
+        first = [c for c in self.containers.values() if c.name not in needed]
+        last = [c for c in self.containers.values() if c.name in needed]
+        timeout = 2.0 if self.agent.shutting_down else None
+        for group in (first, last):
+            await asyncio.gather(*(c.process.stop(timeout) for c in group
+                                   if c.process is not None and c.process.running))
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for state in self.containers.values():
+            if state.monitor is not None:
+                state.monitor.cancel()
+            if state.shipper is not None:
+                with contextlib.suppress(Exception):
+                    await state.shipper.close()
+
+    def _release(self) -> None:
+        if self.address:
+            self.agent.routes.pop(self.private_ip or self.address, None)
+            self.agent.addresses.give_back(self.address)
+
+    def request_stop(self, reason: str | None) -> None:
+        self.stop_reason = self.stop_reason or reason
+        self.stop_requested.set()
+
+    def pids(self) -> dict[str, int]:
+        return {n: c.process.pid for n, c in self.containers.items()
+                if c.process is not None and c.process.running and c.process.pid}
