@@ -82,6 +82,22 @@ def pytest_runtest_setup(item):
     shared_emulator()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a test file's last test, reset the account: its tasks stop.
+
+    Tests share one emulator per worker and isolate themselves by learner id; since
+    the data plane runs every task they place as processes, a file's services are not
+    left running for the rest of the run. (`--dist loadfile` keeps a file on one worker,
+    and no fixture lives longer than its file except the emulator itself.)
+    """
+    if _EMULATOR is not None and (nextitem is None or nextitem.path != item.path):
+        try:
+            _EMULATOR.reset()
+        except OSError:
+            pass
+
+
 def pytest_unconfigure(config):
     if _EMULATOR is not None:
         _EMULATOR.stop()

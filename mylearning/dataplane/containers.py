@@ -122,14 +122,34 @@ class ContainerProcess:
         return await self.wait()
 
     def rss(self) -> int:
-        """Resident memory of the container's processes, in bytes (0 when gone)."""
+        """Memory the container's processes use on their own, in bytes (0 when gone).
+
+        A container forked from the launcher shares the launcher's pages until it writes
+        to them; counting those (its RSS) would charge every container for the course
+        images' code. Its unique memory (private pages, from /proc/PID/smaps_rollup) is
+        what a cgroup would charge it for.
+        """
+        if self.process is None or not self.running:
+            return 0
         import psutil
         try:
-            proc = psutil.Process(self.process.pid)
-            total = proc.memory_info().rss
-            for child in proc.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    total += child.memory_info().rss
-            return total
-        except (psutil.Error, AttributeError):
+            pids = [self.process.pid] + [c.pid for c in psutil.Process(self.process.pid).children(recursive=True)]
+        except psutil.Error:
             return 0
+        return sum(private_memory(pid) for pid in pids)
+
+
+def private_memory(pid: int) -> int:
+    """Private_Clean + Private_Dirty of a process in bytes; RSS where smaps_rollup is missing."""
+    try:
+        total = 0
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+        return total
+    except (OSError, ValueError, IndexError):
+        import psutil
+        with contextlib.suppress(psutil.Error):
+            return psutil.Process(pid).memory_info().rss
+        return 0

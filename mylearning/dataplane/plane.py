@@ -19,7 +19,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-from mylearning.dataplane.addresses import AddressPool
+from mylearning.dataplane.addresses import AddressPool, claim_block
 from mylearning.dataplane.agent import TaskAgent
 from mylearning.dataplane.control import ControlPlane
 from mylearning.dataplane.resolver import Resolver
@@ -44,7 +44,8 @@ async def _main(endpoint: str) -> int:
     control = ControlPlane(endpoint)
     await asyncio.to_thread(control.discover)
     await asyncio.to_thread(containers.warm)
-    agent = TaskAgent(control, AddressPool(port), scratch)
+    block, _lock = claim_block(preferred=port)  # held (fd open) for the process's life
+    agent = TaskAgent(control, AddressPool(block), scratch)
     resolver = Resolver(agent)
     edge = EdgeProxy(resolver.resolve)
     agent.proxy_url = await edge.start("127.0.0.1", 0)
@@ -52,7 +53,7 @@ async def _main(endpoint: str) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    info = {"proxy": agent.proxy_url, "addresses": agent.addresses.prefix + "0/24",
+    info = {"proxy": agent.proxy_url, "addresses": agent.addresses.cidr,
             "pid": os.getpid()}
     print(json.dumps(info), flush=True)
     with contextlib.suppress(OSError):  # nothing more goes to the emulator's pipe
