@@ -114,7 +114,8 @@ class TaskRunner:
         checked = {n: c.health for n, c in self.containers.items() if c.health is not None}
         return {"cluster": self.cluster, "taskArn": self.arn, "containers": checked,
                 "healthStatus": task_health([
-                    {"name": n, "essential": c.essential, "healthStatus": c.health}
+                    {"name": n, "essential": c.essential, "healthStatus": c.health,
+                     "healthCheck": c.definition.get("healthCheck")}
                     for n, c in self.containers.items()])}
 
     # ------------------------------------------------------------ the lifecycle
@@ -148,7 +149,6 @@ class TaskRunner:
 
     async def _provision(self) -> dict[str, dict[str, str]]:
         """Address, images, log streams and secrets: what ECS prepares before containers start."""
-        from mylearning.dataplane import awslogs, secrets
         from mylearning.dataplane.images import catalogue
 
         self.address = self.agent.addresses.take(self.arn)
@@ -168,6 +168,7 @@ class TaskRunner:
             state.log_path = self.scratch / f"{state.name}.log"
             state.log_path.touch()
             if config.get("logDriver") == "awslogs":
+                from mylearning.dataplane import awslogs
                 options = awslogs.AwslogsOptions.parse(config, launch_type=launch_type)
                 logs = await self.agent.role_client("logs", options.region, execution_role, self.id)
                 stream = awslogs.stream_name(options.stream_prefix, state.name, self.id)
@@ -181,6 +182,7 @@ class TaskRunner:
             env.update({e["name"]: e.get("value", "") for e in state.definition.get("environment") or []})
             wanted = state.definition.get("secrets") or []
             if wanted:
+                from mylearning.dataplane import secrets
                 env.update(await secrets.resolve(
                     wanted, region=self.region, execution_role_arn=execution_role, task_id=self.id,
                     clients=self.agent.role_client))
@@ -282,7 +284,7 @@ class TaskRunner:
             self.agent.health_changed(self)
 
         monitor = HealthMonitor(config, probe, changed, time_scale=clock.time_scale())
-        state.monitor = asyncio.create_task(monitor.run())
+        state.monitor = monitor.start()
 
     async def _supervise(self) -> str | None:
         """Until an essential container exits or ECS asks the task to stop: the stop reason."""

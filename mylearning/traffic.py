@@ -1,0 +1,74 @@
+"""Sending requests to what runs: tasks by private IP (and, next, load balancers by name).
+
+On the embedded AWS every request goes through the data plane's edge proxy, which
+stands for the internet (DESIGN.md, interface 6): its URL is in the emulator's health
+answer, and this module finds it by itself. Any HTTP client works the same way through
+it (`curl -x PROXY http://10.0.1.23:8080/health`). On a real account a task's private IP
+is not reachable from your laptop at all: only a load balancer (lab 04) is.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+HEALTH_PATH = "/mylearning/health"
+
+
+class Unreachable(RuntimeError):
+    """Nothing on this backend can carry the request (say why, and what to do)."""
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def proxy_url(session: Any) -> str:
+    """The edge proxy of the session's emulator."""
+    if not getattr(session, "is_emulator", False) or not session.endpoint:
+        raise Unreachable("On a real account a task's private IP is reachable only from inside its "
+                          "VPC; send requests to a load balancer's DNS name instead (lab 04).")
+    try:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                session.endpoint.rstrip("/") + HEALTH_PATH, timeout=5) as resp:
+            plane = json.loads(resp.read()).get("dataplane") or {}
+    except (OSError, ValueError) as exc:
+        raise Unreachable(f"the embedded AWS at {session.endpoint} does not answer: {exc}") from exc
+    if not plane.get("proxy"):
+        raise Unreachable("this embedded AWS runs without a data plane (started with "
+                          "--no-dataplane, or it failed: see `mylearning emulator status`)")
+    return plane["proxy"]
+
+
+def get(session: Any, url: str, *, method: str = "GET", body: bytes | None = None,
+        headers: dict[str, str] | None = None, timeout: float = 10.0) -> Response:
+    """One HTTP request through the edge, as a client on the internet would send it.
+
+    HTTP errors are answers too (a 503 is what the learner should see), so they are
+    returned, not raised; a request that cannot be carried raises `Unreachable`.
+    """
+    proxy = proxy_url(session)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    t0 = time.perf_counter()
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            return Response(resp.status, resp.read(), dict(resp.headers), time.perf_counter() - t0)
+    except urllib.error.HTTPError as err:
+        return Response(err.code, err.read(), dict(err.headers or {}), time.perf_counter() - t0)
+    except (urllib.error.URLError, OSError) as exc:
+        raise Unreachable(f"{url}: {getattr(exc, 'reason', exc)}") from exc
