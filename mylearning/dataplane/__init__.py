@@ -1,0 +1,1 @@
+"""The data plane: what runs the tasks, load balancers and proxies of the embedded AWS."""
