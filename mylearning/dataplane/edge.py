@@ -253,8 +253,8 @@ class EdgeProxy:
         self._counts["connections"] += 1
         try:
             await self._serve_client(client)
-        except (ConnectionError, asyncio.IncompleteReadError, OSError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, OSError, h11.ProtocolError):
+            pass  # the client or the upstream went away, or a framing error mid-message
         finally:
             self._clients.discard(client)
             self._tasks.discard(task)
@@ -265,14 +265,16 @@ class EdgeProxy:
             try:
                 event = await self._client_event(client)
             except h11.RemoteProtocolError as error:
-                await self._bad_request(client, str(error) or "malformed HTTP request")
+                await self._bad_request(client, str(error) or "malformed HTTP request",
+                                        error.error_status_hint)
                 return
             if isinstance(event, h11.Request):
                 self._counts["requests"] += 1
                 tunnelled = await self._handle(client, event)
                 if tunnelled:
                     return
-            elif isinstance(event, h11.ConnectionClosed):
+            elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED and not (
+                    client.h11.our_state is h11.DONE and client.h11.their_state is h11.DONE):
                 return
             # Data/EndOfMessage left over after an answered request: drain and go on.
             if client.h11.our_state is h11.MUST_CLOSE or client.h11.their_state is h11.MUST_CLOSE:
@@ -442,6 +444,9 @@ class EdgeProxy:
                 if attempt == 1 and reused and not has_body and lost.args[0] == "before":
                     continue
                 if lost.args[0] == "during":
+                    # Part of the response is on its way: all a proxy can do is cut the
+                    # client's connection too, so the client sees the response is short.
+                    self._outcomes["upstream_reset"] += 1
                     raise ConnectionResetError("upstream reset mid-response") from None
                 raise _Refusal("upstream_reset", 502, f"{host}:{port} closed the "
                                f"connection without a complete response") from None
@@ -587,7 +592,9 @@ class EdgeProxy:
             headers.append((b"connection", b"close"))
         if client.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return  # a response is already under way: nothing more can be said
-        reason = {400: b"Bad Request", 502: b"Bad Gateway", 504: b"Gateway Timeout"}
+        reason = {400: b"Bad Request", 414: b"URI Too Long",
+                  431: b"Request Header Fields Too Large", 502: b"Bad Gateway",
+                  504: b"Gateway Timeout"}
         self._emit(client, h11.Response(status_code=refusal.status,
                                         reason=reason.get(refusal.status, b""),
                                         headers=headers))
@@ -595,10 +602,10 @@ class EdgeProxy:
         self._emit(client, h11.EndOfMessage())
         await self._flush(client)
 
-    async def _bad_request(self, client: _Client, message: str) -> None:
+    async def _bad_request(self, client: _Client, message: str, status: int = 400) -> None:
         """400 for what h11 cannot parse (RFC 9112 §3), then close: after a framing error
         the rest of the stream cannot be trusted (RFC 9112 §11.2)."""
         self._outcomes["bad_request"] += 1
         if client.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
-        await self._answer(client, _Refusal("bad_request", 400, f"bad request: {message}"))
+        await self._answer(client, _Refusal("bad_request", status, f"bad request: {message}"))

@@ -618,3 +618,50 @@ def test_stats_and_close() -> None:
         await runner.cleanup()
 
     run(scenario())
+
+
+def test_reset_mid_response_cuts_the_client_short() -> None:
+    """Part of the response is already with the client: the edge can only cut the
+    client's connection too, so the client knows the body is incomplete."""
+    async def scenario() -> None:
+        async def cut(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Length": "100"})
+            await response.prepare(request)
+            await response.write(b"x" * 10)
+            request.transport.abort()
+            return response
+
+        runner, port = await serve(echo_app(web.get("/cut", cut)), "127.0.76.2")
+        proxy = EdgeProxy(lambda h, p: ("127.0.76.2", port))
+        client = await RawClient.open(await proxy.start())
+        with pytest.raises(h11.RemoteProtocolError):  # "peer closed connection without ..."
+            await client.request("GET", "http://10.0.1.8/cut", [("Host", "x")])
+        assert proxy.stats()["outcomes"]["upstream_reset"] == 1
+        client.close()
+        await proxy.close()
+        await runner.cleanup()
+
+    run(scenario())
+
+
+def test_head_and_http10_clients() -> None:
+    async def scenario() -> None:
+        runner, port = await serve(echo_app(), "127.0.76.3")
+        proxy = EdgeProxy(lambda h, p: ("127.0.76.3", port))
+        client = await RawClient.open(await proxy.start())
+        response, body = await client.request("HEAD", "http://10.0.1.9/", [("Host", "x")])
+        assert response.status_code == 200 and body == b""
+        assert int(header(response, "content-length")) > 0  # the GET's length, no body
+        response, body = await client.request("GET", "http://10.0.1.9/", [("Host", "x")])
+        assert json.loads(body)["method"] == "GET"  # the connection survived the HEAD
+        client.close()
+        host, proxy_port = proxy.url.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(proxy_port))
+        writer.write(b"GET http://10.0.1.9/old HTTP/1.0\r\n\r\n")
+        answer = await reader.read()  # HTTP/1.0: the edge closes after the response
+        assert answer.startswith(b"HTTP/1.1 200 ") and b'"target": "/old"' in answer
+        writer.close()
+        await proxy.close()
+        await runner.cleanup()
+
+    run(scenario())
