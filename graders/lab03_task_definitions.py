@@ -456,3 +456,26 @@ def new_revision(ctx: Context) -> Outcome:
     older = [a for a in taskdefs.revision_arns(ecs, td["family"]) if taskdefs.revision_of(a) < td["revision"]]
     return ok(f"{td['family']}:{td['revision']} runs on ARM64; {len(older)} earlier active "
               "revision(s) remain for rollback.")
+
+
+@LAB.step("3.11", "Each task definition ran: a task reached RUNNING and its logs reached CloudWatch",
+          points=2)
+def ran_once(ctx: Context) -> Outcome:
+    """Evidence that lasts: the awslogs stream `<prefix>/app/<task-id>` with the app's lines.
+
+    A stopped task stays visible in describe_tasks only for a while on AWS
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html);
+    its log stream stays as long as the group's retention.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
+    """
+    from mylearning.course.lab03_task_definitions import app_log_lines
+
+    silent = [s for s in SERVICES if not app_log_lines(ctx.session, s, limit=1)]
+    if silent:
+        return fail(f"No log lines from the app container of {', '.join(silent)} in CloudWatch Logs.",
+                    "Run one task of each task definition (step 3.11: tasks.run_once(session, CLUSTER, "
+                    "family, subnets=private_subnets, security_groups=[tasks_sg], started_by=...)) and "
+                    "wait until it is RUNNING; its awslogs driver then writes to "
+                    "<stream prefix>/app/<task id>. A task that stopped at once shows why in "
+                    "describe_tasks (stoppedReason) and in its containers' reason.")
+    return ok(f"All {len(SERVICES)} apps ran and logged to CloudWatch Logs.")

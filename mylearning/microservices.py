@@ -76,6 +76,11 @@ def image(session: Any, service: str, version: str, account: str | None = None) 
     return f"{account}.dkr.ecr.{session.region_name}.amazonaws.com/mylearning/{service}:{version}"
 
 
+def started_by(session: Any, lab: str) -> str:
+    """The startedBy mark of the tasks a lab runs on its own (not through a service)."""
+    return f"{session.prefix}-lab{lab}"
+
+
 def family(session: Any, service: str) -> str:
     return session.name(service)
 

@@ -73,10 +73,11 @@ def row(task: dict) -> str:
 
 
 def watch(session: Any, cluster: str, arns: Iterable[str], *, until: Iterable[str] = ("RUNNING",),
-          healthy: bool = False, timeout: float = 300, delay: float = 0.25,
+          health: bool = False, timeout: float = 300, delay: float = 0.25,
           out: Callable[[str], None] = print) -> list[dict]:
     """Print each change of the tasks' states until every one reached a state in `until`
-    (and, with `healthy`, is HEALTHY) or STOPPED; returns the last descriptions."""
+    (and, with `health`, its health check has given a verdict: HEALTHY or UNHEALTHY) or
+    STOPPED; returns the last descriptions. Use `health` only for tasks with a health check."""
     arns = list(arns)
     wanted = set(until)
     seen: dict[str, str] = {}
@@ -93,7 +94,8 @@ def watch(session: Any, cluster: str, arns: Iterable[str], *, until: Iterable[st
         def arrived(task: dict) -> bool:
             if task.get("lastStatus") == FINAL:
                 return True
-            return task.get("lastStatus") in wanted and (not healthy or task.get("healthStatus") == "HEALTHY")
+            return task.get("lastStatus") in wanted and (
+                not health or task.get("healthStatus") in ("HEALTHY", "UNHEALTHY"))
 
         if tasks and all(arrived(t) for t in tasks):
             return tasks

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mylearning import identity, lookup, microservices as ms, roles, service_specs, task_roles, taskdefs
+from mylearning import (identity, lookup, microservices as ms, roles, service_specs, task_roles, tasks,
+                        taskdefs)
 from mylearning.course import LabInfo
 from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "03", "Task definitions",
-    services=("ecs", "iam", "logs", "secretsmanager", "ssm", "sts"),
-    concepts=("taskdefs", "roles", "microservices", "service_specs", "task_roles", "cost"))
+    services=("ec2", "ecs", "iam", "logs", "secretsmanager", "ssm", "sts"),
+    concepts=("taskdefs", "roles", "microservices", "service_specs", "task_roles", "cost", "tasks",
+              "traffic"))
 
 def build(session: Any) -> None:
     """Lab 03's end state: log groups, the database secret, the execution role, one task role
@@ -38,6 +40,50 @@ def build(session: Any) -> None:
             # The lab registers the x86 version first, then a new revision on ARM64.
             taskdefs.ensure_registered(ecs, spec(version="1.0.0", arch="X86_64"))
         taskdefs.ensure_registered(ecs, spec())
+    if not all(app_log_lines(session, service) for service in ms.SERVICES):
+        arns = run_each_once(session, lab)
+        tasks.watch(session, session.name("cluster"), arns, until=("RUNNING",), out=lambda line: None)
+        wait_for_logs(session)
+        tasks.stop(session, session.name("cluster"), arns, "Lab 03: each task ran once")
+
+
+def run_each_once(session: Any, lab: str) -> list[str]:
+    """One task of each service's newest revision, in the private subnets (step 3.11)."""
+    vpc = lookup.vpc(session, session.name("vpc"))
+    subnets = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "private")]
+    group = lookup.security_group(session, vpc["VpcId"], session.name("tasks-sg"))["GroupId"]
+    return [tasks.run_once(session, session.name("cluster"), ms.family(session, service),
+                           subnets=subnets, security_groups=[group],
+                           started_by=ms.started_by(session, lab),
+                           tags=session.tags(lab, style="key"))["taskArn"]
+            for service in ms.SERVICES]
+
+
+def app_log_lines(session: Any, service: str, limit: int = 5) -> list[str]:
+    """The newest lines the service's app container wrote, from its newest log stream."""
+    logs = session.client("logs")
+    group = ms.log_group(session, service)
+    try:
+        streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=f"{service}/app/",
+                                            orderBy="LogStreamName")["logStreams"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    lines: list[str] = []
+    for stream in sorted(streams, key=lambda s: s.get("creationTime", 0), reverse=True):
+        lines = tasks.log_lines(session, group, stream["logStreamName"], limit)
+        if lines:
+            break
+    return lines
+
+
+def wait_for_logs(session: Any, timeout: float = 30) -> None:
+    """The awslogs driver ships every second or so: wait until each app's lines arrived."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not all(app_log_lines(session, s) for s in ms.SERVICES):
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.25)
 
 
 def teardown(session: Any, execute: bool = False) -> Plan:
@@ -45,6 +91,13 @@ def teardown(session: Any, execute: bool = False) -> Plan:
     ecs, iam, logs = session.client("ecs"), session.client("iam"), session.client("logs")
     sm = session.client("secretsmanager")
     actions: list[Action] = []
+    cluster = session.name("cluster")
+    if lookup.cluster(session, cluster) is not None:
+        mine = ecs.list_tasks(cluster=cluster, startedBy=ms.started_by(session, ABOUT.number),
+                              desiredStatus="RUNNING").get("taskArns", [])
+        for arn in mine:
+            actions.append(Action("running task", arn.rsplit("/", 1)[-1], lambda arn=arn: ecs.stop_task(
+                cluster=cluster, task=arn, reason="Lab 03 teardown")))
     for service in ms.SERVICES:
         for arn in taskdefs.revision_arns(ecs, ms.family(session, service)):
             tags = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"]).get("tags", [])

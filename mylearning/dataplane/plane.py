@@ -28,10 +28,11 @@ from mylearning.dataplane.resolver import Resolver
 HEARTBEAT = 2.0
 
 
-async def _heartbeat(agent: TaskAgent, extra: dict) -> None:
+async def _heartbeat(agent: TaskAgent, edge: object) -> None:
     while True:
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(agent.control.telemetry, {"agent": {**agent.status(), **extra}})
+            status = {**agent.status(), "proxy": agent.proxy_url, "edge": edge.stats()}
+            await asyncio.to_thread(agent.control.telemetry, {"agent": status})
         await asyncio.sleep(HEARTBEAT)
 
 
@@ -59,8 +60,10 @@ async def _main(endpoint: str) -> int:
     with contextlib.suppress(OSError):  # nothing more goes to the emulator's pipe
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
+    from mylearning.dataplane.telemetry import Telemetry
     workers = [asyncio.create_task(agent.watch()), asyncio.create_task(agent.send_health()),
-               asyncio.create_task(_heartbeat(agent, {"proxy": agent.proxy_url}))]
+               asyncio.create_task(Telemetry(agent).run()),
+               asyncio.create_task(_heartbeat(agent, edge))]
     try:
         await stopping.wait()
     finally:

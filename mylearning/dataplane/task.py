@@ -78,6 +78,7 @@ class TaskRunner:
         self.stop_requested = asyncio.Event()
         self.stop_reason: str | None = None
         self.reported_running = False
+        self.started_wall: float | None = None
         self.done = asyncio.Event()
         self.scratch = agent.scratch / self.id
         self._tasks: list[asyncio.Task] = []
@@ -252,6 +253,7 @@ class TaskRunner:
         if not self.reported_running and all(
                 c.started.is_set() for c in self.containers.values() if c.essential):
             self.reported_running = True
+            self.started_wall = time.time()
             await self.report("RUNNING")
         code = await state.process.wait()
         state.exit_code = code
