@@ -8,9 +8,10 @@ execution role can, and ECS never gets the app's data access.
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
 
-The policy reader here is deliberately small (Allow/Deny, Action, Resource,
+The policy reader is deliberately small (Allow/Deny, Action, Resource,
 wildcards): enough to grade and to explain, not a replacement for IAM's
-policy simulator.
+policy simulator. Its decision lives in mylearning.facts.iam, which the data
+plane shares; `statements` and `allows` are re-exported here for the graders.
 """
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from typing import Any, Iterable, Mapping
 
 from mylearning import lookup
 from mylearning.facts.ecs import ECS_TASKS_PRINCIPAL
+# The policy decision itself is an AWS fact without I/O, shared with the data plane.
+from mylearning.facts.iam import allows, statements
+from mylearning.facts.iam import as_list as _as_list, covers as _covers, document as _document
+from mylearning.facts.iam import matches as _matches
 
 ECS_TASKS = ECS_TASKS_PRINCIPAL
 
@@ -54,21 +59,6 @@ def allow(actions: str | Iterable[str], resources: str | Iterable[str],
 
 def policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [dict(s) for s in statements]}
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _document(value: Any) -> dict:
-    """boto3 decodes IAM policy documents to dicts; tolerate the raw JSON text too."""
-    if isinstance(value, str):
-        from urllib.parse import unquote
-        text = value if value.lstrip().startswith("{") else unquote(value)
-        return json.loads(text)
-    return dict(value or {})
 
 
 # ---------------------------------------------------------------- creating
@@ -138,11 +128,6 @@ def documents(iam: Any, role_name: str, *, managed: bool = True,
     return found
 
 
-def statements(document: Mapping[str, Any]) -> list[dict]:
-    items = document.get("Statement") or []
-    return [items] if isinstance(items, Mapping) else list(items)
-
-
 def trusted_services(role: Mapping[str, Any]) -> set[str]:
     """Service principals allowed to assume the role (sts:AssumeRole, Effect Allow)."""
     services: set[str] = set()
@@ -171,33 +156,6 @@ def other_principals(role: Mapping[str, Any]) -> list[str]:
                 if kind != "Service":
                     others += [f"{kind}:{v}" for v in _as_list(value)]
     return others
-
-
-def _matches(pattern: str, value: str, case_sensitive: bool) -> bool:
-    if case_sensitive:
-        return fnmatch.fnmatchcase(value, pattern)
-    return fnmatch.fnmatchcase(value.lower(), pattern.lower())
-
-
-def _covers(statement: Mapping[str, Any], action: str, resource: str) -> bool:
-    if "NotAction" in statement or "NotResource" in statement:
-        return False  # not modelled: treated as not granting (graders never need it)
-    actions = _as_list(statement.get("Action"))
-    resources = _as_list(statement.get("Resource"))
-    return (any(_matches(a, action, False) for a in actions)
-            and any(_matches(r, resource, True) for r in resources))
-
-
-def allows(docs: Iterable[tuple[str, Mapping[str, Any]]], action: str, resource: str) -> bool:
-    """True when some Allow statement covers action on resource and no Deny does (conditions ignored)."""
-    allowed = False
-    for _, document in docs:
-        for statement in statements(document):
-            if _covers(statement, action, resource):
-                if statement.get("Effect") == "Deny":
-                    return False
-                allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
 
 
 def broad_grants(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:

@@ -1,0 +1,67 @@
+"""The task execution role as ECS uses it: assumed for one task, judged by its policies.
+
+ECS itself (not the app) assumes the execution role to write awslogs output and to fetch
+secrets before the containers start; what the role's policies do not allow, ECS cannot do.
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
+The embedded AWS does not enforce IAM on every call, so the data plane asks IAM (through
+its API, like any client) for the role's policies and decides with mylearning.facts.iam,
+then words a refusal the way AWS does: the caller is the assumed-role session
+`arn:aws:sts::ACCOUNT:assumed-role/ROLE/TASK_ID`, and the reason says whether no policy
+allowed the action or one denied it explicitly.
+https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+Conditions are not evaluated (see mylearning.facts.iam). Calls here block: run them in a
+thread from async code.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from mylearning import roles
+from mylearning.dataplane.errors import TaskStartError
+from mylearning.facts import iam as policy
+from mylearning.facts.ecs import ECS_TASKS_PRINCIPAL
+
+
+class ExecutionRole:
+    def __init__(self, iam: Any, arn: str, task_id: str):
+        self.iam = iam
+        self.arn = arn
+        self.task_id = task_id
+        self.name = arn.rsplit("/", 1)[-1]
+        self.account = arn.split(":")[4] if arn.count(":") >= 5 else ""
+        self._docs: list[tuple[str, dict]] | None = None
+
+    @property
+    def session_arn(self) -> str:
+        return f"arn:aws:sts::{self.account}:assumed-role/{self.name}/{self.task_id}"
+
+    def unable_to_assume(self) -> TaskStartError:
+        """ECS's reason when the role is missing or does not trust ecs-tasks.amazonaws.com
+        (the trust relationship task_execution_IAM_role.html asks for); the wording is the
+        one service events and RunTask failures show."""
+        return TaskStartError(
+            f"ECS was unable to assume the role '{self.arn}' that was provided for this task. "
+            "Please verify that the role being passed has the proper trust relationship and "
+            "permissions and that your IAM user has permissions to pass this role.")
+
+    def documents(self) -> list[tuple[str, dict]]:
+        """The role's permission policies; TaskStartError when ECS could not assume it."""
+        if self._docs is None:
+            try:
+                role = self.iam.get_role(RoleName=self.name)["Role"]
+            except self.iam.exceptions.NoSuchEntityException:
+                raise self.unable_to_assume() from None
+            if ECS_TASKS_PRINCIPAL not in roles.trusted_services(role):
+                raise self.unable_to_assume()
+            self._docs = roles.documents(self.iam, self.name)
+        return self._docs
+
+    def refusal(self, action: str, resource: str) -> str | None:
+        """None when the role may do `action` on `resource`; else AWS's AccessDenied text."""
+        decision = policy.decide(self.documents(), action, resource)
+        if decision == policy.ALLOW:
+            return None
+        why = ("with an explicit deny in an identity-based policy" if decision == policy.EXPLICIT_DENY
+               else f"because no identity-based policy allows the {action} action")
+        return (f"AccessDeniedException: User: {self.session_arn} is not authorized to perform: "
+                f"{action} on resource: {resource} {why}")
