@@ -36,6 +36,7 @@ class LoadFlaw:
     """
 
     pool_size: int = 4
+    query_ms: float = 10.0  # 2.0.0's new query holds a pooled connection this long
     base_error_rate: float = 0.03
     error_rate_per_request_over_pool: float = 0.15
     max_error_rate: float = 0.9
@@ -46,7 +47,7 @@ class LoadFlaw:
         return min(self.max_error_rate, self.base_error_rate + over * self.error_rate_per_request_over_pool)
 
     def latency_ms(self, in_flight: int) -> float:
-        return self.latency_ms_per_request_in_flight * max(0, in_flight - 1)
+        return self.query_ms + self.latency_ms_per_request_in_flight * max(0, in_flight - 1)
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,10 @@ class Service:
             await asyncio.sleep(delay / 1000)
         if self.knobs.error_rate and self.random.random() < self.knobs.error_rate:
             return "injected error (ERROR_RATE)"
-        if flaw and self.random.random() < flaw.error_rate(in_flight):
+        waiting = max(in_flight, self.in_flight)  # others may have piled up while this one waited
+        if flaw and self.random.random() < flaw.error_rate(waiting):
             return (f"database connection pool exhausted (pool size {flaw.pool_size}, "
-                    f"{in_flight} requests in flight)")
+                    f"{waiting} requests in flight)")
         return None
 
 
@@ -192,6 +194,19 @@ def run(container: Container, release: Release, setup: Callable[[Service], None]
 
 async def _serve(service: Service, port: int) -> int:
     container, release, knobs = service.container, service.release, service.knobs
+    stop = asyncio.Event()
+
+    def on_sigterm() -> None:
+        if knobs.ignore_sigterm:
+            container.log("SIGTERM ignored (IGNORE_SIGTERM=true)", "WARNING")
+            return
+        container.log("shutting down", "INFO", signal="SIGTERM", in_flight=service.in_flight)
+        stop.set()
+
+    # before the port opens: once it answers, a SIGTERM must find the handler in place
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    loop.add_signal_handler(signal.SIGINT, on_sigterm)
     runner = web.AppRunner(service.app, access_log=None, handle_signals=False,
                            shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
     await runner.setup()
@@ -203,18 +218,6 @@ async def _serve(service: Service, port: int) -> int:
         await runner.cleanup()
         return 1
     start_background(knobs, service.started, container.log)
-    stop = asyncio.Event()
-
-    def on_sigterm() -> None:
-        if knobs.ignore_sigterm:
-            container.log("SIGTERM ignored (IGNORE_SIGTERM=true)", "WARNING")
-            return
-        container.log("shutting down", "INFO", signal="SIGTERM", in_flight=service.in_flight)
-        stop.set()
-
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-    loop.add_signal_handler(signal.SIGINT, on_sigterm)
     container.log("listening", "INFO", service=release.service, version=release.version,
                   address=container.address, port=port, hostname=container.env.get("HOSTNAME"))
     await stop.wait()
