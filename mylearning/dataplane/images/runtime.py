@@ -113,6 +113,27 @@ def die_with_parent() -> None:
         os._exit(137)
 
 
+def release_parent_lifelines() -> None:
+    """Close the ends of multiprocessing's lifeline pipes that a forked child inherits.
+
+    The forkserver exits when the last write end of its "alive" pipe closes, and the
+    resource tracker when the last end of its pipe does; a forkserver child gets a copy of
+    both (so that it could start processes itself). A container never does, and holding
+    them would keep the forkserver alive after the agent dies, so PDEATHSIG would never
+    fire. Private attributes of multiprocessing, read defensively.
+    """
+    from multiprocessing import forkserver, resource_tracker
+    for owner, attribute in ((getattr(forkserver, "_forkserver", None), "_forkserver_alive_fd"),
+                             (getattr(resource_tracker, "_resource_tracker", None), "_fd")):
+        fd = getattr(owner, attribute, None)
+        if isinstance(fd, int):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            setattr(owner, attribute, None)
+
+
 def _redirect_output(log_path: str) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -132,6 +153,7 @@ def load_program(program: str) -> Callable[[Container], int | None]:
 def main(spec: dict[str, Any]) -> None:
     """Become the container described by `spec` and run its image; never returns."""
     die_with_parent()
+    release_parent_lifelines()
     code = 1
     try:
         parsed = ContainerSpec.from_dict(spec)
