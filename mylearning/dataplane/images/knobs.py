@@ -3,7 +3,9 @@
 They come from the task definition's `environment` (as any twelve-factor setting does)
 and, on the HTTP images, live from `POST /_mylearning/knobs`, so a lab can break a task
 that is already serving and watch ECS and the load balancer react. Memory growth really
-allocates and touches pages, so RSS grows and the agent's memory limit really trips.
+allocates and touches pages, so RSS grows and the agent's memory limit really trips
+(as a container's hard `memory` limit does on ECS: the container is killed, exit 137).
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_memory
 """
 from __future__ import annotations
 
