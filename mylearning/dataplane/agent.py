@@ -34,7 +34,6 @@ class TaskAgent:
         self.runners: dict[str, TaskRunner] = {}
         #: private IP (or our own loopback) -> loopback address of the task
         self.routes: dict[str, str] = {}
-        self._definitions: dict[str, dict] = {}
         self._regions: set[str] = {"us-east-1"}
         self._role_credentials: dict[tuple[str, str], tuple[float, dict]] = {}
         self._health_dirty: set[str] = set()
@@ -70,20 +69,28 @@ class TaskAgent:
         """
         if not role_arn:
             return self.control.client(service, region)
+        credentials = await asyncio.to_thread(self.role_credentials, role_arn, region, session_name)
+        return self.control.client(service, region, credentials)
+
+    def role_session(self, role_arn: str) -> "RoleSession":
+        """A boto3-like session acting as `role_arn` (blocking; for code run in a thread)."""
+        return RoleSession(self, role_arn)
+
+    def role_credentials(self, role_arn: str, region: str, session_name: str = "ecs-task") -> dict:
         key = (role_arn, region)
         cached = self._role_credentials.get(key)
         if cached is None or cached[0] < time.time():
-            answer = await self.control.call("sts", region, "assume_role", RoleArn=role_arn,
-                                             RoleSessionName=session_name[:64])
+            answer = self.control.client("sts", region).assume_role(
+                RoleArn=role_arn, RoleSessionName=session_name[:64])
             cached = (time.time() + 600, answer["Credentials"])
             self._role_credentials[key] = cached
-        return self.control.client(service, region, cached[1])
+        return cached[1]
 
     async def definition(self, region: str, arn: str) -> dict:
-        if arn not in self._definitions:
-            answer = await self.control.call("ecs", region, "describe_task_definition", taskDefinition=arn)
-            self._definitions[arn] = answer["taskDefinition"]
-        return self._definitions[arn]
+        """The task's definition, read for each task: revisions never change on AWS, but an
+        emulator's account can be reset and the same ARN then names another definition."""
+        answer = await self.control.call("ecs", region, "describe_task_definition", taskDefinition=arn)
+        return answer["taskDefinition"]
 
     # ------------------------------------------------------------ reconciling
 
@@ -190,3 +197,15 @@ class TaskAgent:
         if waits:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*waits), 10)
+
+
+class RoleSession:
+    """What `secrets.resolve` asks for: clients that sign as the task's execution role."""
+
+    def __init__(self, agent: TaskAgent, role_arn: str) -> None:
+        self.agent = agent
+        self.role_arn = role_arn
+
+    def client(self, service: str, region_name: str = "us-east-1") -> Any:
+        credentials = self.agent.role_credentials(self.role_arn, region_name)
+        return self.agent.control.client(service, region_name, credentials)

@@ -92,7 +92,7 @@ class TaskRunner:
         if state.exit_code is not None:
             report["exitCode"] = state.exit_code
         if state.reason:
-            report["reason"] = state.reason[:255]
+            report["reason"] = state.reason[:1024]
         if state.process is not None and state.process.pid:
             report["runtimeId"] = f"{self.id}-{state.process.pid}"
         return report
@@ -102,7 +102,7 @@ class TaskRunner:
                                   "containers": [self._container_report(c)
                                                  for c in self.containers.values()]}
         if reason:
-            params["reason"] = reason[:255]
+            params["reason"] = reason[:1024]
         params.update(times)
         await self.agent.submit("submit_task_state_change", self.region, **params)
 
@@ -164,6 +164,10 @@ class TaskRunner:
                 raise TaskStartError(state.reason)
         execution_role = self.definition.get("executionRoleArn")
         launch_type = self.task.get("launchType") or "FARGATE"
+        role = None
+        if execution_role:
+            from mylearning.dataplane.execution_role import ExecutionRole
+            role = ExecutionRole(self.agent.control.client("iam", self.region), execution_role, self.id)
         for state in self.containers.values():
             config = state.definition.get("logConfiguration") or {}
             state.log_path = self.scratch / f"{state.name}.log"
@@ -172,21 +176,20 @@ class TaskRunner:
                 from mylearning.dataplane import awslogs
                 options = awslogs.AwslogsOptions.parse(config, launch_type=launch_type)
                 logs = await self.agent.role_client("logs", options.region, execution_role, self.id)
-                stream = awslogs.stream_name(options.stream_prefix, state.name, self.id)
-                await options.prepare(logs, stream)
-                state.shipper = awslogs.LogShipper(logs, options.group, stream, state.log_path)
+                stream = await options.prepare(logs, container_name=state.name, task_id=self.id, role=role)
+                state.shipper = awslogs.LogShipper(logs, options.group, stream, state.log_path,
+                                                   mode=options.mode,
+                                                   max_buffer_size=options.max_buffer_size)
         environments: dict[str, dict[str, str]] = {}
         for state in self.containers.values():
-            env = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
-                   "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE" if launch_type == "FARGATE" else "AWS_ECS_EC2",
-                   "HOSTNAME": (self.private_ip or self.address or "").replace(".", "-")}
-            env.update({e["name"]: e.get("value", "") for e in state.definition.get("environment") or []})
+            env = {e["name"]: e.get("value", "") for e in state.definition.get("environment") or []}
             wanted = state.definition.get("secrets") or []
             if wanted:
                 from mylearning.dataplane import secrets
-                env.update(await secrets.resolve(
-                    wanted, region=self.region, execution_role_arn=execution_role, task_id=self.id,
-                    clients=self.agent.role_client))
+                env.update(await asyncio.to_thread(
+                    secrets.resolve, wanted, session_for_role=self.agent.role_session,
+                    iam=self.agent.control.client("iam", self.region),
+                    execution_role_arn=execution_role, task_id=self.id, region=self.region))
             environments[state.name] = env
         return environments
 

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from conftest import EmulatorProcess
+from tests.dataplane.world import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +145,11 @@ def test_a_service_is_steady_only_when_its_tasks_run(ecs):
     assert _service(ecs)["deployments"][0]["rolloutState"] == "IN_PROGRESS"
     _report(ecs, tasks[1], "RUNNING")
     service = _service(ecs)
-    assert service["runningCount"] == 2 and service["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert service["runningCount"] == 2
+    # Steady only once the tasks stayed healthy a while (rollout.STEADY_SECONDS, scaled).
+    assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    service = wait_for("the steady state", lambda: (lambda s: s if s["deployments"][0][
+        "rolloutState"] == "COMPLETED" else None)(_service(ecs)), timeout=10)
     assert service["events"][0]["message"].endswith("has reached a steady state.")
 
 
@@ -177,7 +182,8 @@ def test_health_checked_tasks_count_only_when_healthy(ecs):
     urllib.request.urlopen(request).read()
     described = _task(ecs, task["taskArn"])
     assert described["healthStatus"] == "HEALTHY" and described["containers"][0]["healthStatus"] == "HEALTHY"
-    assert _service(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    wait_for("the steady state", lambda: _service(ecs)["deployments"][0]["rolloutState"] == "COMPLETED",
+             timeout=10)
 
 
 def test_rolling_update_keeps_minimum_healthy_and_maximum_percent(ecs):
@@ -204,7 +210,8 @@ def test_rolling_update_keeps_minimum_healthy_and_maximum_percent(ecs):
             _report(ecs, task, "RUNNING")
     tasks = _service_tasks(ecs)
     assert {t["taskDefinitionArn"][-2:] for t in tasks} == {":2"} and len(tasks) == 2
-    assert _service(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    wait_for("the steady state", lambda: _service(ecs)["deployments"][0]["rolloutState"] == "COMPLETED",
+             timeout=10)
 
 
 def test_circuit_breaker_rolls_back_after_the_threshold(ecs):

@@ -18,6 +18,10 @@ the scheduler works as ECS's does, one step per state change:
   the threshold is 0.5 x desired count, at least 3 and at most 200; when a deployment's
   failed tasks reach it, the deployment is FAILED and, with rollback, a new deployment of
   the last completed task definition starts.
+* **Steady state**: a deployment completes once its tasks have all stayed healthy for
+  `STEADY_SECONDS` (ECS reaches "steady state" on its own periodic evaluation, not the
+  instant a task starts; this window stands for it, so a release whose tasks crash
+  seconds after they start fails its deployment instead of completing it).
 * **Launch back-off** (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-throttle-logic.html):
   when tasks keep failing, the time between launches grows (here doubling from 10 s after
   three failures in a row, up to 15 minutes, divided by the embedded clock's scale) and
@@ -38,6 +42,8 @@ from mylearning.facts import clock
 #: and the agent's reports, the learner's calls and timers all move the same tasks.
 LOCK = threading.RLock()
 
+#: AWS seconds a deployment's tasks must stay healthy before it is COMPLETED (see above).
+STEADY_SECONDS = 20.0
 _BACKOFF_AFTER = 3
 _BACKOFF_FIRST = 10.0
 _BACKOFF_MAX = 900.0
@@ -66,10 +72,13 @@ def healthy(backend: Any, task: Any, cache: dict | None = None) -> bool:
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/healthcheck.html ("the
     service scheduler waits for the task to be healthy" when a health check is defined).
     """
-    if task.last_status != "RUNNING":
-        return False
-    return not _needs_health(backend, task, {} if cache is None else cache) or \
-        task.health_status == "HEALTHY"
+    fit = task.last_status == "RUNNING" and (
+        not _needs_health(backend, task, {} if cache is None else cache) or task.health_status == "HEALTHY")
+    if not fit:
+        task._ml_healthy_since = None
+    elif getattr(task, "_ml_healthy_since", None) is None:
+        task._ml_healthy_since = time.monotonic()
+    return fit
 
 
 def _deployment(service: Any, deployment_id: str) -> dict | None:
@@ -213,8 +222,13 @@ def settle_live(backend: Any, service: Any) -> None:
                           updatedAt=stamp)
     service.running_count = sum(1 for t in new + old if t.last_status == "RUNNING")
     service.pending_count = sum(1 for t in new + old if t.last_status != "RUNNING")
-    done = (len(new) == desired and not old
-            and all(healthy(backend, t, cache) for t in new))
+    done = len(new) == desired and not old and all(healthy(backend, t, cache) for t in new)
+    if done and new:
+        steady_for = now - max(t._ml_healthy_since for t in new)
+        if steady_for < clock.wait(STEADY_SECONDS):
+            done = False
+            _timer(clock.wait(STEADY_SECONDS) - steady_for, service.region_name, service.cluster_name,
+                   service.name)
     if done:
         if primary.get("rolloutState") == "IN_PROGRESS":
             primary["rolloutState"] = "COMPLETED"
