@@ -17,10 +17,18 @@ The shell language is busybox ash's core: words with '...', "..." and backslash 
 $VAR, ${VAR}, ${VAR:-word}, $? and sh -c's $0 $1...; `;`, newlines, `&&`, `||`, `|`
 (each stage runs to its end, then feeds the next); `>`, `>>`, `<`, `2>&1`; `#` comments;
 NAME=value; if/elif/else/fi, while/until ... do ... done, for NAME in ...; do ... done.
-Not supported (exit 2 with a message): command substitution, `&`, subshells, functions.
+Command substitution, `$(...)` and `...` in backquotes, nested and inside "...", as POSIX
+specifies it (XCU 2.6.3): the command runs in a subshell environment (its variables and
+`cd` do not leak out), its standard output replaces it with trailing newlines removed,
+unquoted results are split into fields, and a command made only of assignments and
+redirections completes with the status of its last substitution (XCU 2.9.1), so
+`x=$(false); echo $?` prints 1.
+https://pubs.opengroup.org/onlinepubs/9699919799/utilities/V3_chap02.html#tag_18_06_03
+Not supported (exit 2 with a message): arithmetic `$((...))`, `&`, subshells, functions.
 Built-ins, answering as busybox does: sh, curl and wget (mylearning.dataplane.http_tools),
-exit, true, false, :, echo, printf (plain %s/%d), test and [, cat, mkdir [-p], touch,
-sleep, env, export, cd, pwd, ls, grep, hostname. Any other name: `sh: NAME: not found`, 127.
+find (mylearning.dataplane.shell_tools), exit, true, false, :, echo, printf (plain
+%s/%d), test and [, cat, mkdir [-p], touch, sleep, env, export, cd, pwd, ls, grep,
+hostname. Any other name: `sh: NAME: not found`, 127.
 
 Files: container paths live under `root`, with `mounts` (container path -> host folder)
 laid over it. With `readonly_root`, writing outside a mount fails with busybox's
@@ -40,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Union
 
-from mylearning.dataplane import http_tools
+from mylearning.dataplane import http_tools, shell_tools
 
 #: The exit code a timed-out command gets, as Docker records for a health check
 #: that exceeds its timeout (ExitCode -1, "Health check exceeded timeout").
@@ -185,6 +193,7 @@ class Part:
     var: bool = False
     op: str = ""       # ${name:-word} / ${name-word} / ${name:=word}...
     word: "Word | None" = None
+    cmd: "Seq | None" = None   # $(...) or `...`: the parsed command
 
 
 @dataclass
@@ -193,7 +202,7 @@ class Word:
 
     def literal(self) -> str | None:
         """The word's text when it is plain unquoted text (reserved words, assignments)."""
-        if all(not p.var and not p.quoted for p in self.parts):
+        if all(not p.var and not p.quoted and p.cmd is None for p in self.parts):
             return "".join(p.text for p in self.parts)
         return None
 
@@ -217,8 +226,14 @@ class ShellSyntaxError(Exception):
 
 
 def _lex(src: str) -> list[Token]:
+    return _tokens(src, 0, nested=False)[0]
+
+
+def _tokens(src: str, i: int, nested: bool) -> tuple[list[Token], int]:
+    """Tokens from src[i:]; `nested` (inside "$("): up to the matching ")", and the index past it."""
     tokens: list[Token] = []
-    i, n = 0, len(src)
+    n = len(src)
+    depth = 0  # "(" seen inside a $(...): the parser refuses them, but their ")" is not ours
     while i < n:
         c = src[i]
         if c in " \t":
@@ -237,6 +252,12 @@ def _lex(src: str) -> list[Token]:
             tokens.append(src[i:i + 2])
             i += 2
         elif c in "|&()":
+            if nested and c == ")":
+                if depth == 0:
+                    return tokens, i + 1
+                depth -= 1
+            elif nested and c == "(":
+                depth += 1
             tokens.append(c)
             i += 1
         else:
@@ -253,7 +274,9 @@ def _lex(src: str) -> list[Token]:
             else:
                 word, i = _lex_word(src, i)
                 tokens.append(word)
-    return tokens
+    if nested:
+        raise ShellSyntaxError("syntax error: unterminated $(...)")
+    return tokens, i
 
 
 def _lex_word(src: str, i: int) -> tuple[Word, int]:
@@ -275,7 +298,7 @@ def _lex_word(src: str, i: int) -> tuple[Word, int]:
         elif c == "$":
             i = _lex_dollar(src, i, parts, quoted=False)
         elif c == "`":
-            raise ShellSyntaxError("command substitution is not supported here")
+            i = _lex_backquote(src, i, parts, quoted=False)
         else:
             j = i
             while j < n and src[j] not in _META and src[j] not in "'\"\\$`":
@@ -302,7 +325,9 @@ def _lex_double(src: str, i: int, parts: list[Part]) -> int:
             buf = []
             i = _lex_dollar(src, i, parts, quoted=True)
         elif c == "`":
-            raise ShellSyntaxError("command substitution is not supported here")
+            parts.append(Part("".join(buf), True))
+            buf = []
+            i = _lex_backquote(src, i, parts, quoted=True)
         else:
             buf.append(c)
             i += 1
@@ -312,8 +337,12 @@ def _lex_double(src: str, i: int, parts: list[Part]) -> int:
 
 def _lex_dollar(src: str, i: int, parts: list[Part], quoted: bool) -> int:
     rest = src[i + 1:]
+    if rest.startswith("(("):
+        raise ShellSyntaxError("arithmetic expansion is not supported here")
     if rest.startswith("("):
-        raise ShellSyntaxError("command substitution is not supported here")
+        tokens, end = _tokens(src, i + 2, nested=True)
+        parts.append(Part("", quoted, cmd=_Parser(tokens).program()))
+        return end
     if rest.startswith("{"):
         end = src.find("}", i)
         if end < 0:
@@ -333,6 +362,27 @@ def _lex_dollar(src: str, i: int, parts: list[Part], quoted: bool) -> int:
         return i + 1
     parts.append(Part(m.group(0), quoted, var=True))
     return i + 1 + m.end()
+
+
+def _lex_backquote(src: str, i: int, parts: list[Part], quoted: bool) -> int:
+    """`...`: the old form of $(...). Inside it a backslash quotes only $ ` \\ (and " within
+    double quotes); what remains is parsed as a script of its own (XCU 2.6.3)."""
+    body: list[str] = []
+    j, n = i + 1, len(src)
+    while True:
+        if j >= n:
+            raise ShellSyntaxError("syntax error: unterminated `...`")
+        c = src[j]
+        if c == "`":
+            break
+        if c == "\\" and j + 1 < n and (src[j + 1] in "$`\\" or (quoted and src[j + 1] == '"')):
+            body.append(src[j + 1])
+            j += 2
+        else:
+            body.append(c)
+            j += 1
+    parts.append(Part("", quoted, cmd=parse("".join(body))))
+    return j + 1
 
 
 def _lex_word_text(text: str) -> tuple[Word, int]:
@@ -549,6 +599,8 @@ class Shell:
         self._stream = stream
         self.fds: dict[int, Callable[[str], None]] = {1: self._emit, 2: self._emit}
         self.stdin = ""
+        #: The status of the last command substitution in the simple command being expanded.
+        self.substituted: int | None = None
 
     # output ----------------------------------------------------------
     def _emit(self, text: str) -> None:
@@ -601,17 +653,20 @@ class Shell:
             return self.args[index] if index < len(self.args) else None
         return self.env.get(name)
 
-    def expand(self, word: Word) -> list[str]:
+    async def expand(self, word: Word) -> list[str]:
         """A word's fields: unquoted expansions split on blanks, quoted ones kept whole."""
         fields: list[str] = []
         current: list[str] = []
         started = False
         for part in word.parts:
-            if not part.var:
+            if part.cmd is not None:
+                value = await self.substitute(part.cmd)
+            elif part.var:
+                value = await self._value(part)
+            else:
                 current.append(part.text)
                 started = started or part.quoted or bool(part.text)
                 continue
-            value = self._value(part)
             if part.quoted:
                 current.append(value)
                 started = True
@@ -635,29 +690,50 @@ class Shell:
             fields.append("".join(current))
         return fields
 
-    def expand_one(self, word: Word) -> str:
-        return " ".join(self.expand(word))
+    async def expand_one(self, word: Word) -> str:
+        return " ".join(await self.expand(word))
 
-    def _value(self, part: Part) -> str:
+    async def _value(self, part: Part) -> str:
         value = self.lookup(part.text)
         if not part.op:
             return value or ""
         unset = value is None or (part.op.startswith(":") and value == "")
         kind = part.op[-1]
-        alternative = self.expand_one(part.word) if part.word else ""
-        if kind == "-":
-            return alternative if unset else value  # type: ignore[return-value]
+        # The word is expanded only when it is used: ${X:-$(cmd)} runs cmd only if X is unset.
+        if (kind == "+") == unset:
+            return "" if kind == "+" else value  # type: ignore[return-value]
+        alternative = await self.expand_one(part.word) if part.word else ""
         if kind == "=":
-            if unset:
-                self.env[part.text] = alternative
-                return alternative
-            return value  # type: ignore[return-value]
-        if kind == "+":
-            return "" if unset else alternative
-        if unset:  # "?"
+            self.env[part.text] = alternative
+        elif kind == "?":
             self.err(f"sh: {part.text}: {alternative or 'parameter not set'}\n")
             raise _Exit(1)
-        return value  # type: ignore[return-value]
+        return alternative
+
+    def subshell(self) -> "Shell":
+        """A copy of this shell's environment for `sh -c` and $(...): same files and output,
+        its own variables; the caller puts the working directory back afterwards."""
+        child = Shell(env=dict(self.env), address=self.address, proxy=self.proxy,
+                      files=self.files, args=list(self.args))
+        child.fds = dict(self.fds)
+        child.stdin = self.stdin
+        child.status = self.status
+        return child
+
+    async def substitute(self, tree: Seq) -> str:
+        """Run $(...) in a subshell: its standard output, trailing newlines removed."""
+        child = self.subshell()
+        captured: list[str] = []
+        child.fds[1] = captured.append
+        cwd = self.files.cwd
+        try:
+            code = await child.execute(tree)
+        except _Exit as done:
+            code = done.code
+        finally:
+            self.files.cwd = cwd
+        self.substituted = code
+        return "".join(captured).rstrip("\n")
 
     # execution -------------------------------------------------------
     async def execute(self, node: Any) -> int:
@@ -689,7 +765,7 @@ class Shell:
             return status
         if isinstance(node, For):
             status = 0
-            items = [f for w in node.words for f in self.expand(w)]
+            items = [f for w in node.words for f in await self.expand(w)]
             for item in items:
                 self.env[node.name] = item
                 status = await self.execute(node.body)
@@ -716,6 +792,7 @@ class Shell:
     async def _simple(self, node: Simple) -> int:
         words = list(node.words)
         assigns: list[tuple[str, str]] = []
+        self.substituted = None
         while words:
             text = words[0].parts[0].text if words[0].parts and not words[0].parts[0].quoted \
                 and not words[0].parts[0].var else ""
@@ -723,13 +800,15 @@ class Shell:
             if not m:
                 break
             rest = Word([Part(text[m.end():], False)] + words[0].parts[1:])
-            assigns.append((m.group(1), self.expand_one(rest) if rest.parts else ""))
+            assigns.append((m.group(1), await self.expand_one(rest) if rest.parts else ""))
             words.pop(0)
-        argv = [f for w in words for f in self.expand(w)]
+        argv = [f for w in words for f in await self.expand(w)]
         if not argv:
+            # No command name: the status is the last substitution's, else 0 (XCU 2.9.1).
             for name, value in assigns:
                 self.env[name] = value
-            return await self._with_redirs(node.redirs, None) if node.redirs else 0
+            code = await self._with_redirs(node.redirs, None) if node.redirs else 0
+            return code or (self.substituted or 0)
         saved_env = dict(self.env) if assigns else None
         for name, value in assigns:
             self.env[name] = value
@@ -744,7 +823,7 @@ class Shell:
         writes: list[tuple[str, list[str], bool]] = []
         try:
             for r in redirs:
-                target = self.expand_one(r.target)
+                target = await self.expand_one(r.target)
                 if r.op == ">&":
                     if target.isdigit() and int(target) in self.fds:
                         self.fds[r.fd] = self.fds[int(target)]
@@ -811,11 +890,13 @@ async def _sh(sh: Shell, argv: list[str], stdin: str) -> int:
             sh.err(f"sh: can't open '{args[0]}': {_why(exc)}\n")
             return 127 if isinstance(exc, FileNotFoundError) else 2
         params = args
-    child = Shell(env=dict(sh.env), address=sh.address, proxy=sh.proxy, files=sh.files,
-                  args=params)
-    child.fds = dict(sh.fds)
-    child.stdin = stdin
-    return await child.script(script)
+    child = sh.subshell()
+    child.args, child.stdin, child.status = params, stdin, 0
+    cwd = sh.files.cwd
+    try:
+        return await child.script(script)
+    finally:
+        sh.files.cwd = cwd  # a child process's cd is its own
 
 
 async def _exit(sh: Shell, argv: list[str], stdin: str) -> int:
@@ -1107,5 +1188,5 @@ BUILTINS: dict[str, Builtin] = {
     "exit": _exit, "true": _true, ":": _true, "false": _false, "echo": _echo, "printf": _printf,
     "test": _test_cmd, "[": _test_cmd, "cat": _cat, "mkdir": _mkdir, "touch": _touch,
     "sleep": _sleep, "env": _env, "export": _export, "cd": _cd, "pwd": _pwd, "ls": _ls,
-    "grep": _grep, "hostname": _hostname,
+    "grep": _grep, "hostname": _hostname, "find": shell_tools.find,
 }

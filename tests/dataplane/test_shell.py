@@ -68,9 +68,63 @@ def test_unknown_commands_and_unsupported_syntax(run_async):
     assert sh(["CMD-SHELL", "nginx -t"], run_async) == shell.ShellResult(127, "sh: nginx: not found\n")
     assert sh(["CMD", "/usr/local/bin/app"], run_async) == shell.ShellResult(
         127, "sh: /usr/local/bin/app: not found\n")
-    for script in ("echo $(id)", "echo `id`", "sleep 1 &", "(echo sub)", "echo 'open"):
+    for script in ("echo $((1 + 2))", "sleep 1 &", "(echo sub)", "echo 'open", "echo $(echo open",
+                   "echo `echo open", "echo $( (echo sub) )"):
         r = sh(["CMD-SHELL", script], run_async)
         assert r.exit_code == 2 and r.output.startswith("sh: "), (script, r)
+
+
+# ---------------------------------------------------------------- command substitution
+
+def test_command_substitution_forms(run_async):
+    checks = {
+        # trailing newlines go, inner ones stay; unquoted results split into fields
+        'echo "[$(printf "a\\n\\nb\\n\\n\\n")]"': "[a\n\nb]\n",
+        "for w in $(echo 'x  y'); do echo \"<$w>\"; done": "<x>\n<y>\n",
+        'for w in "$(echo \'x  y\')"; do echo "<$w>"; done': "<x  y>\n",
+        # nested, with quotes inside the inner command, inside and outside "..."
+        'echo "$(echo "$(echo "deep $A")")"': "deep 1 2\n",
+        "echo $(echo $(echo a) b)c": "a bc\n",
+        # backquotes, with an escaped inner pair
+        "echo `echo old`": "old\n",
+        'x=`echo a \\`echo b\\``; echo "$x"': "a b\n",
+        'echo "`echo in quotes`"': "in quotes\n",
+    }
+    for script, output in checks.items():
+        assert sh(["CMD-SHELL", script], run_async, env={"A": "1 2"}) == shell.ShellResult(0, output), script
+    # An empty result: no field unquoted, one empty field quoted.
+    r = sh(["CMD-SHELL", 'for w in $(true); do echo never; done; for w in "$(true)"; do echo "[$w]"; done'],
+           run_async)
+    assert r.output == "[]\n"
+
+
+def test_substitution_status_and_subshell_environment(run_async, tmp_path):
+    (tmp_path / "d").mkdir()
+    # An assignment-only command takes the last substitution's status (XCU 2.9.1) ...
+    r = sh(["CMD-SHELL", "x=$(false); echo $?; x=$(true) y=$(exit 3); echo $?; x=$(false) true; echo $?"],
+           run_async)
+    assert r.output == "1\n3\n0\n"
+    # ... and `exit` inside one ends only the substitution.
+    assert sh(["CMD-SHELL", "v=$(echo out; exit 4); echo \"$v $?\""], run_async).output == "out 4\n"
+    # Variables and cd inside a substitution do not leak out; $? and variables leak in.
+    r = sh(["CMD-SHELL", "cd /d; A=outer; x=$(A=inner; cd /; pwd); echo $x $A; pwd; false; echo $(echo $?)"],
+           run_async, root=tmp_path)
+    assert r.output == "/ outer\n/d\n1\n"
+    # stderr is not captured: it goes to the command's output as before.
+    r = sh(["CMD-SHELL", 'x="$(nosuch)"; echo "[$x] $?"'], run_async)
+    assert r.output == "sh: nosuch: not found\n[] 127\n"
+    # A default word runs its command only when it is used.
+    r = sh(["CMD-SHELL", "echo ${SET:-$(echo unused > /d/f)}; cat /d/f; echo ${UNSET:-$(echo used)}"],
+           run_async, root=tmp_path, env={"SET": "set"})
+    assert r.output == "set\ncat: can't open '/d/f': No such file or directory\nused\n"
+    # Substitutions work in redirection targets and sh -c's cd stays in the child.
+    r = sh(["CMD-SHELL", "echo hi > /d/$(echo name); cat /d/name; sh -c 'cd /d'; pwd"], run_async, root=tmp_path)
+    assert r.output == "hi\n/\n"
+
+
+def test_a_substitution_is_stopped_by_the_timeout(run_async):
+    r = sh(["CMD-SHELL", "x=$(while :; do :; done)"], run_async, timeout=0.2)
+    assert r.exit_code == shell.TIMED_OUT
 
 
 def test_test_builtin(run_async, tmp_path):
