@@ -12,6 +12,14 @@ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_para
 ("repository-url/image:tag" or "repository-url/image@digest"; no tag means `latest`).
 Private ECR image URIs are `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`:
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html
+
+Each image also says which CPU architectures it was built for, named as a task
+definition's `runtimePlatform.cpuArchitecture` names them (X86_64 | ARM64, X86_64 when
+the task definition says nothing):
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RuntimePlatform.html
+A multi-arch image is a manifest list: the pull picks the variant for the task's
+architecture. A single-arch image pulls fine anywhere, and only fails when its program
+is executed (see `exec_format_error`).
 """
 from __future__ import annotations
 
@@ -20,6 +28,16 @@ import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
+
+#: runtimePlatform.cpuArchitecture's values, and the one a task gets when it names none.
+X86_64 = "X86_64"
+ARM64 = "ARM64"
+ARCHITECTURES: tuple[str, ...] = (X86_64, ARM64)
+DEFAULT_ARCHITECTURE = X86_64
+#: Built for both (a manifest list with a linux/amd64 and a linux/arm64 variant).
+MULTI_ARCH: tuple[str, ...] = (X86_64, ARM64)
+#: The exit code of a container whose program the kernel cannot execute (see exec_format_error).
+EXEC_FORMAT_EXIT_CODE = 1
 
 #: The course's namespace on ECR Public and in the learner's private ECR.
 NAMESPACE = "mylearning"
@@ -50,6 +68,8 @@ class Image:
 
     `env` is the image's own ENV (Docker merges it under the task definition's
     `environment`); `entry_point` and `command` are its ENTRYPOINT and CMD.
+    `architectures` are the CPU architectures it was built for; `executable` is the file
+    its program stands for, the one the kernel is asked to execute when it starts.
     """
 
     repository: str
@@ -61,9 +81,14 @@ class Image:
     entry_point: tuple[str, ...] = ()
     command: tuple[str, ...] = ()
     registry: str = PUBLIC_REGISTRY
+    architectures: tuple[str, ...] = (X86_64,)  # what `docker build` gives on an x86 machine
+    executable: str = "/usr/local/bin/app"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
+        unknown = [a for a in self.architectures if a not in ARCHITECTURES]
+        if unknown or not self.architectures:
+            raise ValueError(f"architectures must be some of {ARCHITECTURES}, not {self.architectures}")
 
     @property
     def digest(self) -> str:
@@ -81,21 +106,23 @@ _SERVICE_KNOBS = ("knobs: PORT, LOG_LEVEL, ERROR_RATE, LATENCY_MS, MEMORY_GROWTH
 _HTTP_ENV = {"PORT": "8080", "LOG_LEVEL": "INFO"}
 
 
-def _courses(tag: str, what: str) -> Image:
+def _courses(tag: str, what: str, architectures: tuple[str, ...] = MULTI_ARCH) -> Image:
     return Image(f"{NAMESPACE}/courses-api", tag, f"mylearning.dataplane.images.courses_api:v{tag.replace('.', '_')}",
                  f"MyLearning courses API {tag}: {what}. Needs secrets DB_USER, DB_PASSWORD; {_SERVICE_KNOBS}",
-                 (8080,), _HTTP_ENV)
+                 (8080,), _HTTP_ENV, architectures=architectures, executable="/usr/local/bin/courses-api")
 
 
 def _enrollment(tag: str, what: str) -> Image:
     return Image(f"{NAMESPACE}/enrollment", tag, f"mylearning.dataplane.images.enrollment:v{tag.replace('.', '_')}",
                  f"MyLearning enrollment API {tag}: {what}; calls COURSES_API_URL through the task's proxy. "
                  f"Needs secrets DB_USER, DB_PASSWORD; {_SERVICE_KNOBS}",
-                 (8080,), {**_HTTP_ENV, "COURSES_API_URL": "http://courses-api.mylearning.local:8080"})
+                 (8080,), {**_HTTP_ENV, "COURSES_API_URL": "http://courses-api.mylearning.local:8080"},
+                 architectures=MULTI_ARCH, executable="/usr/local/bin/enrollment")
 
 
 IMAGES: tuple[Image, ...] = (
-    _courses("1.0.0", "GET /api/courses, /api/courses/{id}"),
+    # courses-api 1.0.0 was published for x86_64 only; later releases are multi-arch.
+    _courses("1.0.0", "GET /api/courses, /api/courses/{id}", (X86_64,)),
     _courses("1.1.0", "adds ?level= filtering and duration in the list"),
     _courses("1.2.0", "adds each course's rating"),
     _courses("2.0.0", "adds instructors; FLAWED: errors and latency rise steeply above ~4 requests in flight"),
@@ -103,17 +130,20 @@ IMAGES: tuple[Image, ...] = (
     _enrollment("1.1.0", "adds enrolled_at, course titles, 409 on a duplicate enrollment"),
     Image(f"{NAMESPACE}/video-worker", "1.0.0", "mylearning.dataplane.images.video_worker:v1_0_0",
           "MyLearning video worker 1.0.0: no port; takes a job every JOB_INTERVAL_SECONDS and writes it to "
-          "SCRATCH_DIR (needs a writable mount there on a read-only root); MAX_JOBS>0 makes it a batch job; "
-          "knobs: LOG_LEVEL, MEMORY_GROWTH_MB_PER_S, CRASH_AFTER_SECONDS+EXIT_CODE, IGNORE_SIGTERM",
-          (), {"LOG_LEVEL": "INFO", "SCRATCH_DIR": "/scratch", "JOB_INTERVAL_SECONDS": "1"}),
+          "SCRATCH_DIR (needs a writable mount there on a read-only root); touches SCRATCH_DIR/heartbeat at "
+          "start, after each job and every HEARTBEAT_SECONDS; MAX_JOBS>0 makes it a batch job; x86_64 only "
+          "(its encoder); knobs: LOG_LEVEL, MEMORY_GROWTH_MB_PER_S, CRASH_AFTER_SECONDS+EXIT_CODE, IGNORE_SIGTERM",
+          (), {"LOG_LEVEL": "INFO", "SCRATCH_DIR": "/scratch", "JOB_INTERVAL_SECONDS": "1"},
+          architectures=(X86_64,), executable="/usr/local/bin/video-worker"),
     Image(f"{NAMESPACE}/web", "1.0.0", "mylearning.dataplane.images.web:v1_0_0",
           f"MyLearning web front end 1.0.0: GET / renders the catalogue from COURSES_API_URL and the "
           f"enrollment count from ENROLLMENT_URL; {_SERVICE_KNOBS}",
           (8080,), {**_HTTP_ENV, "COURSES_API_URL": "http://courses-api.mylearning.local:8080",
-                    "ENROLLMENT_URL": "http://enrollment.mylearning.local:8080"}),
+                    "ENROLLMENT_URL": "http://enrollment.mylearning.local:8080"},
+          architectures=MULTI_ARCH, executable="/usr/local/bin/web"),
     Image("docker/library/busybox", "1.36", "mylearning.dataplane.images.busybox:main",
           "BusyBox 1.36 shell: sh, wget, echo, sleep... for healthChecks, sidecars and one-off commands",
-          (), {}, command=("sh",)),
+          (), {}, command=("sh",), architectures=MULTI_ARCH, executable="/bin/sh"),
 )
 
 #: Which tag `latest` (and a reference without a tag) means for each repository.
@@ -240,3 +270,44 @@ def references() -> list[str]:
 def private_reference(image: Image, account: str, region: str) -> str:
     """Where the course tells a learner to push `image` in their own ECR."""
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{image.repository}:{image.tag}"
+
+
+def _architecture(architecture: str) -> str:
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown cpuArchitecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
+    return architecture
+
+
+def runs_on(image: Image, architecture: str) -> bool:
+    """Whether a container of `image` can run on a task whose cpuArchitecture is `architecture`.
+
+    `architecture` is runtimePlatform.cpuArchitecture as ECS spells it (pass
+    DEFAULT_ARCHITECTURE when the task definition has no runtimePlatform); another
+    spelling is a ValueError, since ECS would have refused the task definition.
+    """
+    return _architecture(architecture) in image.architectures
+
+
+def exec_format_error(image: Image, architecture: str) -> str:
+    """The log line of a container of single-arch `image` started on the other architecture.
+
+    The pull succeeds (the registry has the image; nothing checks its architecture), the
+    container starts, and the kernel refuses to execute its program. The container then
+    exits at once with exit code 1 (EXEC_FORMAT_EXIT_CODE), and the task stops with
+    "Essential container in task exited":
+    https://repost.aws/knowledge-center/ecs-task-exec-format-error
+    ("The task has a stopped reason of "Essential container in task exited" and an exit
+    code 1"). What the container logs is the runtime's
+    ``exec <path>: exec format error``, e.g. on Fargate
+    "exec /usr/local/bin/streamlit: exec format error" followed by exit 1:
+    https://github.com/aws-samples/amazon-bedrock-serverless-prompt-chaining/issues/213
+    (older runc versions said "standard_init_linux.go:228: exec user process caused:
+    exec format error"). The path is the image's `executable`; a task definition that
+    overrides entryPoint would have its own first word named instead, which the course's
+    labs never do for these images.
+
+    Raises ValueError when the image does run on `architecture` (there is no error).
+    """
+    if runs_on(image, architecture):
+        raise ValueError(f"{image.reference} is built for {architecture}: it starts normally")
+    return f"exec {image.executable}: exec format error"

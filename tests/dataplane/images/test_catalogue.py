@@ -114,3 +114,63 @@ def test_catalogue_imports_no_program() -> None:
 def test_private_reference_resolves_back() -> None:
     for image in IMAGES:
         assert resolve(catalogue.private_reference(image, "123456789012", "us-east-1")) == image
+
+
+# ---------------------------------------------------------------- architectures
+
+def _image(reference: str) -> catalogue.Image:
+    image = resolve(reference)
+    assert image is not None, reference
+    return image
+
+
+@pytest.mark.parametrize("reference, architectures", [
+    ("public.ecr.aws/mylearning/courses-api:1.0.0", ("X86_64",)),
+    ("public.ecr.aws/mylearning/courses-api:1.1.0", ("X86_64", "ARM64")),
+    ("public.ecr.aws/mylearning/courses-api:1.2.0", ("X86_64", "ARM64")),
+    ("public.ecr.aws/mylearning/courses-api:2.0.0", ("X86_64", "ARM64")),
+    ("public.ecr.aws/mylearning/enrollment:1.0.0", ("X86_64", "ARM64")),
+    ("public.ecr.aws/mylearning/enrollment:1.1.0", ("X86_64", "ARM64")),
+    ("public.ecr.aws/mylearning/video-worker:1.0.0", ("X86_64",)),  # its encoder ships x86 builds only
+    ("public.ecr.aws/mylearning/web:1.0.0", ("X86_64", "ARM64")),
+    ("public.ecr.aws/docker/library/busybox:1.36", ("X86_64", "ARM64")),
+])
+def test_each_image_names_the_architectures_it_is_built_for(reference: str, architectures: tuple) -> None:
+    image = _image(reference)
+    assert sorted(image.architectures) == sorted(architectures)
+    for architecture in catalogue.ARCHITECTURES:
+        assert catalogue.runs_on(image, architecture) == (architecture in architectures)
+
+
+def test_every_image_runs_on_the_default_architecture() -> None:
+    # A task definition without runtimePlatform runs on X86_64, so every lab that never
+    # mentions architectures keeps working.
+    assert catalogue.DEFAULT_ARCHITECTURE == "X86_64"
+    assert all(catalogue.runs_on(image, catalogue.DEFAULT_ARCHITECTURE) for image in IMAGES)
+    assert {i.repository for i in IMAGES if not catalogue.runs_on(i, "ARM64")} == {
+        "mylearning/courses-api", "mylearning/video-worker"}
+
+
+def test_exec_format_error_names_the_program_the_kernel_refused() -> None:
+    worker = _image("public.ecr.aws/mylearning/video-worker:1.0.0")
+    assert catalogue.exec_format_error(worker, "ARM64") == "exec /usr/local/bin/video-worker: exec format error"
+    old = _image("public.ecr.aws/mylearning/courses-api:1.0.0")
+    assert catalogue.exec_format_error(old, "ARM64") == "exec /usr/local/bin/courses-api: exec format error"
+    assert catalogue.EXEC_FORMAT_EXIT_CODE == 1  # AWS Knowledge Center: "an exit code 1"
+    # Each program has its own executable path, as an image's ENTRYPOINT does.
+    assert all(image.executable.startswith("/") for image in IMAGES)
+    with pytest.raises(ValueError):
+        catalogue.exec_format_error(worker, "X86_64")  # it runs there: no error to report
+    with pytest.raises(ValueError):
+        catalogue.exec_format_error(_image("public.ecr.aws/mylearning/web:1.0.0"), "ARM64")
+
+
+def test_architecture_names_are_ecs_spellings() -> None:
+    worker = _image("public.ecr.aws/mylearning/video-worker:1.0.0")
+    for wrong in ("x86_64", "arm64", "amd64", "AMD64", ""):
+        with pytest.raises(ValueError):
+            catalogue.runs_on(worker, wrong)
+    with pytest.raises(ValueError):
+        catalogue.Image("mylearning/x", "1", "m:f", "s", architectures=("amd64",))
+    with pytest.raises(ValueError):
+        catalogue.Image("mylearning/x", "1", "m:f", "s", architectures=())
