@@ -396,3 +396,41 @@ def downtime(ctx: Context) -> Outcome:
                     "(365 x 24 x 60). Use 0.9999, not 99.99, for the availability.")
         return fail(f"{value:g} minutes is not what 99.99% allows.", hint)
     return ok(f"{value:.2f} minutes a year (about {value / 12:.1f} minutes a month).")
+
+
+@LAB.step("4.10", "Self-healing: ECS replaced the task you stopped", points=2)
+def self_healing(ctx: Context) -> Outcome:
+    """The service scheduler keeps desiredCount tasks running and replaces one that stops.
+
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html
+    """
+    from mylearning.course.lab04_services import stopped_by_learner
+    from mylearning import tasks
+
+    found = _service(ctx, "courses-api")
+    if found is None:
+        return _no_service(ctx, "courses-api")
+    cluster = ctx.session.name("cluster")
+    stopped = stopped_by_learner(ctx.session, cluster, found["serviceName"])
+    if not stopped:
+        return fail(f"No task of {found['serviceName']} was stopped with StopTask.",
+                    "Run step 4.10: pick one of the service's running tasks "
+                    "(ecs.list_tasks(cluster=CLUSTER, serviceName=..., desiredStatus='RUNNING')) and "
+                    "ecs.stop_task(cluster=CLUSTER, task=<its ARN>, reason=...).")
+    victim = stopped[0]
+    if victim.get("lastStatus") != "STOPPED":
+        return fail(f"Task {tasks.task_id(victim)[:8]} is still stopping ({victim.get('lastStatus')}).",
+                    "Give it its stopTimeout, then check again.")
+    ecs = ctx.client("ecs")
+    arns = ecs.list_tasks(cluster=cluster, serviceName=found["serviceName"], desiredStatus="RUNNING")["taskArns"]
+    since = victim.get("stoppingAt") or victim.get("createdAt")
+    replacements = [t for t in tasks.describe(ctx.session, cluster, arns)
+                    if t.get("lastStatus") == "RUNNING" and since and t.get("createdAt") and t["createdAt"] >= since]
+    if not replacements or found.get("runningCount", 0) < found.get("desiredCount", 0):
+        return fail(f"{found.get('runningCount')} of {found.get('desiredCount')} tasks run and no replacement "
+                    f"started after task {tasks.task_id(victim)[:8]} stopped.",
+                    "Wait for the scheduler: ecs.get_waiter('services_stable').wait(cluster=CLUSTER, "
+                    "services=[...]), and read the service events if it does not settle.")
+    return ok(f"You stopped task {tasks.task_id(victim)[:8]} ({victim.get('stoppedReason')!r}); ECS started "
+              f"{tasks.task_id(replacements[0])[:8]} in its place: {found['runningCount']}/"
+              f"{found['desiredCount']} running.")

@@ -50,16 +50,29 @@ def event_lines(service: dict, limit: int = 8) -> list[str]:
     return lines
 
 
+def _task_lines(ecs: Any, cluster: str, name: str) -> dict[str, str]:
+    """Each task of the service that ECS still wants running: one line (see `tasks.row`)."""
+    from mylearning import tasks
+
+    arns = ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus="RUNNING").get("taskArns", [])
+    return {t["taskArn"]: tasks.row(t) for t in tasks.describe_client(ecs, cluster, arns)}
+
+
 def watch(session: Any, cluster: str, name: str, *, timeout: float = 1800, delay: float = 15,
-          out: Callable[[str], None] = print) -> dict:
-    """Print the deployments and new events until the newest deployment completes or fails.
+          out: Callable[[str], None] = print, show_tasks: bool = True) -> dict:
+    """Print the deployments, new events and (with `show_tasks`) each task's changes until the
+    newest deployment completes or fails.
 
     Returns the last description. On real AWS a rollout takes minutes (start tasks, pass
-    health checks, drain the old ones); the embedded AWS finishes at once.
+    health checks, drain the old ones); the embedded AWS runs it for real too, with its
+    waits scaled (`mylearning.facts.clock`).
     """
     ecs = session.client("ecs")
     seen: set[str] = set()
+    shown: dict[str, str] = {}
+    last_summary = ""
     deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
     while True:
         service = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
         primary = next((d for d in service["deployments"] if d["status"] == "PRIMARY"), {})
@@ -68,11 +81,22 @@ def watch(session: Any, cluster: str, name: str, *, timeout: float = 1800, delay
             if event["id"] in seen or (since is not None and event["createdAt"] < since):
                 continue
             seen.add(event["id"])
-            out(f"  event: {event['message']}")
+            out(f"{time.monotonic() - t0:6.1f}s event: {event['message']}")
+        if show_tasks:
+            lines = _task_lines(ecs, cluster, name)
+            for arn, line in lines.items():
+                if shown.get(arn) != line:
+                    out(f"{time.monotonic() - t0:6.1f}s task  {line}")
+            for arn in set(shown) - set(lines):
+                out(f"{time.monotonic() - t0:6.1f}s task  {arn.rsplit('/', 1)[-1][:8]} no longer wanted: stopping")
+            shown = lines
         state = primary.get("rolloutState")
-        out(f"  {len(service['deployments'])} deployment(s); PRIMARY "
-            f"{short_revision(primary.get('taskDefinition', ''))} {state}: "
-            f"{primary.get('runningCount')}/{primary.get('desiredCount')} running")
+        summary = (f"{len(service['deployments'])} deployment(s); PRIMARY "
+                   f"{short_revision(primary.get('taskDefinition', ''))} {state}: "
+                   f"{primary.get('runningCount')}/{primary.get('desiredCount')} running")
+        if summary != last_summary:
+            out(f"{time.monotonic() - t0:6.1f}s {summary}")
+            last_summary = summary
         if state == "FAILED" or (state == "COMPLETED" and len(service["deployments"]) == 1):
             return service
         if time.monotonic() > deadline:

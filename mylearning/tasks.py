@@ -50,11 +50,28 @@ def run_once(session: Any, cluster: str, family: str, *, subnets: list[str],
     return answer["tasks"][0]
 
 
+def running_by(session: Any, cluster: str, started_by: str) -> dict[str, dict]:
+    """Tasks not yet stopped that `started_by` started, by task definition family."""
+    ecs = session.client("ecs")
+    arns = ecs.list_tasks(cluster=cluster, startedBy=started_by[:128], desiredStatus="RUNNING").get("taskArns", [])
+    found = {}
+    for task in describe(session, cluster, arns):
+        family = task.get("taskDefinitionArn", "").rsplit("/", 1)[-1].split(":")[0]
+        found[family] = task
+    return found
+
+
 def describe(session: Any, cluster: str, arns: Iterable[str]) -> list[dict]:
+    return describe_client(session.client("ecs"), cluster, arns)
+
+
+def describe_client(ecs: Any, cluster: str, arns: Iterable[str]) -> list[dict]:
+    """describe_tasks in batches of 100 (its limit), in the order given."""
     arns = list(arns)
-    if not arns:
-        return []
-    return session.client("ecs").describe_tasks(cluster=cluster, tasks=arns)["tasks"]
+    found: list[dict] = []
+    for start in range(0, len(arns), 100):
+        found += ecs.describe_tasks(cluster=cluster, tasks=arns[start:start + 100])["tasks"]
+    return found
 
 
 def row(task: dict) -> str:

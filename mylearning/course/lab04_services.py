@@ -18,11 +18,26 @@ ABOUT = LabInfo(
     "04", "Services, load balancing and discovery",
     services=("ec2", "ecs", "elbv2", "servicediscovery", "ssm", "sts"),
     concepts=("loadbalancer", "cloudmap", "deployments", "microservices", "service_specs",
-              "taskdefs", "capacity", "availability", "cost"))
+              "taskdefs", "capacity", "availability", "cost", "tasks"))
 
 #: The availability the platform promises, and the answer the lab records for it.
 TARGET_AVAILABILITY = 0.9999
 DOWNTIME_ANSWER = "downtime-minutes-9999"
+#: Why the learner's chaos test of step 4.10 stopped a task.
+CHAOS_REASON = "Lab 04: chaos test, stopped by the learner"
+
+
+def stopped_by_learner(session: Any, cluster: str, service: str) -> list[dict]:
+    """The service's tasks stopped with StopTask (stop code UserInitiated), newest first.
+
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (stopCode)
+    """
+    from mylearning import tasks
+
+    ecs = session.client("ecs")
+    arns = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED").get("taskArns", [])
+    found = [t for t in tasks.describe(session, cluster, arns) if t.get("stopCode") == "UserInitiated"]
+    return sorted(found, key=lambda t: t.get("stoppingAt") or t.get("createdAt"), reverse=True)
 
 
 def build(session: Any) -> None:
@@ -59,9 +74,14 @@ def build(session: Any) -> None:
         new, _ = taskdefs.ensure_registered(ecs, spec)
         ecs.update_service(cluster=cluster, service=courses["serviceName"],
                            taskDefinition=new["taskDefinitionArn"])
-    ecs.get_waiter("services_stable").wait(
-        cluster=cluster, services=[ms.service_name(session, s) for s in ms.WEB_SERVICES],
-        WaiterConfig={"Delay": 1 if session.is_emulator else 15, "MaxAttempts": 120})
+    stable = {"Delay": 0.5 if session.is_emulator else 15, "MaxAttempts": 240}
+    names = [ms.service_name(session, s) for s in ms.WEB_SERVICES]
+    ecs.get_waiter("services_stable").wait(cluster=cluster, services=names, WaiterConfig=stable)
+    if not stopped_by_learner(session, cluster, ms.service_name(session, "courses-api")):
+        arns = ecs.list_tasks(cluster=cluster, serviceName=ms.service_name(session, "courses-api"),
+                              desiredStatus="RUNNING")["taskArns"]
+        ecs.stop_task(cluster=cluster, task=arns[0], reason=CHAOS_REASON)
+        ecs.get_waiter("services_stable").wait(cluster=cluster, services=names, WaiterConfig=stable)
     record_answer(lab, DOWNTIME_ANSWER, round(availability.allowed_downtime_minutes(TARGET_AVAILABILITY), 2),
                   session=session)
 

@@ -73,7 +73,9 @@ async def _main(endpoint: str) -> int:
         with contextlib.suppress(Exception):
             await edge.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    return 0
+        # Every container is stopped; do not wait for the ACS poll's thread (up to 30 s).
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def run(endpoint: str) -> int:

@@ -78,6 +78,7 @@ class TaskRunner:
         self.stop_requested = asyncio.Event()
         self.stop_reason: str | None = None
         self.reported_running = False
+        self._pull_times: dict[str, float] = {}
         self.started_wall: float | None = None
         self.done = asyncio.Event()
         self.scratch = agent.scratch / self.id
@@ -124,10 +125,14 @@ class TaskRunner:
     async def run(self) -> None:
         reason: str | None = None
         try:
-            await self.report("PENDING")
-            pull_started = time.time()
             environments = await self._provision()
-            await self.report("PENDING", pullStartedAt=pull_started, pullStoppedAt=time.time())
+            pull_started = time.time()
+            await self.report("PENDING", pullStartedAt=pull_started)
+            self._pull()
+            pulled = {"pullStartedAt": pull_started, "pullStoppedAt": time.time()}
+            self._pull_times = pulled
+            if self.stop_requested.is_set():
+                return
             for state in self.containers.values():
                 self._tasks.append(asyncio.create_task(self._container(state, environments[state.name])))
             self._tasks.append(asyncio.create_task(self._watch_memory()))
@@ -142,26 +147,34 @@ class TaskRunner:
             reason = f"InternalError: the data plane failed to run the task ({type(exc).__name__})"
         finally:
             await self._stop_all()
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.report("STOPPED", self.stop_reason or reason,
-                                                 executionStoppedAt=time.time()))
+            if not self.agent.shutting_down:  # a stopping emulator answers no more reports
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.report("STOPPED", self.stop_reason or reason,
+                                                     executionStoppedAt=time.time()))
             self._release()
             self.done.set()
 
-    async def _provision(self) -> dict[str, dict[str, str]]:
-        """Address, images, log streams and secrets: what ECS prepares before containers start."""
+    def _pull(self) -> None:
+        """"Pull" every image: one outside the course catalogue fails as a missing image does.
+
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html
+        """
         from mylearning.dataplane.images import catalogue
 
-        self.address = self.agent.addresses.take(self.arn)
-        self.agent.routes[self.private_ip or self.address] = self.address
-        self.scratch.mkdir(parents=True, exist_ok=True)
         for state in self.containers.values():
             image = state.definition.get("image", "")
             if catalogue.resolve(image) is None:
                 state.reason = catalogue.pull_error(image)
-                state.exit_code = None
                 state.exited.set()
                 raise TaskStartError(state.reason)
+
+    async def _provision(self) -> dict[str, dict[str, str]]:
+        """Address, log streams and secrets: the task's resources, prepared with the execution
+        role before any image is pulled (ECS reports a failure here as a
+        ResourceInitializationError, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resource-initialization-error.html)."""
+        self.address = self.agent.addresses.take(self.arn)
+        self.agent.routes[self.private_ip or self.address] = self.address
+        self.scratch.mkdir(parents=True, exist_ok=True)
         execution_role = self.definition.get("executionRoleArn")
         launch_type = self.task.get("launchType") or "FARGATE"
         role = None
@@ -218,6 +231,16 @@ class TaskRunner:
         return None
 
     async def _container(self, state: ContainerState, env: dict[str, str]) -> None:
+        try:
+            await self._run_container(state, env)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the container could not start: say so, and end it
+            self.agent.log(f"container {state.name} of task {self.id}: {type(exc).__name__}: {exc}")
+            state.reason = state.reason or f"CannotStartContainerError: {type(exc).__name__}: {exc}"
+            state.exited.set()
+
+    async def _run_container(self, state: ContainerState, env: dict[str, str]) -> None:
         from mylearning.dataplane.images.runtime import ContainerSpec
 
         blocked = await self._wait_dependencies(state)
@@ -244,31 +267,33 @@ class TaskRunner:
             environment=env, command=d.get("command"), entry_point=d.get("entryPoint"),
             log_path=str(state.log_path), root=str(root), mounts=mounts,
             readonly_root=bool(d.get("readonlyRootFilesystem")), user=d.get("user"),
-            proxy=self.agent.proxy_url)
+            proxy=self.agent.proxy_url,
+            architecture=(self.definition.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64")
         state.process = ContainerProcess(state.name, spec.to_dict(), d.get("stopTimeout"))
         await state.process.start()
         state.started.set()
         if state.shipper is not None:
             state.shipper.start()
         if d.get("healthCheck"):
-            self._start_health(state, env)
-        await self.report_container(state)
-        if not self.reported_running and all(
-                c.started.is_set() for c in self.containers.values() if c.essential):
+            self._start_health(state, env, spec)
+        essentials_up = all(c.started.is_set() for c in self.containers.values() if c.essential)
+        if self.reported_running or not essentials_up:
+            await self.report_container(state)
+        if not self.reported_running and essentials_up:
             self.reported_running = True
             self.started_wall = time.time()
-            await self.report("RUNNING")
+            await self.report("RUNNING", **self._pull_times)
         code = await state.process.wait()
         state.exit_code = code
         state.reason = state.process.killed_reason
         if state.monitor is not None:
             state.monitor.cancel()
         state.exited.set()
-        if state.shipper is not None:
+        if state.shipper is not None and not self.agent.shutting_down:
             await state.shipper.close()
         await self.report_container(state)
 
-    def _start_health(self, state: ContainerState, env: dict[str, str]) -> None:
+    def _start_health(self, state: ContainerState, env: dict[str, str], spec: Any) -> None:
         from mylearning.dataplane import shell
         from mylearning.dataplane.healthcheck import HealthCheckConfig, HealthMonitor
         from mylearning.facts import clock
@@ -276,8 +301,11 @@ class TaskRunner:
         config = HealthCheckConfig.from_definition(state.definition["healthCheck"])
 
         async def probe() -> int:
+            # The check runs inside the container: its files, its mounts, its localhost.
             result = await shell.run(config.command, env=env, address=self.address or "127.0.0.1",
-                                     timeout=config.timeout)
+                                     timeout=config.timeout, root=Path(spec.root),
+                                     readonly_root=spec.readonly_root, proxy=self.agent.proxy_url,
+                                     mounts={k: Path(v) for k, v in spec.mounts.items()})
             return result.exit_code
 
         def changed(status: str) -> None:
@@ -347,7 +375,12 @@ class TaskRunner:
         for state in self.containers.values():
             if state.monitor is not None:
                 state.monitor.cancel()
-            if state.shipper is not None:
+            if state.shipper is not None and self.agent.shutting_down:
+                # The emulator is going, and the account's logs with it: do not wait on it.
+                task = getattr(state.shipper, "_task", None)
+                if task is not None:
+                    task.cancel()
+            elif state.shipper is not None:
                 with contextlib.suppress(Exception):
                     await state.shipper.close()
 

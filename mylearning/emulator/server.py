@@ -222,6 +222,8 @@ def serve(port: int = 0, host: str = "127.0.0.1", state_file: str | None = None,
         print(url, flush=True)
 
     def stop(signum: int, frame: Any) -> None:
+        # Release the agent's held poll first: waitress waits for its threads on the way out.
+        server.app._acs.close()
         raise SystemExit(0)  # ends the server loop running in this (main) thread
 
     signal.signal(signal.SIGTERM, stop)

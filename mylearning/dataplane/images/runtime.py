@@ -46,6 +46,9 @@ class ContainerSpec:
     readonly_root: bool = False
     user: str | None = None
     proxy: str | None = None  # the data plane's edge proxy; None: reach everything directly
+    #: The task's runtimePlatform.cpuArchitecture: a single-architecture image built for the
+    #: other one starts and fails at once, as on AWS (catalogue.exec_format_error).
+    architecture: str = catalogue.DEFAULT_ARCHITECTURE
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -162,6 +165,9 @@ def main(spec: dict[str, Any]) -> None:
         if image is None:
             print(catalogue.pull_error(parsed.image), file=sys.stderr)
             os._exit(1)
+        if not catalogue.runs_on(image, parsed.architecture):
+            print(catalogue.exec_format_error(image, parsed.architecture), file=sys.stderr)
+            os._exit(catalogue.EXEC_FORMAT_EXIT_CODE)
         env = container_environment(parsed, image)
         os.environ.clear()
         os.environ.update(env)

@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 
 from mylearning.emulator.fidelity.cases import OK
 from mylearning.emulator.fidelity.cases.ecs import (CASES, awsvpc, cluster, describe_service,
-                                                    fargate_td, service)
+                                                    fargate_td, running, service, settled)
 
 
 def test_table_covers_errors_and_valid_forms():
@@ -24,8 +24,8 @@ def test_create_answer_shows_rollout_then_service_is_stable(env):
                                 networkConfiguration=awsvpc(env))["service"]
     assert answer["runningCount"] == 0 and answer["deployments"][0]["rolloutState"] == "IN_PROGRESS"
     ecs.get_waiter("services_stable").wait(cluster=c, services=["web"],
-                                           WaiterConfig={"Delay": 1, "MaxAttempts": 2})
-    svc = describe_service(env, c, "web")
+                                           WaiterConfig={"Delay": 0.5, "MaxAttempts": 40})
+    svc = settled(env, c, "web")
     assert (svc["runningCount"], svc["pendingCount"]) == (2, 0)
     assert svc["events"][0]["message"] == "(service web) has reached a steady state."
     counts = ecs.describe_clusters(clusters=[c])["clusters"][0]
@@ -35,10 +35,11 @@ def test_create_answer_shows_rollout_then_service_is_stable(env):
 def test_rollout_keeps_new_settings_and_stops_old_tasks(env):
     ecs = env.client("ecs")
     c, name, td = service(env, desired=2)
+    settled(env, c, name)
     old = set(ecs.list_tasks(cluster=c, serviceName=name)["taskArns"])
     ecs.update_service(cluster=c, service=name, forceNewDeployment=True,
                        enableExecuteCommand=True, healthCheckGracePeriodSeconds=30)
-    svc = describe_service(env, c, name)
+    svc = settled(env, c, name)
     assert svc["enableExecuteCommand"] is True and svc["healthCheckGracePeriodSeconds"] == 30
     assert [d["status"] for d in svc["deployments"]] == ["PRIMARY"]
     new = set(ecs.list_tasks(cluster=c, serviceName=name)["taskArns"])
@@ -80,7 +81,7 @@ def test_tasks_waiter_and_task_fields(env):
                         capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
                         networkConfiguration=awsvpc(env))["tasks"][0]
     ecs.get_waiter("tasks_running").wait(cluster=c, tasks=[task["taskArn"]],
-                                         WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+                                         WaiterConfig={"Delay": 0.5, "MaxAttempts": 40})
     (seen,) = ecs.describe_tasks(cluster=c, tasks=[task["taskArn"]])["tasks"]
     assert (seen["cpu"], seen["memory"], seen["launchType"]) == ("512", "1024", "FARGATE")
     assert seen["capacityProviderName"] == "FARGATE_SPOT"
@@ -92,7 +93,7 @@ def test_service_without_security_groups_runs_in_default_group(env):
     net = awsvpc(env, groups=False)
     ecs.create_service(cluster=c, serviceName="nosg", taskDefinition=fargate_td(env),
                        desiredCount=1, launchType="FARGATE", networkConfiguration=net)
-    svc = describe_service(env, c, "nosg")
+    svc = settled(env, c, "nosg")
     assert svc["networkConfiguration"] == net and svc["runningCount"] == 1
 
 
@@ -162,12 +163,15 @@ def test_kept_parameters_step_aside_when_moto_keeps_them():
 def test_stopped_service_task_is_replaced(env):
     ecs = env.client("ecs")
     c, name, _ = service(env, desired=2)
+    settled(env, c, name)
     first = ecs.list_tasks(cluster=c, serviceName=name)["taskArns"][0]
     ecs.stop_task(cluster=c, task=first, reason="testing replacement")
-    running = ecs.list_tasks(cluster=c, serviceName=name)["taskArns"]
-    assert len(running) == 2 and first not in running
-    svc = describe_service(env, c, name)
-    assert svc["runningCount"] == 2 and "has started 1 tasks" in svc["events"][1]["message"]
+    now = ecs.list_tasks(cluster=c, serviceName=name)["taskArns"]
+    assert len(now) == 2 and first not in now
+    svc = settled(env, c, name)
+    assert svc["runningCount"] == 2
+    assert any("has started 1 tasks" in e["message"] for e in svc["events"][:4])
+    assert running(env, c, [first], "STOPPED")[0]["stopCode"] == "UserInitiated"
 
 
 def test_service_connect_namespace_must_exist_unless_it_is_the_cluster_default(env):

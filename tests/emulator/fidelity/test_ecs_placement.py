@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from mylearning.emulator.fidelity.cases.ecs import awsvpc, cluster, fargate_td, network
+from mylearning.emulator.fidelity.cases.ecs import awsvpc, cluster, fargate_td, network, running
 from mylearning.emulator.fidelity.cases.ecs_placement import STRATEGY
 
 
@@ -42,7 +42,7 @@ def test_service_task_network_interfaces(env):
     ecs.create_service(cluster=c, serviceName="web", taskDefinition=fargate_td(env),
                        desiredCount=2, launchType="FARGATE", networkConfiguration=awsvpc(env))
     arns = ecs.list_tasks(cluster=c, serviceName="web")["taskArns"]
-    tasks = ecs.describe_tasks(cluster=c, tasks=arns)["tasks"]
+    tasks = running(env, c, arns)
     subnets = {s["SubnetId"]: s for s in ec2.describe_subnets(SubnetIds=network(env)["subnets"])["Subnets"]}
     for task in tasks:
         details = {d["name"]: d.get("value") for d in task["attachments"][0]["details"]}
@@ -56,7 +56,7 @@ def test_service_task_network_interfaces(env):
     assert {t["availabilityZone"] for t in tasks} == {f"{env.region}a", f"{env.region}b"}
     stopped = ecs.stop_task(cluster=c, task=arns[0])["task"]
     assert stopped["attachments"][0]["status"] in ("ATTACHED", "DELETED")
-    (seen,) = ecs.describe_tasks(cluster=c, tasks=[arns[0]])["tasks"]
+    (seen,) = running(env, c, [arns[0]], "STOPPED")
     assert seen["lastStatus"] == "STOPPED" and seen["attachments"][0]["status"] == "DELETED"
 
 

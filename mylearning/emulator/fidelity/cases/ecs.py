@@ -6,6 +6,8 @@ keep working); behaviour cases check that a valid call does what ECS does
 """
 from __future__ import annotations
 
+import re
+
 from typing import Any, Callable
 
 from mylearning.emulator.fidelity.cases import OK, BehaviourMismatch, Case, Env
@@ -54,9 +56,42 @@ def cluster(env: Env, **kwargs: Any) -> str:
     return name
 
 
+#: An image the data plane runs (the course's front end: no secrets needed), so service and
+#: task cases see real task lifecycles; an image outside the course catalogue fails to pull.
+IMAGE = "public.ecr.aws/mylearning/web:1.0.0"
+
+
 def container(name: str = "web", **extra: Any) -> dict:
-    return {"name": name, "image": "public.ecr.aws/nginx/nginx:latest",
+    return {"name": name, "image": IMAGE,
             "portMappings": [{"containerPort": 80, "protocol": "tcp"}], **extra}
+
+
+def settled(env: Env, c: str, name: str, timeout: float = 20.0) -> dict:
+    """The service once its newest deployment completed and it runs its desired count.
+
+    With the data plane a rollout takes real (scaled) time; the last description is
+    returned after `timeout` either way, for the case to judge.
+    """
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        svc = describe_service(env, c, name)
+        deployments = svc.get("deployments") or []
+        if (len(deployments) == 1 and deployments[0].get("rolloutState") == "COMPLETED"
+                and svc.get("runningCount") == svc.get("desiredCount")) or time.monotonic() > deadline:
+            return svc
+        time.sleep(0.1)
+
+
+def running(env: Env, c: str, arns: list[str], status: str = "RUNNING", timeout: float = 20.0) -> list[dict]:
+    """The tasks once every one reached `status` (or the last description after `timeout`)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        tasks = env.client("ecs").describe_tasks(cluster=c, tasks=arns)["tasks"]
+        if all(t["lastStatus"] == status for t in tasks) or time.monotonic() > deadline:
+            return tasks
+        time.sleep(0.05)
 
 
 def fargate_td(env: Env, cpu: str = "256", memory: str = "512", family: str | None = None,
@@ -516,19 +551,20 @@ def _describe_tasks_stay_running(env: Env) -> None:
     c = cluster(env)
     arn = ecs.run_task(cluster=c, taskDefinition=fargate_td(env), launchType="FARGATE",
                        networkConfiguration=awsvpc(env))["tasks"][0]["taskArn"]
+    running(env, c, [arn])
     for _ in range(3):
         status = ecs.describe_tasks(cluster=c, tasks=[arn])["tasks"][0]["lastStatus"]
         expect(status == "RUNNING", f"task went to {status} on describe_tasks")
     ecs.stop_task(cluster=c, task=arn, reason="done")
-    status = ecs.describe_tasks(cluster=c, tasks=[arn])["tasks"][0]["lastStatus"]
+    status = running(env, c, [arn], "STOPPED")[0]["lastStatus"]
     expect(status == "STOPPED", f"stopped task is {status}")
 
 
 def _service_stable(env: Env) -> None:
     c, name, _ = service(env)
     env.client("ecs").get_waiter("services_stable").wait(
-        cluster=c, services=[name], WaiterConfig={"Delay": 1, "MaxAttempts": 3})
-    svc = describe_service(env, c, name)
+        cluster=c, services=[name], WaiterConfig={"Delay": 0.5, "MaxAttempts": 40})
+    svc = settled(env, c, name)
     expect(svc["runningCount"] == svc["desiredCount"] == 2,
            f"runningCount {svc['runningCount']} != desiredCount {svc['desiredCount']}")
     (dep,) = svc["deployments"]
@@ -543,6 +579,7 @@ def _service_tasks_running(env: Env) -> None:
     c, name, td = service(env, desired=3)
     arns = ecs.list_tasks(cluster=c, serviceName=name)["taskArns"]
     expect(len(arns) == 3, f"list_tasks(serviceName) gave {len(arns)} tasks, expected 3")
+    running(env, c, arns)
     for _ in range(2):
         tasks = ecs.describe_tasks(cluster=c, tasks=arns)["tasks"]
         states = {t["lastStatus"] for t in tasks}
@@ -557,6 +594,7 @@ def _service_rolls(env: Env) -> None:
     ecs = env.client("ecs")
     c, name, td1 = service(env)
     family = td1.split("/")[-1].split(":")[0]
+    settled(env, c, name)
     old_tasks = ecs.list_tasks(cluster=c, serviceName=name)["taskArns"]
     td2 = fargate_td(env, family=family, cpu="512", memory="1024")
     answer = ecs.update_service(cluster=c, service=name, taskDefinition=f"{family}:2")["service"]
@@ -564,8 +602,9 @@ def _service_rolls(env: Env) -> None:
     expect(statuses == [("PRIMARY", td2), ("ACTIVE", td1)],
            f"update_service answer shows deployments {statuses}")
     ecs.get_waiter("services_stable").wait(cluster=c, services=[name],
-                                           WaiterConfig={"Delay": 1, "MaxAttempts": 3})
-    svc = describe_service(env, c, name)
+                                           WaiterConfig={"Delay": 0.5, "MaxAttempts": 40})
+    svc = settled(env, c, name)
+    running(env, c, old_tasks, "STOPPED")
     expect(svc["taskDefinition"] == td2, f"service task definition {svc['taskDefinition']}")
     (dep,) = svc["deployments"]
     expect(dep["taskDefinition"] == td2 and dep["rolloutState"] == "COMPLETED",
@@ -576,20 +615,21 @@ def _service_rolls(env: Env) -> None:
     stopped = ecs.describe_tasks(cluster=c, tasks=old_tasks)["tasks"]
     expect({t["lastStatus"] for t in stopped} == {"STOPPED"}, "old tasks are not STOPPED")
     messages = [e["message"] for e in svc["events"]]
-    expect(any("has stopped 2 running tasks" in m for m in messages) and
-           any("deployment completed" in m for m in messages), f"events: {messages}")
+    stopped = sum(int(re.search(r"has stopped (\d+) running tasks", m).group(1))
+                  for m in messages if "has stopped" in m)
+    expect(stopped == 2 and any("deployment completed" in m for m in messages), f"events: {messages}")
 
 
 def _service_scales(env: Env) -> None:
     ecs = env.client("ecs")
     c, name, _ = service(env, desired=1)
     ecs.update_service(cluster=c, service=name, desiredCount=4)
-    svc = describe_service(env, c, name)
-    running = len(ecs.list_tasks(cluster=c, serviceName=name)["taskArns"])
-    expect(svc["runningCount"] == 4 == running and len(svc["deployments"]) == 1,
-           f"scaled to 4: runningCount {svc['runningCount']}, tasks {running}")
+    svc = settled(env, c, name)
+    count = len(ecs.list_tasks(cluster=c, serviceName=name)["taskArns"])
+    expect(svc["runningCount"] == 4 == count and len(svc["deployments"]) == 1,
+           f"scaled to 4: runningCount {svc['runningCount']}, tasks {count}")
     ecs.update_service(cluster=c, service=name, desiredCount=0)
-    svc = describe_service(env, c, name)
+    svc = settled(env, c, name)
     expect(svc["runningCount"] == 0, f"scaled to 0: runningCount {svc['runningCount']}")
 
 

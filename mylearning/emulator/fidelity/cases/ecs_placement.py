@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from mylearning.emulator.fidelity.cases import OK, Case, Env
 from mylearning.emulator.fidelity.cases.ecs import (API, GUIDE, awsvpc, cluster, container, expect,
-                                                    fargate_td, network)
+                                                    fargate_td, network, settled)
 
 STRATEGY = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1},
             {"capacityProvider": "FARGATE_SPOT", "weight": 3}]
@@ -144,21 +144,25 @@ def _service_registers_targets(env: Env) -> None:
     arn = _target_group(env)
     c, name = _new_service(env, 2, loadBalancers=[
         {"targetGroupArn": arn, "containerName": "web", "containerPort": 80}])
+    settled(env, c, name)  # a task is registered once it is RUNNING
     tasks = _service_tasks(env, c, name)
     expected = {(ip, 80): "healthy" for ip in _ips(tasks)}
     expect(_targets(env, arn) == expected, f"targets {_targets(env, arn)}, tasks {expected}")
     ecs = env.client("ecs")
     ecs.stop_task(cluster=c, task=tasks[0]["taskArn"])  # the scheduler replaces it
+    settled(env, c, name)
     now = {(ip, 80): "healthy" for ip in _ips(_service_tasks(env, c, name))}
     expect(_targets(env, arn) == now, f"after a task stopped: targets {_targets(env, arn)}, "
                                       f"tasks {now}")
     ecs.update_service(cluster=c, service=name, desiredCount=0)
+    settled(env, c, name)
     expect(_targets(env, arn) == {}, f"targets left after scaling to 0: {_targets(env, arn)}")
 
 
 def _service_registers_instances(env: Env) -> None:
     registry = _registry(env)
     c, name = _new_service(env, 2, serviceRegistries=[{"registryArn": registry["Arn"]}])
+    settled(env, c, name)  # a task is registered once it is RUNNING
     sd = env.client("servicediscovery")
     tasks = {t["taskArn"].split("/")[-1]: t for t in _service_tasks(env, c, name)}
     instances = {i["Id"]: i["Attributes"] for i in sd.list_instances(ServiceId=registry["Id"])["Instances"]}
@@ -172,6 +176,7 @@ def _service_registers_instances(env: Env) -> None:
                and attributes.get("REGION") == env.region
                and attributes.get("ECS_TASK_DEFINITION_FAMILY"), f"instance attributes {attributes}")
     env.client("ecs").update_service(cluster=c, service=name, desiredCount=0)
+    settled(env, c, name)
     left = sd.list_instances(ServiceId=registry["Id"])["Instances"]
     expect(left == [], f"instances left after scaling to 0: {left}")
 

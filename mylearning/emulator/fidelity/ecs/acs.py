@@ -68,7 +68,7 @@ def version() -> int:
 def wait_for_change(since: int, wait: float) -> dict:
     deadline = time.monotonic() + max(0.0, min(wait, MAX_WAIT))
     with _cond:
-        while _version <= since:
+        while _version <= since and not _closing:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -83,6 +83,17 @@ def set_health_sink(fn: Callable[[dict], None]) -> None:
 
 def agent_status() -> dict[str, Any]:
     return dict(_agent_status)
+
+
+_closing = False
+
+
+def close() -> None:
+    """The emulator is stopping: answer every held poll now, and every later one at once."""
+    global _closing
+    with _cond:
+        _closing = True
+        _cond.notify_all()
 
 
 def reset() -> None:

@@ -262,14 +262,24 @@ def _start_tasks(backend: Any, service: Any, deployment: dict, count: int) -> li
     return started
 
 
-def forget_tasks(tasks: list) -> None:
-    """Stopped tasks leave their service's target groups and Cloud Map services; their
-    network interfaces are deleted."""
+def forget_tasks(tasks: list, release: bool = True) -> None:
+    """Stopping tasks leave their service's target groups and Cloud Map services (once);
+    with `release`, their network interfaces are deleted too (once).
+
+    With an agent, a task asked to stop is deregistered at once (DEACTIVATING) and keeps
+    its ENI until the agent reports it STOPPED, so its address is not handed to a
+    replacement that the late deregistration would then remove.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html
+    """
     for task in tasks:
-        service = registration.service_of(task)
-        if service is not None:
-            registration.deregister(service, [task])
-        placement.release(task)
+        if not getattr(task, "_ml_deregistered", False):
+            task._ml_deregistered = True
+            service = registration.service_of(task)
+            if service is not None:
+                registration.deregister(service, [task])
+        if release and not getattr(task, "_ml_released", False):
+            task._ml_released = True
+            placement.release(task)
 
 
 def _stop_tasks(tasks: list, reason: str, stop_code: str = "ServiceSchedulerInitiated") -> None:
@@ -291,7 +301,7 @@ def _stop_tasks(tasks: list, reason: str, stop_code: str = "ServiceSchedulerInit
         else:
             task.last_status = "STOPPED"
             task.stopped_at = task.execution_stopped_at = now
-    forget_tasks(tasks)
+    forget_tasks(tasks, release=not live)
     if live and tasks:
         acs.changed(tasks[0].region_name)
 
@@ -448,7 +458,7 @@ def replace_stopped_service_task(req: AwsRequest, status: int, body: bytes) -> N
     if task is None:
         return
     with rollout.LOCK:
-        forget_tasks([task])
+        forget_tasks([task], release=not acs.attached() or task.last_status == "STOPPED")
         if acs.attached():
             acs.changed(req.region)
         if not task.group.startswith("service:"):
