@@ -16,6 +16,8 @@ import time
 import uuid
 from typing import Any, Callable, Iterable
 
+from mylearning.emulator import auth
+
 HEALTH_PATH = "/mylearning/health"
 RESET_PATH = "/moto-api/reset"
 
@@ -50,6 +52,8 @@ class EmulatorApp:
         #: tests read this from the health endpoint to prove it.
         self.server_errors = 0
         self._count_lock = threading.Lock()
+        #: The credential every request but the health check must carry (None: any).
+        self.token = auth.required_token()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -65,6 +69,8 @@ class EmulatorApp:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
+        if not auth.allowed(environ, self.token):
+            return self._refuse(start_response)
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
             # moto resets its backends; our layer drops the state it keeps itself.
             self._fidelity.reset()
@@ -86,6 +92,14 @@ class EmulatorApp:
             return self._internal_error(start_response, 500, "InternalFailure",
                                         f"The embedded AWS failed on this request: "
                                         f"{type(exc).__name__}: {exc}")
+
+    def _refuse(self, start_response: Callable) -> list[bytes]:
+        """A request without this emulator's credential (see `auth`): AWS's 403."""
+        body = auth.refusal_body()
+        start_response("403 Forbidden", [("Content-Type", "application/x-amz-json-1.1"),
+                                         ("x-amzn-ErrorType", "UnrecognizedClientException"),
+                                         ("Content-Length", str(len(body)))])
+        return [body]
 
     def _internal_error(self, start_response: Callable, status: int, code: str,
                         message: str) -> list[bytes]:

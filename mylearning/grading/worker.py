@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import Awaitable
 
 from mylearning.grading import evaluation, notebooks
 from mylearning.grading.discovery import Submission
-from mylearning.grading.emulators import Emulator, EmulatorFailure, EmulatorPool
+from mylearning.grading.emulators import Emulator, EmulatorFailure, EmulatorPool, port_of
 from mylearning.grading.execution import Kernel, KernelFactory, run
 from mylearning.grading.gradebook import Gradebook
 from mylearning.grading.job import GradingError, GradingOptions
@@ -35,6 +36,8 @@ class Assignment:
     options: GradingOptions
     book: Gradebook
     code: CodeWatch
+    #: Every submission's code cells (or why it cannot run), read before any kernel ran.
+    programs: dict[str, "notebooks.Program | str"]
 
 
 class Lane:
@@ -45,13 +48,29 @@ class Lane:
     emulator since replaced is disposed of, never used.
     """
 
-    def __init__(self, emulator: Emulator, kernels: KernelFactory, emulators: EmulatorPool):
+    def __init__(self, emulator: Emulator, kernels: KernelFactory, emulators: EmulatorPool,
+                 index: int = 0):
         self.emulator = emulator
         self.kernels = kernels
         self.emulators = emulators
+        self.index = index
+
+    def _ports(self) -> tuple[int | None, ...]:
+        """The TCP ports this lane's kernel may connect to: its emulator and data plane proxy."""
+        return port_of(self.emulator.url), port_of(self.emulator.proxy)
 
     def boot(self) -> asyncio.Future:
-        return asyncio.ensure_future(self.kernels.start(self.emulator.url))
+        return asyncio.ensure_future(self._start())
+
+    def _start(self) -> Awaitable[Kernel]:
+        return self.kernels.start(self.emulator.url, self.emulator.token, self._ports(),
+                                  self.index)
+
+    def _fits(self, kernel: Kernel) -> bool:
+        """Booted for this emulator, with its credential and every port it serves on?"""
+        wanted = {p for p in self._ports() if p}
+        return (kernel.endpoint == self.emulator.url and kernel.token == self.emulator.token
+                and wanted <= set(kernel.ports))
 
     async def take(self, pending: asyncio.Future | None) -> Kernel:
         """The kernel booted ahead, or a new one if it failed or was for a replaced emulator."""
@@ -60,10 +79,10 @@ class Lane:
         try:
             kernel = await pending
         except Exception:  # one retry: a kernel can fail to boot under load
-            kernel = await self.kernels.start(self.emulator.url)
-        if kernel.endpoint != self.emulator.url:
+            kernel = await self._start()
+        if not self._fits(kernel):  # its emulator was replaced, or its proxy came up since
             await self.kernels.dispose(kernel)
-            kernel = await self.kernels.start(self.emulator.url)
+            kernel = await self._start()
         return kernel
 
     async def fresh_emulator(self, pending: asyncio.Future | None) -> asyncio.Future:
@@ -117,14 +136,10 @@ class Worker:
         """Grade `sub`; return the kernel booting for the next submission, if any."""
         t0 = time.perf_counter()
         book, limits = self.work.book, self.work.options.limits
-        try:
-            program = await asyncio.to_thread(notebooks.load, sub.path,
-                                              self.work.options.max_notebook_bytes)
-        except notebooks.NotebookProblem as exc:
-            self._unreadable(sub, str(exc), t0)
-            return pending
-        except OSError as exc:
-            self._unreadable(sub, f"The file could not be read ({exc.strerror or exc}).", t0)
+        # Read before any submission ran (see `batch.read_all`): no kernel can change it now.
+        program = self.work.programs.get(sub.name)
+        if not isinstance(program, notebooks.Program):
+            self._unreadable(sub, str(program or "The file could not be read."), t0)
             return pending
 
         kernel = await self.lane.take(pending)
