@@ -106,7 +106,9 @@ def parser() -> argparse.ArgumentParser:
     chk.set_defaults(func=_check)
 
     from mylearning.grading.cli import add_parser as add_grade_parser
+    from mylearning.grading.gradescope import add_parser as add_gradescope_parser
     add_grade_parser(sub)
+    add_gradescope_parser(sub)
     return p
 
 

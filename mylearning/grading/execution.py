@@ -85,7 +85,8 @@ class Kernel:
         self.token = token
         #: TCP ports its sandbox lets it connect to.
         self.ports = ports
-        #: In its own PID namespace: `pid` is the waiter, its one child the kernel itself.
+        #: In its own PID namespace: `pid` is the waiter, its child the namespace's init,
+        #: and the init's one child the kernel itself.
         self.namespaced = namespaced
         #: The submission's cgroups (as root), or None.
         self.cgroups = cgroups
@@ -230,7 +231,7 @@ class KernelFactory:
                 await asyncio.wait({ready}, timeout=0.2)
                 if not ready.done() and not await km.is_alive():
                     ready.cancel()
-                    raise RuntimeError("kernel exited during start-up: "
+                    raise RuntimeError(f"kernel exited during start-up (status {km.provisioner.process.returncode}): "
                                        + _tail(stderr_path))
             ready.result()
         except BaseException:
@@ -249,7 +250,8 @@ class KernelFactory:
         self.live.discard(kernel)
         descendants = self.reaper.descendants(kernel.pid)
         # The kernel's own process (the waiter's child in a namespace) is no leftover.
-        started = self.reaper.descendants(kernel.pid, beyond_children=kernel.namespaced)
+        # (waiter -> init -> kernel in a PID namespace).
+        started = self.reaper.descendants(kernel.pid, skip_levels=2 if kernel.namespaced else 0)
         self.reaper.kill_group(kernel.pid)
         with contextlib.suppress(Exception):
             if kernel.kc is not None:
@@ -293,7 +295,7 @@ class KernelFactory:
             self.live.discard(kernel)
 
 
-def _tail(path: Path, limit: int = 400) -> str:
+def _tail(path: Path, limit: int = 6000) -> str:
     try:
         text = path.read_text(errors="replace").strip()
     except OSError:
@@ -363,7 +365,6 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
     The kernel is left as it is (possibly dead); the caller disposes of it.
     """
     import nbformat
-    from nbclient.exceptions import DeadKernelError
 
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -377,6 +378,50 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
     client.setup_budget(limits.max_output_bytes)
     report = ExecutionReport(cells_total=program.total_cells, cells_to_run=len(cells))
 
+    full = asyncio.Event()
+    disk = asyncio.ensure_future(_watch_disk(kernel.scratch, limits.max_disk_bytes, full))
+    try:
+        await _run_cells(program, kernel, limits, client, cells, report, deadline, full)
+    finally:
+        disk.cancel()
+        await settle(disk)
+    report.errors = [e for e in client.errors
+                     if not (e.ename == "KeyboardInterrupt" and e.cell in report.interrupted)]
+    report.error_count = client.error_count - (len(client.errors) - len(report.errors))
+    report.output_bytes = client.output_bytes
+    report.seconds = loop.time() - started
+    return report
+
+
+async def _watch_disk(folder: Path, limit: int, full: asyncio.Event) -> None:
+    """Set `full` when the kernel's scratch folder holds more than `limit` bytes.
+
+    The scratch folder is the only place a confined kernel can write; the file
+    size limit caps one file, and this caps them all together.
+    """
+    while True:
+        used = await asyncio.to_thread(_folder_bytes, folder)
+        if used > limit:
+            full.set()
+            return
+        await asyncio.sleep(0.5)
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+    return total
+
+
+async def _run_cells(program: Program, kernel: Kernel, limits: Limits, client: Any,
+                     cells: list, report: "ExecutionReport", deadline: float,
+                     full: asyncio.Event) -> None:
+    from nbclient.exceptions import DeadKernelError
+
+    loop = asyncio.get_running_loop()
     for index, (position, _) in enumerate(program.cells):
         number = position + 1
         remaining = deadline - loop.time()
@@ -389,11 +434,21 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
         budget = min(limits.cell_timeout, remaining)
         task = asyncio.ensure_future(client.async_execute_cell(cells[index], index))
         watch = asyncio.ensure_future(client.over_budget.wait())
+        disk = asyncio.ensure_future(full.wait())
         try:
-            done, _ = await asyncio.wait({task, watch}, timeout=budget,
+            done, _ = await asyncio.wait({task, watch, disk}, timeout=budget,
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             watch.cancel()
+            disk.cancel()
+        if full.is_set() and task not in done:
+            await _abandon(task, kernel)
+            report.cells_run += 1
+            report.stop, report.stop_cell = (
+                f"The notebook wrote more than {limits.max_disk_bytes / 2 ** 20:g} MB to disk "
+                f"(in cell {number}); execution stopped there. Write less, or delete what "
+                "you no longer need.", number)
+            break
         if task in done:
             exc = DeadKernelError("cancelled") if task.cancelled() else task.exception()
             report.cells_run += 1
@@ -447,13 +502,6 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
                            "there.")
         report.stop_cell = number
         break
-
-    report.errors = [e for e in client.errors
-                     if not (e.ename == "KeyboardInterrupt" and e.cell in report.interrupted)]
-    report.error_count = client.error_count - (len(client.errors) - len(report.errors))
-    report.output_bytes = client.output_bytes
-    report.seconds = loop.time() - started
-    return report
 
 
 def _stop_for_output(report: "ExecutionReport", limits: Limits, number: int) -> None:

@@ -432,12 +432,39 @@ def _enter_pid_namespace(user_namespace: bool) -> None:
         Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
         Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
     child = os.fork()
-    if child == 0:
-        _libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the waiter
-        if os.getppid() == 0:
-            pass  # our parent is outside the namespace, as expected
+    if child != 0:
+        _wait_for(child)  # never returns
+    # PID 1 of the namespace: an init that reaps orphans and ends with the kernel. The
+    # kernel itself must not be PID 1, which ignores its own fatal signals (a notebook
+    # killing its own kernel must die as it would in a learner's JupyterLab).
+    _libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the waiter
+    kernel = os.fork()
+    if kernel == 0:
         return
-    _wait_for(child)
+    _init(kernel)
+
+
+def _init(kernel: int) -> None:
+    """PID 1 inside the namespace: reap every orphan, exit with the kernel's status.
+
+    Its exit ends the namespace, and the Linux kernel then kills whatever is left.
+    """
+    for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+                   signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(signum, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in range(0, 3):
+        os.dup2(devnull, fd)
+    os.closerange(3, 65536)
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+        if pid == kernel:
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
 def _wait_for(child: int) -> None:

@@ -47,6 +47,11 @@ def main() -> None:
     _warm_up()
     from ipykernel.kernelapp import launch_new_instance
     sys.argv[0] = "ipykernel_launcher"
+    if os.getppid() == 1:
+        # In its PID namespace the kernel's parent is the namespace's init, not the
+        # grader: ipykernel's parent poller would take that for the grader's death.
+        # The namespace already dies with the grader (parent-death signals).
+        sys.argv.append("--IPKernelApp.parent_handle=1")
     launch_new_instance()
 
 

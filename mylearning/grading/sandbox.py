@@ -127,20 +127,26 @@ class Reaper:
         self._serial += 1
         return f"{self.run_tag}-{self._serial}"
 
-    def descendants(self, pid: int, beyond_children: bool = False) -> list[int]:
-        """Every process below `pid`; with `beyond_children`, not its direct children."""
+    def descendants(self, pid: int, skip_levels: int = 0) -> list[int]:
+        """Every process below `pid`, but those `skip_levels` or fewer generations down."""
         try:
-            below = self._psutil.Process(pid).children(recursive=True)
+            top = self._psutil.Process(pid)
         except self._psutil.Error:
             return []
-        found = []
-        for proc in below:
-            try:
-                if beyond_children and proc.ppid() == pid:
+        found: list[int] = []
+        level = [top]
+        depth = 0
+        while level:
+            depth += 1
+            nxt = []
+            for proc in level:
+                try:
+                    nxt += proc.children()
+                except self._psutil.Error:
                     continue
-            except self._psutil.Error:
-                continue
-            found.append(proc.pid)
+            if depth > skip_levels:
+                found += [p.pid for p in nxt]
+            level = nxt
         return found
 
     def kill_group(self, pid: int) -> None:
