@@ -30,6 +30,7 @@ from mylearning.grading.preflight import preflight
 from mylearning.grading.records import code_fingerprint, config_key
 from mylearning.grading.resume import Duplicates, reuse_earlier
 from mylearning.grading.sandbox import CodeWatch
+from mylearning.grading.watchdog import Watchdog
 from mylearning.grading.shutdown import stop_requests_cancel
 from mylearning.grading.worker import Assignment
 
@@ -146,8 +147,15 @@ class Batch:
         self.pool = WorkerPool(size, self.options, self.lab_number, self.protection,
                                self.roots)
         self._phase("launched")
-        work = Assignment(self.lab, self.options, self.book, self.code, self.programs)
-        await self.pool.run(copies.unique.values(), work, self._prepare)
+        dog = Watchdog(self.last_resort)
+        work = Assignment(self.lab, self.options, self.book, self.code, self.programs, dog)
+        beat = asyncio.ensure_future(dog.heartbeat())
+        dog.start()
+        try:
+            await self.pool.run(copies.unique.values(), work, self._prepare)
+        finally:
+            dog.stop()
+            beat.cancel()
         self._phase("graded")
         copies.fill_in(self.book)
 

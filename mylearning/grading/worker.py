@@ -21,6 +21,7 @@ from mylearning.grading.execution import Kernel, KernelFactory, run
 from mylearning.grading.gradebook import Gradebook
 from mylearning.grading.job import GradingError, GradingOptions
 from mylearning.grading.sandbox import CodeWatch
+from mylearning.grading.watchdog import Watchdog
 from mylearning.steps import Lab, StepResult
 
 _EMULATOR_STOPPED = ("The embedded AWS used for grading stopped while this notebook ran, so its "
@@ -38,6 +39,7 @@ class Assignment:
     code: CodeWatch
     #: Every submission's code cells (or why it cannot run), read before any kernel ran.
     programs: dict[str, "notebooks.Program | str"]
+    watchdog: "Watchdog | None" = None
 
 
 class Lane:
@@ -164,6 +166,26 @@ class Worker:
         book.finish(book.grade(sub, steps, reasons, notes, report.to_dict(), timings))
         return following
 
+    def _watched(self, key: int, name: str, budget: float):
+        """The watchdog's eye on a stage that talks to the emulator (none in unit use)."""
+        dog = self.work.watchdog
+        if dog is None:
+            return contextlib.nullcontext()
+        emulator = self.lane.emulator
+
+        def kill() -> None:  # from the watchdog's thread: fail the stuck call at once
+            proc = emulator.proc
+            if proc is not None:
+                proc.kill()
+        return dog.stage(key, name, budget, kill)
+
+    def _raise_if_fired(self, key: int) -> None:
+        dog = self.work.watchdog
+        if dog is not None and key in dog.fired:
+            dog.fired.discard(key)
+            raise RuntimeError("the grading emulator stopped answering the checks (the "
+                               "watchdog restarted it); run again to grade this submission")
+
     def _unreadable(self, sub: Submission, reason: str, t0: float) -> None:
         steps = evaluation.zero(self.work.lab, reason)
         book = self.work.book
@@ -185,9 +207,12 @@ class Worker:
             steps = evaluation.zero(self.work.lab, _EMULATOR_STOPPED)
             return steps, await self.lane.fresh_emulator(following)
         session = emulator.session()
-        steps, state = await asyncio.gather(
-            asyncio.to_thread(evaluation.evaluate, self.work.lab, session),
-            self.work.code.read())
+        key = id(self.lane)
+        with self._watched(key, "checks", 180):
+            steps, state = await asyncio.gather(
+                asyncio.to_thread(evaluation.evaluate, self.work.lab, session),
+                self.work.code.read())
+        self._raise_if_fired(key)
         if self.work.code.moved_to(state):
             notes.append("The course code or the Python packages that kernels import changed "
                          "while this notebook ran (by this notebook, or by someone editing them).")
@@ -204,8 +229,10 @@ class Worker:
         timings["evaluate"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         try:
-            await asyncio.to_thread(emulator.reset)
+            with self._watched(key, "emulator reset", 90):
+                await asyncio.to_thread(emulator.reset)
         except Exception:
             following = await self.lane.fresh_emulator(following)
+        self.work.watchdog.fired.discard(key) if self.work.watchdog else None
         timings["reset"] = time.perf_counter() - t2
         return steps, following
