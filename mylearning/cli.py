@@ -113,7 +113,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    # `grade merge --out DIR A B`: folders after an option are more positionals of `grade`.
+    if extra and args.command == "grade" and not any(e.startswith("-") for e in extra):
+        args.submissions = list(args.submissions) + extra
+    elif extra:
+        p.error("unrecognized arguments: " + " ".join(extra))
     return args.func(args)
 
 
