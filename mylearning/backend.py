@@ -14,13 +14,15 @@ import threading
 from typing import Any, Iterable
 
 from mylearning import identity
+from mylearning.emulator import auth
 
 EMULATOR, AWS = "emulator", "aws"
 DEFAULT_REGION = "us-east-1"
 #: The value of MYLEARNING_AWS_OPT_IN (or `connect(aws_opt_in=...)`) that allows real AWS.
 OPT_IN_PHRASE = "I-UNDERSTAND-THIS-COSTS-MONEY"
-#: Dummy credentials for the emulator; real ones are never sent to it.
-EMULATOR_CREDENTIALS = {"aws_access_key_id": "mylearning", "aws_secret_access_key": "mylearning"}
+#: Dummy credentials for an open emulator; real ones are never sent to it. A grading
+#: emulator checks a credential of its own instead (`mylearning.emulator.auth`).
+EMULATOR_CREDENTIALS = auth.DUMMY
 
 
 class BackendError(RuntimeError):
@@ -141,7 +143,7 @@ def prewarm_clients(services: Iterable[str]) -> int:
         return 0
     import boto3
     region = _region(None)
-    session = boto3.Session(region_name=region, **EMULATOR_CREDENTIALS)
+    session = boto3.Session(region_name=region, **auth.client_credentials())
     for name in services:
         key = (endpoint, region, name)
         if key not in _PREWARMED:
@@ -157,7 +159,8 @@ _current_key: tuple | None = None
 def _env_key() -> tuple:
     return tuple(os.environ.get(k) for k in (
         "MYLEARNING_BACKEND", "MYLEARNING_ENDPOINT", "MYLEARNING_REGION", "MYLEARNING_LEARNER",
-        "MYLEARNING_HOME", "MYLEARNING_AWS_OPT_IN", "AWS_PROFILE", "AWS_DEFAULT_REGION"))
+        "MYLEARNING_HOME", "MYLEARNING_AWS_OPT_IN", "AWS_PROFILE", "AWS_DEFAULT_REGION",
+        auth.TOKEN_VAR))
 
 
 def connect(backend: str | None = None, *, region: str | None = None,
@@ -223,7 +226,7 @@ def _connect_emulator(region: str | None) -> CourseSession:
             announce = ("Your embedded AWS had stopped, so a new one was started and your "
                         "emulated account is empty again. Run each lab's first cell to rebuild "
                         "what earlier labs created.")
-    session = boto3.Session(region_name=_region(region), **EMULATOR_CREDENTIALS)
+    session = boto3.Session(region_name=_region(region), **auth.client_credentials())
     return CourseSession(session, EMULATOR, endpoint, identity.learner_id(), announce)
 
 

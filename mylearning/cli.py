@@ -122,12 +122,20 @@ def parser() -> argparse.ArgumentParser:
     chk.set_defaults(func=_check)
 
     from mylearning.grading.cli import add_parser as add_grade_parser
+    from mylearning.grading.gradescope import add_parser as add_gradescope_parser
     add_grade_parser(sub)
+    add_gradescope_parser(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    # `grade merge --out DIR A B`: folders after an option are more positionals of `grade`.
+    if extra and args.command == "grade" and not any(e.startswith("-") for e in extra):
+        args.submissions = list(args.submissions) + extra
+    elif extra:
+        p.error("unrecognized arguments: " + " ".join(extra))
     return args.func(args)
 
 

@@ -16,6 +16,8 @@ import time
 import uuid
 from typing import Any, Callable, Iterable
 
+from mylearning.emulator import auth
+
 HEALTH_PATH = "/mylearning/health"
 RESET_PATH = "/moto-api/reset"
 #: The task agent's ACS and TCS stand-ins (see fidelity/ecs/acs.py).
@@ -56,6 +58,8 @@ class EmulatorApp:
         self.dataplane: Any = None
         from mylearning.emulator.fidelity.ecs import acs
         self._acs = acs
+        #: The credential every request but the health check must carry (None: any).
+        self.token = auth.required_token()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -72,6 +76,8 @@ class EmulatorApp:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
+        if not auth.allowed(environ, self.token):
+            return self._refuse(start_response)
         if path in AGENT_PATHS:
             return self._acs.wsgi(environ, start_response)
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
@@ -102,6 +108,14 @@ class EmulatorApp:
             return None
         return {**self.dataplane.describe(), "agent": self._acs.agent_status(),
                 "attached": self._acs.attached()}
+
+    def _refuse(self, start_response: Callable) -> list[bytes]:
+        """A request without this emulator's credential (see `auth`): AWS's 403."""
+        body = auth.refusal_body()
+        start_response("403 Forbidden", [("Content-Type", "application/x-amz-json-1.1"),
+                                         ("x-amzn-ErrorType", "UnrecognizedClientException"),
+                                         ("Content-Length", str(len(body)))])
+        return [body]
 
     def _internal_error(self, start_response: Callable, status: int, code: str,
                         message: str) -> list[bytes]:

@@ -36,6 +36,11 @@ class Emulator:
         self.proc: subprocess.Popen | None = None
         self.url: str | None = None
         self.instance: str | None = None
+        #: This emulator's credential (see `mylearning.emulator.auth`): new at each launch,
+        #: given only to the grader's session and the one kernel of this worker at a time.
+        self.token: str | None = None
+        #: The URL of this emulator's data plane proxy, once its health answer names one.
+        self.proxy: str | None = None
         self._session: Any = None
 
     @property
@@ -51,15 +56,19 @@ class Emulator:
         fires when the *thread* that started it ends.
         """
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        from mylearning.emulator import auth
+
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.instance = None
+        self.proxy = None
+        self.token = auth.new_token()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "mylearning.grading.emulator_child",
                  "--parent", str(os.getpid()), "--port", str(port)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
-                env=emulator_env(), start_new_session=True)
+                env=emulator_env(self.token), start_new_session=True)
         return self.url
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> str:
@@ -77,6 +86,7 @@ class Emulator:
         if not answer:
             raise EmulatorFailure(f"The grading emulator at {line} does not answer.")
         self.instance = answer.get("instance")
+        self.proxy = proxy_of(answer)
         return line
 
     def healthy(self) -> bool:
@@ -89,8 +99,11 @@ class Emulator:
 
     def reset(self) -> None:
         """Empty the account, then touch the services the labs hit first."""
+        from mylearning.emulator import auth
+
         assert self.url
-        request = urllib.request.Request(self.url + "/moto-api/reset", method="POST")
+        request = urllib.request.Request(self.url + "/moto-api/reset", method="POST",
+                                         headers=auth.request_headers(self.token))
         with urllib.request.urlopen(request, timeout=30) as resp:
             resp.read()
         session = self.session()
@@ -105,7 +118,7 @@ class Emulator:
         cache is keyed by environment variables that differ per worker.
         """
         if self._session is None or self._session.endpoint != self.url:
-            self._session = grading_session(self.url)
+            self._session = grading_session(self.url, self.token)
         return self._session
 
     def stop(self) -> None:
@@ -176,7 +189,25 @@ _BOTO: Any = None
 _CLIENT_LOCK = threading.Lock()
 
 
-def grading_session(url: str) -> Any:
+def proxy_of(health: dict) -> str | None:
+    """The data plane's edge proxy URL in a health answer (`dataplane.proxy`), if any."""
+    plane = health.get("dataplane") if isinstance(health, dict) else None
+    proxy = plane.get("proxy") if isinstance(plane, dict) else None
+    return proxy if isinstance(proxy, str) and proxy.startswith("http://127.") else None
+
+
+def port_of(url: str | None) -> int | None:
+    """The TCP port of a loopback URL, or None."""
+    from urllib.parse import urlsplit
+    if not url:
+        return None
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        return None
+
+
+def grading_session(url: str, token: str | None = None) -> Any:
     """A CourseSession on `url` as the grading learner, sharing one boto3 Session.
 
     Built directly rather than through `connect()`, whose module-level cache
@@ -189,7 +220,16 @@ def grading_session(url: str) -> Any:
 
     from mylearning.backend import EMULATOR, EMULATOR_CREDENTIALS, CourseSession
 
+    from mylearning.emulator import auth
+
+    credentials = auth.client_credentials({auth.TOKEN_VAR: token} if token else {})
+
     class GradingSession(CourseSession):
+        def _client_kwargs(self, kwargs: dict) -> dict:
+            for key, value in credentials.items():  # this emulator's own credential
+                kwargs.setdefault(key, value)
+            return super()._client_kwargs(kwargs)
+
         def client(self, service_name: str, **kwargs: Any) -> Any:
             cached = None if kwargs else self.cached_client(service_name)
             if cached is not None:

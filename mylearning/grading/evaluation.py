@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from mylearning.grading.flatten import flat
 from mylearning.steps import StepResult
 
 
@@ -18,11 +19,13 @@ def evaluate(lab: Any, session: Any) -> list[StepResult]:
     """Every step of `lab` against the account behind `session`, ready to be stored.
 
     A check builds its Outcome freely (nothing validates its fields), and a grade
-    is written as JSON, so each field is made its declared type here.
+    is written as JSON, so each field is made its declared type here. Messages and
+    details may quote what the submission created (a resource's name), so they are
+    flattened like any text a submission controls.
     """
     return [replace(r, points=float(r.points), max_points=float(r.max_points),
-                    passed=bool(r.passed), message=str(r.message), hint=str(r.hint),
-                    details=list(r.details))
+                    passed=bool(r.passed), message=flat(r.message, 1000), hint=flat(r.hint, 1000),
+                    details=[flat(d, 500) for d in list(r.details)[:50]])
             for r in lab.evaluate(session).results]
 
 

@@ -14,46 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
+from mylearning.grading import flatten, isolation
+from mylearning.grading.isolation import Protection
 from mylearning.grading.limits import Limits
 from mylearning.grading.notebooks import Program
 from mylearning.grading.sandbox import Reaper, kernel_env
 
-#: Run in a new kernel before the notebook. It loads the code every lab imports
-#: (boto3, the course library, the check engine) without binding any name, so
-#: the first cells do not pay for it, and it puts the kernel under its memory
-#: limit and first in line for the OOM killer (the grader and emulators last).
-#: It creates no session and no state: the notebook's namespace is as empty as
-#: in a learner's fresh kernel.
-_WARM_UP = """\
-def _mylearning_grading_setup(limit):
-    import importlib
-    for name in ('boto3', 'mylearning.backend', 'mylearning.answers',
-                 'mylearning.notebook', 'mylearning.steps'):
-        importlib.import_module(name)
-    try:
-        import resource
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
-    try:
-        with open('/proc/self/oom_score_adj', 'w') as fh:
-            fh.write('1000')
-    except OSError:
-        pass
-_mylearning_grading_setup({limit})
-del _mylearning_grading_setup
-try:
-    __import__('mylearning.backend', fromlist=['_']).prewarm_clients({services!r})
-except Exception:
-    pass
-"""
 _MAX_ERRORS_KEPT = 20
 
 
@@ -101,9 +77,21 @@ class ExecutionReport:
 class Kernel:
     """A started, warmed-up kernel reserved for one submission."""
 
-    def __init__(self, km: Any, kc: Any, workdir: Path, tag: str, pid: int, endpoint: str):
+    def __init__(self, km: Any, kc: Any, workdir: Path, tag: str, pid: int, endpoint: str,
+                 cgroups: Any = None, token: str | None = None, ports: tuple[int, ...] = (),
+                 namespaced: bool = False):
         self.km, self.kc, self.workdir, self.tag, self.pid = km, kc, workdir, tag, pid
         self.endpoint = endpoint
+        self.token = token
+        #: TCP ports its sandbox lets it connect to.
+        self.ports = ports
+        #: In its own PID namespace: `pid` is the waiter, its child the namespace's init,
+        #: and the init's one child the kernel itself.
+        self.namespaced = namespaced
+        #: The submission's cgroups (as root), or None.
+        self.cgroups = cgroups
+        #: The folder the kernel may write, and the disk it may fill there.
+        self.scratch = workdir / "box"
 
 
 def services_of_lab(lab_number: str) -> tuple[str, ...]:
@@ -120,56 +108,132 @@ def services_of_lab(lab_number: str) -> tuple[str, ...]:
         return ()
 
 
+#: The kernel spec every grading kernel is started with: our boot module, which
+#: confines the process before it becomes an ipykernel (see `kernel_boot`).
+KERNEL_NAME = "mylearning-sandbox"
+
+
 class KernelFactory:
-    """Starts kernels for one run and disposes of them without leaving a process."""
+    """Starts confined kernels for one run and disposes of them without leaving a process.
+
+    Kernels talk to the grader over IPC sockets in their own folder (not TCP
+    on the shared loopback); the folder and the connection file with the
+    message-signing key are inside the kernel's sandbox and nobody else's.
+    """
 
     def __init__(self, reaper: Reaper, run_dir: Path, limits: Limits,
-                 services: tuple[str, ...] = ()):
+                 services: tuple[str, ...] = (), protection: Protection | None = None,
+                 course_paths: list[Path] | None = None):
         #: boto3 clients to create while each kernel boots (see backend.prewarm_clients).
         self.services = services
         self.reaper = reaper
         self.run_dir = run_dir
         self.limits = limits
+        self.protection = protection
         self.mpl_dir = run_dir / "matplotlib"
         self.mpl_dir.mkdir(parents=True, exist_ok=True)
+        self.spec_dir = run_dir / "kernels"
+        spec = self.spec_dir / KERNEL_NAME
+        spec.mkdir(parents=True, exist_ok=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "mylearning.grading.kernel_boot", "-f",
+                     "{connection_file}", "--HistoryManager.enabled=False",
+                     "--Application.log_level=50"],
+            "display_name": "MyLearning grading (sandboxed)", "language": "python"}))
+        self.read_paths = isolation.read_paths(list(course_paths or []) + [self.mpl_dir])
+        if protection is not None and protection.root:
+            # Dedicated users must traverse the run folder to reach their own box.
+            os.chmod(run_dir, 0o711)
         #: Held while a kernel is launched and until its pid is protected, and
         #: while sweeping, so a sweep never mistakes a new kernel for an orphan.
         self.lock = asyncio.Lock()
         self.live: set[Kernel] = set()
 
-    async def start(self, endpoint: str) -> Kernel:
+    def _policy(self, box: Path, ports: list[int], lane: int, name: str) -> tuple[Any, Any]:
+        """The kernel's policy and (as root) its cgroups, or (None, None) without a sandbox."""
+        prot = self.protection
+        if prot is None or not prot.enabled:
+            return None, None
+        values = isolation.policy_limits(self.limits)
+        cgroups = None
+        if prot.cgroup:
+            cgroups = isolation.CgroupSet(name, values["memory_bytes"], values["processes"])
+        uid = isolation.SANDBOX_UID_BASE + lane if prot.dedicated_user else None
+        policy = isolation.Policy(
+            scratch=str(box), read_paths=self.read_paths, ports=ports,
+            memory_bytes=values["memory_bytes"], processes=values["processes"],
+            open_files=values["open_files"], file_bytes=values["file_bytes"],
+            cpu_seconds=values["cpu_seconds"], landlock=prot.landlock_abi >= 1,
+            pid_namespace=prot.pid_namespace,
+            cgroups=[str(d) for d in cgroups.dirs] if cgroups else [], uid=uid,
+            drop_capabilities=prot.drop_capabilities)
+        return policy, cgroups
+
+    async def start(self, endpoint: str, token: str | None = None,
+                    ports: Iterable[int | None] = (), lane: int = 0) -> Kernel:
+        """A booted kernel for the emulator at `endpoint` (with its credential and ports)."""
+        from jupyter_client.kernelspec import KernelSpecManager
         from jupyter_client.manager import AsyncKernelManager
 
+        from mylearning.emulator import auth
+
         workdir = Path(tempfile.mkdtemp(prefix="sub-", dir=self.run_dir))
-        home = workdir / "home"
-        cwd = workdir / "work"
-        home.mkdir()
-        cwd.mkdir()
+        box = workdir / "box"
+        home, cwd, tmp, ipc = box / "home", box / "work", box / "tmp", box / "ipc"
+        for folder in (box, home, cwd, tmp, ipc):
+            folder.mkdir(mode=0o700)
         tag = self.reaper.new_tag()
         env = kernel_env(endpoint, home, tag, mpl_dir=self.mpl_dir)
-        # Always this Python's own ipykernel, whatever kernel the notebook names.
-        km = AsyncKernelManager(kernel_name="python3")
+        env.update({"TMPDIR": str(tmp), "TEMP": str(tmp), "TMP": str(tmp),
+                    "IPYTHONDIR": str(home / ".ipython"),
+                    "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+                    "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
+                    "JUPYTER_RUNTIME_DIR": str(ipc),
+                    "MYLEARNING_PREWARM_SERVICES": ",".join(self.services)})
+        if token:
+            env[auth.TOKEN_VAR] = token
+        # The kernel imports the very course package this grader runs (and its boot module).
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(Path(__file__).resolve().parents[2])]
+            + [str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        allowed = tuple(sorted({p for p in ports if p}))
+        policy, cgroups = self._policy(box, list(allowed), lane,
+                                       f"{self.reaper.run_tag}-{workdir.name}")
+        if policy is not None:
+            policy.write(workdir / "policy.json")
+            env[isolation.POLICY_VAR] = str(workdir / "policy.json")
+            if policy.uid is not None:
+                for folder in (box, home, cwd, tmp, ipc):
+                    os.chown(folder, policy.uid, policy.uid)
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(ipc / "k"),
+                                connection_file=str(ipc / "kernel.json"),
+                                kernel_spec_manager=KernelSpecManager(
+                                    kernel_dirs=[str(self.spec_dir)]))
+        stderr_path = workdir / "kernel.err"
         async with self.lock:
-            await km.start_kernel(
-                env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                extra_arguments=["--HistoryManager.enabled=False", "--Application.log_level=50"])
+            with open(stderr_path, "wb") as err:
+                await km.start_kernel(env=env, cwd=str(cwd), stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL, stderr=err)
             pid = km.provisioner.pid
             self.reaper.protected.add(pid)
-        kernel = Kernel(km, None, workdir, tag, pid, endpoint)
+        if policy is not None and policy.uid is not None:
+            os.chown(ipc / "kernel.json", policy.uid, policy.uid)
+        kernel = Kernel(km, None, workdir, tag, pid, endpoint, cgroups, token, allowed,
+                        bool(policy and policy.pid_namespace))
         self.live.add(kernel)
         try:
             kc = km.client()
             kc.allow_stdin = False
             kc.start_channels()
             kernel.kc = kc
-            await kc.wait_for_ready(timeout=self.limits.startup_timeout)
-            reply = await kc.execute_interactive(
-                _WARM_UP.format(limit=int(self.limits.max_memory_bytes),
-                                services=tuple(self.services)), silent=True,
-                store_history=False, timeout=self.limits.startup_timeout)
-            if reply["content"].get("status") != "ok":
-                raise RuntimeError(f"kernel set-up failed: {reply['content'].get('evalue')}")
+            ready = asyncio.ensure_future(kc.wait_for_ready(timeout=self.limits.startup_timeout))
+            while not ready.done():  # a kernel whose sandbox failed exits at once: say why
+                await asyncio.wait({ready}, timeout=0.2)
+                if not ready.done() and not await km.is_alive():
+                    ready.cancel()
+                    raise RuntimeError(f"kernel exited during start-up (status {km.provisioner.process.returncode}): "
+                                       + _tail(stderr_path))
+            ready.result()
         except BaseException:
             await self.dispose(kernel)
             raise
@@ -185,6 +249,9 @@ class KernelFactory:
             return []
         self.live.discard(kernel)
         descendants = self.reaper.descendants(kernel.pid)
+        # The kernel's own process (the waiter's child in a namespace) is no leftover.
+        # (waiter -> init -> kernel in a PID namespace).
+        started = self.reaper.descendants(kernel.pid, skip_levels=2 if kernel.namespaced else 0)
         self.reaper.kill_group(kernel.pid)
         with contextlib.suppress(Exception):
             if kernel.kc is not None:
@@ -197,7 +264,9 @@ class KernelFactory:
             self.reaper.protected.discard(kernel.pid)
             # The kernel itself was reaped by its manager; its pid may be reused already.
             self.reaper.kill(descendants)
-            leftovers = descendants + self.reaper.sweep(kernel.tag)
+            if kernel.cgroups is not None:  # the sandbox's own membership, not a tree walk
+                kernel.cgroups.remove()
+            leftovers = started + self.reaper.sweep(kernel.tag)
         shutil.rmtree(kernel.workdir, ignore_errors=True)
         return leftovers
 
@@ -216,11 +285,22 @@ class KernelFactory:
             self.reaper.kill_group(kernel.pid)
             self.reaper.protected.discard(kernel.pid)
             self.reaper.kill([kernel.pid] + self.reaper.descendants(kernel.pid))
+            if kernel.cgroups is not None:
+                with contextlib.suppress(Exception):
+                    kernel.cgroups.remove()
             with contextlib.suppress(Exception):
                 kernel.kc.stop_channels()
             with contextlib.suppress(Exception):
                 Path(kernel.km.connection_file).unlink()
             self.live.discard(kernel)
+
+
+def _tail(path: Path, limit: int = 6000) -> str:
+    try:
+        text = path.read_text(errors="replace").strip()
+    except OSError:
+        return "(no output)"
+    return text[-limit:] or "(no output)"
 
 
 def _client_class():
@@ -256,7 +336,8 @@ def _client_class():
             if kind == "error":
                 self.error_count += 1
                 if len(self.errors) < _MAX_ERRORS_KEPT:
-                    self.errors.append(CellError(self.position, str(content.get("ename", "Error"))[:100],
+                    self.errors.append(CellError(self.position,
+                                                 flatten.name(content.get("ename", "Error")),
                                                  _one_line(content.get("evalue", ""))))
             return None
 
@@ -275,8 +356,7 @@ def _size(kind: str | None, content: dict) -> int:
 
 
 def _one_line(text: Any, limit: int = 200) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+    return flatten.flat(text, limit)
 
 
 async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionReport:
@@ -285,7 +365,6 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
     The kernel is left as it is (possibly dead); the caller disposes of it.
     """
     import nbformat
-    from nbclient.exceptions import DeadKernelError
 
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -299,6 +378,50 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
     client.setup_budget(limits.max_output_bytes)
     report = ExecutionReport(cells_total=program.total_cells, cells_to_run=len(cells))
 
+    full = asyncio.Event()
+    disk = asyncio.ensure_future(_watch_disk(kernel.scratch, limits.max_disk_bytes, full))
+    try:
+        await _run_cells(program, kernel, limits, client, cells, report, deadline, full)
+    finally:
+        disk.cancel()
+        await settle(disk)
+    report.errors = [e for e in client.errors
+                     if not (e.ename == "KeyboardInterrupt" and e.cell in report.interrupted)]
+    report.error_count = client.error_count - (len(client.errors) - len(report.errors))
+    report.output_bytes = client.output_bytes
+    report.seconds = loop.time() - started
+    return report
+
+
+async def _watch_disk(folder: Path, limit: int, full: asyncio.Event) -> None:
+    """Set `full` when the kernel's scratch folder holds more than `limit` bytes.
+
+    The scratch folder is the only place a confined kernel can write; the file
+    size limit caps one file, and this caps them all together.
+    """
+    while True:
+        used = await asyncio.to_thread(_folder_bytes, folder)
+        if used > limit:
+            full.set()
+            return
+        await asyncio.sleep(0.5)
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+    return total
+
+
+async def _run_cells(program: Program, kernel: Kernel, limits: Limits, client: Any,
+                     cells: list, report: "ExecutionReport", deadline: float,
+                     full: asyncio.Event) -> None:
+    from nbclient.exceptions import DeadKernelError
+
+    loop = asyncio.get_running_loop()
     for index, (position, _) in enumerate(program.cells):
         number = position + 1
         remaining = deadline - loop.time()
@@ -311,11 +434,21 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
         budget = min(limits.cell_timeout, remaining)
         task = asyncio.ensure_future(client.async_execute_cell(cells[index], index))
         watch = asyncio.ensure_future(client.over_budget.wait())
+        disk = asyncio.ensure_future(full.wait())
         try:
-            done, _ = await asyncio.wait({task, watch}, timeout=budget,
+            done, _ = await asyncio.wait({task, watch, disk}, timeout=budget,
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             watch.cancel()
+            disk.cancel()
+        if full.is_set() and task not in done:
+            await _abandon(task, kernel)
+            report.cells_run += 1
+            report.stop, report.stop_cell = (
+                f"The notebook wrote more than {limits.max_disk_bytes / 2 ** 20:g} MB to disk "
+                f"(in cell {number}); execution stopped there. Write less, or delete what "
+                "you no longer need.", number)
+            break
         if task in done:
             exc = DeadKernelError("cancelled") if task.cancelled() else task.exception()
             report.cells_run += 1
@@ -369,13 +502,6 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
                            "there.")
         report.stop_cell = number
         break
-
-    report.errors = [e for e in client.errors
-                     if not (e.ename == "KeyboardInterrupt" and e.cell in report.interrupted)]
-    report.error_count = client.error_count - (len(client.errors) - len(report.errors))
-    report.output_bytes = client.output_bytes
-    report.seconds = loop.time() - started
-    return report
 
 
 def _stop_for_output(report: "ExecutionReport", limits: Limits, number: int) -> None:

@@ -8,10 +8,14 @@ output guard, which also tells which submission ran while the folder changed.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
+from dataclasses import replace
 from typing import Iterator
 
 from mylearning.grading.discovery import Submission
+from mylearning.grading.flatten import redact
+from mylearning.grading.ledger import Ledger
 from mylearning.grading.job import BatchResult, GradingOptions
 from mylearning.grading.outputs import (FEEDBACK, GRADES_CSV, RESULTS_JSON, SUMMARY_TXT,
                                         OutputGuard, feedback, grades_csv, results_json)
@@ -37,10 +41,23 @@ class Gradebook:
         self.guard: OutputGuard | None = None
         self.progress: Progress | None = None
         self._running: set[str] = set()
+        self.ledger: Ledger | None = None
+        #: What every grade of this run records about its isolation and course version.
+        self.protection: dict = {}
+        self.course: dict[str, str] = {}
+        #: Values of the grader's environment that no feedback may contain.
+        self.secrets: list[str] = []
+        #: (I, N) when this run grades one shard of a cohort.
+        self.shard: tuple[int, int] | None = None
 
     def open(self) -> None:
         """Remember the output folder as it is, before any notebook can touch it."""
-        self.guard = OutputGuard(self.options.out)
+        self.ledger = Ledger.open(self.options.out)
+        if not self.ledger.trusted:
+            self.warnings.append(
+                "The output folder's ledger was not written by this grader (or was changed), "
+                "so no earlier grade in it is trusted: everything is graded again.")
+        self.guard = OutputGuard(self.options.out, self.ledger)
 
     def start_progress(self) -> None:
         """Count the grades already known (resumed) as done, then show the rest as they come."""
@@ -56,10 +73,20 @@ class Gradebook:
 
     def grade(self, sub: Submission, steps: list[StepResult], reasons: list[str],
               notes: list[str], execution: dict, timings: dict[str, float]) -> Grade:
+        """A grade as stored: with its protection, and nothing of the grader's environment."""
+        hide = self.secrets
+
+        def clean(text: str) -> str:
+            return redact(text, hide)
+
+        steps = [replace(s, message=clean(s.message), hint=clean(s.hint),
+                         details=[clean(d) for d in s.details]) for s in steps]
+        execution = json.loads(clean(json.dumps(execution)))
         return Grade(submission=sub.name, slug=sub.slug, path=str(sub.path), sha256=sub.sha256,
-                     lab=self.lab_number, config=self.config, steps=steps, reasons=reasons,
-                     notes=notes, execution=execution,
-                     timings={k: round(v, 4) for k, v in timings.items()})
+                     lab=self.lab_number, config=self.config, steps=steps,
+                     reasons=[clean(r) for r in reasons], notes=[clean(n) for n in notes],
+                     execution=execution, timings={k: round(v, 4) for k, v in timings.items()},
+                     protection=dict(self.protection), course=dict(self.course))
 
     def add(self, grade: Grade) -> None:
         self.grades[grade.submission] = grade
@@ -114,6 +141,10 @@ class Gradebook:
                                  "run the same command again to grade them (graded ones are "
                                  "kept).")
         text = summarize(graded, self.step_ids, failures=failures, wall_seconds=wall)
+        text += "\n" + protection_lines(self.protection)
+        if self.shard is not None:
+            text += f"\nShard {self.shard[0]} of {self.shard[1]} (join shards with " \
+                    "`mylearning grade merge DIR...`)."
         if self.warnings:
             text += "\n" + "\n".join(f"Warning: {w}" for w in self.warnings)
         if self.guard is not None and graded:
@@ -122,3 +153,23 @@ class Gradebook:
                 self.guard.write(self.options.out / GRADES_CSV, grades_csv(graded, self.step_ids))
                 self.guard.write(self.options.out / SUMMARY_TXT, (text + "\n").encode())
         return BatchResult(graded, failures, interrupted, wall, text, list(self.warnings), phases)
+
+
+def protection_lines(protection: dict) -> str:
+    """The isolation a run applied, as the summary states it."""
+    if not protection:
+        return "Isolation: unknown."
+    if not protection.get("sandboxed"):
+        head = "Isolation: NO operating-system sandbox."
+    else:
+        head = f"Isolation: sandboxed (Landlock ABI {protection.get('landlock_abi')})."
+    lines = [head] + [f"  - {rule}" for rule in protection.get("rules", [])]
+    limits = protection.get("limits") or {}
+    if limits:
+        lines.append(f"  - limits: memory {limits['memory_bytes'] / 2 ** 20:g} MiB, "
+                     f"{limits['processes']} "
+            f"processes, {limits['open_files']} open files, files up to "
+            f"{limits['file_bytes'] / 2 ** 20:g} MiB, disk {limits['disk_bytes'] / 2 ** 20:g} MiB, "
+            f"CPU {limits['cpu_seconds']} s")
+    lines += [f"  - not in force: {gap}" for gap in protection.get("gaps", [])]
+    return "\n".join(lines)

@@ -27,6 +27,12 @@ class GradingOptions:
     max_notebook_bytes: int = 50_000_000
     progress: bool = True
     stream: TextIO | None = None
+    #: Confine every kernel with the operating-system sandbox (`isolation`).
+    sandbox: bool = True
+    #: Refuse to grade (GradingError) where the sandbox cannot be fully applied.
+    require_sandbox: bool = False
+    #: (I, N): grade only shard I of N (1-based), a stable share of the submissions.
+    shard: tuple[int, int] | None = None
 
 
 @dataclass

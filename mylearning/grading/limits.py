@@ -20,6 +20,10 @@ class Limits:
     #: Address space a kernel may use (POSIX); a notebook that allocates more gets a
     #: MemoryError in its cell instead of pushing the grader into the OOM killer.
     max_memory_bytes: int = 4 * 1024 ** 3
+    #: Processes a submission may run at once (its kernel and everything it starts).
+    max_processes: int = 128
+    #: Disk a submission may fill in its scratch folder (its only writable place).
+    max_disk_bytes: int = 1024 ** 3
     #: How long an interrupted cell gets to stop before the kernel is killed.
     interrupt_grace: float = 3.0
     startup_timeout: float = 60.0

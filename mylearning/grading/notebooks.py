@@ -36,7 +36,11 @@ def load(path: Path, max_bytes: int) -> Program:
         raise NotebookProblem(
             f"The file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a "
             "notebook; clear its outputs (Edit > Clear Outputs of All Cells) and submit again.")
-    data = path.read_bytes()
+    return parse(path.read_bytes())
+
+
+def parse(data: bytes) -> Program:
+    """The code cells of a notebook's bytes (already within the size limit)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

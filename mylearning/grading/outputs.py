@@ -11,12 +11,16 @@ import csv
 import io
 import json
 import os
+import stat
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from mylearning.grading.records import RECORD_KEY, Grade
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mylearning.grading.ledger import Ledger
 
 GRADES_CSV = "grades.csv"
 SUMMARY_TXT = "summary.txt"
@@ -24,8 +28,65 @@ RESULTS_JSON = "results.json"
 FEEDBACK = "feedback.md"
 
 
+class OutputProblem(OSError):
+    """An output path is not what the grader may write to; the message says what to do."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def refuse_non_file(path: Path) -> None:
+    """Raise OutputProblem if `path` exists and is anything but a regular file."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise OutputProblem(f"{path} is {_kind(mode)}, not a regular file, so the grader will "
+                            "not write there. Remove it (or choose another --out) and run again.")
+
+
+def refuse_non_folder(path: Path) -> None:
+    """Raise OutputProblem if `path` exists and is anything but a real folder."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(mode):
+        raise OutputProblem(f"{path} is {_kind(mode)}, not a folder, so the grader will not "
+                            "write there. Remove it (or choose another --out) and run again.")
+
+
+def check_output_folder(out: Path, slugs: Iterable[str]) -> None:
+    """Before anything runs: every path the grader will write is a file or free (or raise)."""
+    refuse_non_folder(out)
+    from mylearning.grading.ledger import LEDGER
+    for name in (GRADES_CSV, SUMMARY_TXT, LEDGER):
+        refuse_non_file(out / name)
+    for slug in slugs:
+        refuse_non_folder(out / slug)
+        for name in (RESULTS_JSON, FEEDBACK):
+            refuse_non_file(out / slug / name)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all, in a real folder, never through a link."""
+    refuse_non_folder(path.parent.parent) if path.parent.parent != path.parent else None
+    refuse_non_folder(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
+    refuse_non_folder(path.parent)
+    refuse_non_file(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -125,18 +186,24 @@ class OutputGuard:
 
     MAX_REMEMBERED = 1 << 20
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, ledger: "Ledger | None" = None):
         self.root = root
+        #: The record of what the grader wrote (resume trusts nothing else).
+        self.ledger = ledger
         self._lock = threading.Lock()
         self._known: dict[Path, bytes | None] = {}
         self._stat: dict[Path, tuple[int, int]] = {}
         root.mkdir(parents=True, exist_ok=True)
         for path in self._files():
-            data = path.read_bytes() if path.stat().st_size <= self.MAX_REMEMBERED else None
+            regular = stat.S_ISREG(path.lstat().st_mode)
+            data = (path.read_bytes() if regular and path.lstat().st_size <= self.MAX_REMEMBERED
+                    else None)
             self._remember(path, data)
 
     def _files(self) -> list[Path]:
-        return [p for p in self.root.rglob("*") if p.is_file() or p.is_symlink()]
+        from mylearning.grading.ledger import LEDGER
+        return [p for p in self.root.rglob("*")
+                if (p.is_file() or p.is_symlink() or _special(p)) and p.name != LEDGER]
 
     def _remember(self, path: Path, data: bytes | None) -> None:
         self._known[path] = data
@@ -150,6 +217,13 @@ class OutputGuard:
         with self._lock:
             atomic_write(path, data)
             self._remember(path, data)
+            if self.ledger is not None and path.name == RESULTS_JSON:
+                self.ledger.record(path, data)
+                self._save_ledger()
+
+    def _save_ledger(self) -> None:
+        from mylearning.grading.ledger import LEDGER
+        atomic_write(self.root / LEDGER, self.ledger.payload())
 
     def verify(self) -> list[str]:
         """Undo any change the grader did not make; return what was changed."""
@@ -160,10 +234,7 @@ class OutputGuard:
                 if path.name.startswith(".") and path.name.endswith(".tmp"):
                     continue
                 changes.append(f"added {path.relative_to(self.root)}")
-                try:
-                    path.unlink()
-                except OSError:
-                    pass
+                _remove(path)
             for path, data in self._known.items():
                 rel = path.relative_to(self.root)
                 if path not in present:
@@ -182,9 +253,30 @@ class OutputGuard:
                     changes.append(f"changed {rel} (too large to restore)")
                     self._remember(path, None)
                     continue
-                if path.is_symlink() or path.read_bytes() != data:
+                if path.is_symlink() or _special(path) or path.read_bytes() != data:
                     changes.append(f"changed {rel}")
-                    path.unlink()
+                    _remove(path)
                     atomic_write(path, data)
                 self._remember(path, data)
         return changes
+
+
+def _special(path: Path) -> bool:
+    """A FIFO, socket or device where the grader keeps a file (a planted trap)."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+
+
+def _remove(path: Path) -> None:
+    """Remove whatever is at `path` without following it (a folder planted as a file too)."""
+    import shutil
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError:
+        pass

@@ -19,6 +19,7 @@ from typing import Awaitable, Callable, Iterable
 from mylearning.grading.discovery import Submission
 from mylearning.grading.emulators import EmulatorPool
 from mylearning.grading.execution import KernelFactory, services_of_lab, settle
+from mylearning.grading.isolation import Protection
 from mylearning.grading.job import GradingOptions
 from mylearning.grading.sandbox import Reaper
 from mylearning.grading.worker import Assignment, Lane, Worker
@@ -31,7 +32,8 @@ class WorkerPool:
     later part fails to start.
     """
 
-    def __init__(self, size: int, options: GradingOptions, lab_number: str):
+    def __init__(self, size: int, options: GradingOptions, lab_number: str,
+                 protection: Protection | None = None, course_paths: list[Path] | None = None):
         self.run_dir: Path | None = None
         self.reaper: Reaper | None = None
         self.kernels: KernelFactory | None = None
@@ -40,7 +42,7 @@ class WorkerPool:
             self.run_dir = Path(tempfile.mkdtemp(prefix="mylearning-grade-"))
             self.reaper = Reaper()
             self.kernels = KernelFactory(self.reaper, self.run_dir, options.limits,
-                                         services_of_lab(lab_number))
+                                         services_of_lab(lab_number), protection, course_paths)
             self.emulators = EmulatorPool(self.run_dir, self.reaper, size)
             self.emulators.launch()
         except BaseException:
@@ -59,7 +61,7 @@ class WorkerPool:
         for sub in submissions:
             queue.put_nowait(sub)
         ready = asyncio.Event()
-        lanes = [Lane(e, self.kernels, self.emulators) for e in self.emulators]
+        lanes = [Lane(e, self.kernels, self.emulators, i) for i, e in enumerate(self.emulators)]
         tasks = [asyncio.ensure_future(Worker(lane, work, queue).run(ready)) for lane in lanes]
         try:
             await prepare()

@@ -35,6 +35,10 @@ class Grade:
     notes: list[str] = field(default_factory=list)
     execution: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The isolation the submission ran under (`isolation.Protection.to_dict`).
+    protection: dict[str, Any] = field(default_factory=dict)
+    #: The course version that graded it (package version and code fingerprint).
+    course: dict[str, str] = field(default_factory=dict)
     #: True when this run reused an earlier run's record.
     resumed: bool = False
 
@@ -67,7 +71,9 @@ class Grade:
         fields = {k: data[k] for k in ("submission", "slug", "path", "sha256", "lab", "config")}
         return cls(steps=steps, reasons=list(data.get("reasons", [])),
                    notes=list(data.get("notes", [])), execution=dict(data.get("execution", {})),
-                   timings=dict(data.get("timings", {})), **fields)
+                   timings=dict(data.get("timings", {})),
+                   protection=dict(data.get("protection", {})),
+                   course=dict(data.get("course", {})), **fields)
 
 
 def _stored_step(step: StepResult) -> dict:
@@ -81,13 +87,15 @@ def _stored_step(step: StepResult) -> dict:
     return data
 
 
-def config_key(lab: str, limits: Any, fingerprint: str) -> str:
-    """What a grade depends on besides the notebook: lab, limits, and the code that grades.
+def config_key(lab: str, limits: Any, fingerprint: str, sandboxed: bool = True) -> str:
+    """What a grade depends on besides the notebook: lab, limits, the code that grades,
+    and whether the sandbox was on.
 
-    If any of these changes, earlier grades are stale and a resumed run grades again.
+    If any of these changes, earlier grades are stale and a resumed run grades again
+    (a grade made without the sandbox is never reused by a sandboxed run).
     """
-    text = json.dumps({"lab": lab, "limits": asdict(limits), "code": fingerprint},
-                      sort_keys=True)
+    text = json.dumps({"lab": lab, "limits": asdict(limits), "code": fingerprint,
+                       **({} if sandboxed else {"sandbox": False})}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -9,12 +9,15 @@ content is graded again.
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from mylearning.grading.discovery import Submission
 from mylearning.grading.gradebook import Gradebook
 from mylearning.grading.job import GradingOptions
+from mylearning.grading.ledger import Ledger
 from mylearning.grading.outputs import RESULTS_JSON
 from mylearning.grading.records import RECORD_KEY, Grade, find_previous
 
@@ -28,11 +31,21 @@ def reuse_earlier(submissions: list[Submission], options: GradingOptions, config
     results are gone, so a plain re-run rewrites nothing.
     """
     earlier: dict[str, Grade] = {}
+    untrusted = 0
     if not options.force:
         for path in sorted(options.out.glob(f"*/{RESULTS_JSON}")):
-            grade = _peek(path, config)
-            if grade is not None:
-                earlier.setdefault(grade.sha256, grade)
+            grade = _peek(path, config, book.ledger)
+            if grade is None:
+                continue
+            if grade is _UNTRUSTED:
+                untrusted += 1
+                continue
+            earlier.setdefault(grade.sha256, grade)
+    if untrusted and book.ledger is not None and book.ledger.trusted:
+        book.warnings.append(
+            f"{untrusted} results.json file(s) in the output folder were not written by this "
+            "grader (or were changed since); they were not trusted, and those submissions "
+            "were graded again.")
     todo: list[Submission] = []
     for sub in submissions:
         previous = earlier.get(sub.sha256)
@@ -47,12 +60,25 @@ def reuse_earlier(submissions: list[Submission], options: GradingOptions, config
     return todo
 
 
-def _peek(path: Path, config: str) -> Grade | None:
-    """An earlier grade stored at `path` under the same grading configuration."""
+#: What `_peek` returns for a results file the grader did not write (or that changed).
+_UNTRUSTED: Any = object()
+
+
+def _peek(path: Path, config: str, ledger: Ledger | None) -> Grade | None:
+    """An earlier grade stored at `path` under the same grading configuration.
+
+    Only bytes the ledger says this grader wrote count: a results.json forged by
+    a submission (or edited by hand) is `_UNTRUSTED`, and its content is graded again.
+    """
     try:
-        sha = json.loads(path.read_text())["extra_data"][RECORD_KEY]["sha256"]
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return _UNTRUSTED
+        data = path.read_bytes()
+        sha = json.loads(data)["extra_data"][RECORD_KEY]["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if ledger is None or not ledger.trusts(path, data):
+        return _UNTRUSTED
     return find_previous(path, sha, config)
 
 

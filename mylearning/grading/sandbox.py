@@ -66,10 +66,20 @@ def kernel_env(endpoint: str, home: Path, tag: str, *, base: dict[str, str] | No
     return env
 
 
-def emulator_env() -> dict[str, str]:
-    """The emulator needs no credentials of the instructor either."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("AWS_") and not k.startswith("MYLEARNING_")}
+def emulator_env(token: str | None = None) -> dict[str, str]:
+    """An emulator's environment: allow-listed like a kernel's, plus its own credential.
+
+    Allow-listed rather than filtered: the instructor's shell may hold secrets
+    under any name (a CI token, a database URL), and whatever the emulator and
+    its data plane hold could in principle be echoed back through the API.
+    """
+    from mylearning.emulator.auth import TOKEN_VAR
+
+    env = {k: v for k, v in os.environ.items()
+           if k in _KEEP or k in ("HOME", "USER", "LOGNAME") or k.startswith(("LC_", "MOTO_"))}
+    if token:
+        env[TOKEN_VAR] = token
+    return env
 
 
 def enable_subreaper() -> bool:
@@ -117,11 +127,27 @@ class Reaper:
         self._serial += 1
         return f"{self.run_tag}-{self._serial}"
 
-    def descendants(self, pid: int) -> list[int]:
+    def descendants(self, pid: int, skip_levels: int = 0) -> list[int]:
+        """Every process below `pid`, but those `skip_levels` or fewer generations down."""
         try:
-            return [p.pid for p in self._psutil.Process(pid).children(recursive=True)]
+            top = self._psutil.Process(pid)
         except self._psutil.Error:
             return []
+        found: list[int] = []
+        level = [top]
+        depth = 0
+        while level:
+            depth += 1
+            nxt = []
+            for proc in level:
+                try:
+                    nxt += proc.children()
+                except self._psutil.Error:
+                    continue
+            if depth > skip_levels:
+                found += [p.pid for p in nxt]
+            level = nxt
+        return found
 
     def kill_group(self, pid: int) -> None:
         """SIGKILL the process group led by `pid` (a kernel is its group's leader)."""

@@ -12,14 +12,16 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import Awaitable
 
 from mylearning.grading import evaluation, notebooks
 from mylearning.grading.discovery import Submission
-from mylearning.grading.emulators import Emulator, EmulatorFailure, EmulatorPool
+from mylearning.grading.emulators import Emulator, EmulatorFailure, EmulatorPool, port_of
 from mylearning.grading.execution import Kernel, KernelFactory, run
 from mylearning.grading.gradebook import Gradebook
 from mylearning.grading.job import GradingError, GradingOptions
 from mylearning.grading.sandbox import CodeWatch
+from mylearning.grading.watchdog import Watchdog
 from mylearning.steps import Lab, StepResult
 
 _EMULATOR_STOPPED = ("The embedded AWS used for grading stopped while this notebook ran, so its "
@@ -35,6 +37,9 @@ class Assignment:
     options: GradingOptions
     book: Gradebook
     code: CodeWatch
+    #: Every submission's code cells (or why it cannot run), read before any kernel ran.
+    programs: dict[str, "notebooks.Program | str"]
+    watchdog: "Watchdog | None" = None
 
 
 class Lane:
@@ -45,13 +50,29 @@ class Lane:
     emulator since replaced is disposed of, never used.
     """
 
-    def __init__(self, emulator: Emulator, kernels: KernelFactory, emulators: EmulatorPool):
+    def __init__(self, emulator: Emulator, kernels: KernelFactory, emulators: EmulatorPool,
+                 index: int = 0):
         self.emulator = emulator
         self.kernels = kernels
         self.emulators = emulators
+        self.index = index
+
+    def _ports(self) -> tuple[int | None, ...]:
+        """The TCP ports this lane's kernel may connect to: its emulator and data plane proxy."""
+        return port_of(self.emulator.url), port_of(self.emulator.proxy)
 
     def boot(self) -> asyncio.Future:
-        return asyncio.ensure_future(self.kernels.start(self.emulator.url))
+        return asyncio.ensure_future(self._start())
+
+    def _start(self) -> Awaitable[Kernel]:
+        return self.kernels.start(self.emulator.url, self.emulator.token, self._ports(),
+                                  self.index)
+
+    def _fits(self, kernel: Kernel) -> bool:
+        """Booted for this emulator, with its credential and every port it serves on?"""
+        wanted = {p for p in self._ports() if p}
+        return (kernel.endpoint == self.emulator.url and kernel.token == self.emulator.token
+                and wanted <= set(kernel.ports))
 
     async def take(self, pending: asyncio.Future | None) -> Kernel:
         """The kernel booted ahead, or a new one if it failed or was for a replaced emulator."""
@@ -60,10 +81,10 @@ class Lane:
         try:
             kernel = await pending
         except Exception:  # one retry: a kernel can fail to boot under load
-            kernel = await self.kernels.start(self.emulator.url)
-        if kernel.endpoint != self.emulator.url:
+            kernel = await self._start()
+        if not self._fits(kernel):  # its emulator was replaced, or its proxy came up since
             await self.kernels.dispose(kernel)
-            kernel = await self.kernels.start(self.emulator.url)
+            kernel = await self._start()
         return kernel
 
     async def fresh_emulator(self, pending: asyncio.Future | None) -> asyncio.Future:
@@ -117,14 +138,10 @@ class Worker:
         """Grade `sub`; return the kernel booting for the next submission, if any."""
         t0 = time.perf_counter()
         book, limits = self.work.book, self.work.options.limits
-        try:
-            program = await asyncio.to_thread(notebooks.load, sub.path,
-                                              self.work.options.max_notebook_bytes)
-        except notebooks.NotebookProblem as exc:
-            self._unreadable(sub, str(exc), t0)
-            return pending
-        except OSError as exc:
-            self._unreadable(sub, f"The file could not be read ({exc.strerror or exc}).", t0)
+        # Read before any submission ran (see `batch.read_all`): no kernel can change it now.
+        program = self.work.programs.get(sub.name)
+        if not isinstance(program, notebooks.Program):
+            self._unreadable(sub, str(program or "The file could not be read."), t0)
             return pending
 
         kernel = await self.lane.take(pending)
@@ -149,6 +166,26 @@ class Worker:
         book.finish(book.grade(sub, steps, reasons, notes, report.to_dict(), timings))
         return following
 
+    def _watched(self, key: int, name: str, budget: float):
+        """The watchdog's eye on a stage that talks to the emulator (none in unit use)."""
+        dog = self.work.watchdog
+        if dog is None:
+            return contextlib.nullcontext()
+        emulator = self.lane.emulator
+
+        def kill() -> None:  # from the watchdog's thread: fail the stuck call at once
+            proc = emulator.proc
+            if proc is not None:
+                proc.kill()
+        return dog.stage(key, name, budget, kill)
+
+    def _raise_if_fired(self, key: int) -> None:
+        dog = self.work.watchdog
+        if dog is not None and key in dog.fired:
+            dog.fired.discard(key)
+            raise RuntimeError("the grading emulator stopped answering the checks (the "
+                               "watchdog restarted it); run again to grade this submission")
+
     def _unreadable(self, sub: Submission, reason: str, t0: float) -> None:
         steps = evaluation.zero(self.work.lab, reason)
         book = self.work.book
@@ -170,9 +207,12 @@ class Worker:
             steps = evaluation.zero(self.work.lab, _EMULATOR_STOPPED)
             return steps, await self.lane.fresh_emulator(following)
         session = emulator.session()
-        steps, state = await asyncio.gather(
-            asyncio.to_thread(evaluation.evaluate, self.work.lab, session),
-            self.work.code.read())
+        key = id(self.lane)
+        with self._watched(key, "checks", 180):
+            steps, state = await asyncio.gather(
+                asyncio.to_thread(evaluation.evaluate, self.work.lab, session),
+                self.work.code.read())
+        self._raise_if_fired(key)
         if self.work.code.moved_to(state):
             notes.append("The course code or the Python packages that kernels import changed "
                          "while this notebook ran (by this notebook, or by someone editing them).")
@@ -189,8 +229,10 @@ class Worker:
         timings["evaluate"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         try:
-            await asyncio.to_thread(emulator.reset)
+            with self._watched(key, "emulator reset", 90):
+                await asyncio.to_thread(emulator.reset)
         except Exception:
             following = await self.lane.fresh_emulator(following)
+        self.work.watchdog.fired.discard(key) if self.work.watchdog else None
         timings["reset"] = time.perf_counter() - t2
         return steps, following

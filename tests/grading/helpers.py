@@ -77,7 +77,7 @@ def grading_leftovers(grader_pid: int, marker: str | None = None) -> list[str]:
             if "emulator_child" in cmd and f"--parent {grader_pid}" in cmd:
                 found.append(f"{proc.pid}: {cmd}")
                 continue
-            if "ipykernel_launcher" in cmd and proc.environ().get("JPY_PARENT_PID") == str(grader_pid):
+            if ("ipykernel_launcher" in cmd or "mylearning.grading.kernel_boot" in cmd) and proc.environ().get("JPY_PARENT_PID") == str(grader_pid):
                 found.append(f"{proc.pid}: {cmd}")
         except (psutil.Error, OSError):
             continue

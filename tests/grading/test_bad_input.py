@@ -176,10 +176,14 @@ def test_tampering_changes_nothing(batch):
 
 
 def test_writing_into_the_output_folder_is_undone(batch):
+    """Denied by the sandbox where it applies; otherwise undone by the output guard."""
     out = batch[0]
     total, text = _case(out, "writes_output")
     assert total == 1
-    assert "TAMPER" in text and "restored" in text
+    if record(out, "writes_output")["protection"]["sandboxed"]:
+        assert "Cell 3 raised PermissionError" in text
+    else:
+        assert "TAMPER" in text and "restored" in text
     assert not (out / "planted.txt").exists()
     assert csv_rows(out)["writes_output.ipynb"]["total"] == "1"
     assert results(out, "raises")["score"] == 3  # the real grade, not the forged file's

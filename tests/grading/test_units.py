@@ -160,7 +160,11 @@ def test_resume_reuses_same_content_unless_forced(tmp_path):
                   lab="00", config=earlier.config, steps=_grade().steps)
     (out / "old-name").mkdir(parents=True)
     (out / "old-name" / "results.json").write_bytes(results_json(grade))
-    assert earlier.resume() == []  # found by content hash, under another name
+    assert earlier.resume() == subs  # not written by the grader (not in its ledger): untrusted
+    assert any("not written by this grader" in w for w in earlier.book.warnings)
+    earlier = batch(False)
+    earlier.book.guard.write(out / "old-name" / "results.json", results_json(grade))
+    assert earlier.resume() == []  # the grader's own record: found by content hash, renamed
     assert earlier.book.grades["a.ipynb"].resumed and earlier.book.grades["a.ipynb"].total == 1
     assert (out / "a" / "results.json").exists()
     assert batch(True).resume() == subs

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from mylearning.emulator.fidelity.core import moto_fixes
+from mylearning.emulator.fidelity.core import AwsRequest, after, moto_fixes
 
 SERVICE = "sts"
 API = "https://docs.aws.amazon.com/STS/latest/APIReference/"
@@ -58,3 +58,14 @@ def _caller_arn_is_an_iam_user() -> None:
 
 
 moto_fixes(SERVICE, _caller_arn_is_an_iam_user, operations=("GetCallerIdentity",))
+
+
+@after(SERVICE, "AssumeRole")
+def accept_issued_credentials(req: AwsRequest, status: int, body: bytes) -> None:
+    """Credentials STS issued are valid for the emulator's other services, as on AWS
+    (only an authenticated caller reaches STS on an emulator with a credential)."""
+    from mylearning.emulator import auth
+
+    match = re.search(rb"<AccessKeyId>([A-Z0-9]+)</AccessKeyId>", body)
+    if match:
+        auth.issued(match.group(1).decode())
