@@ -1,6 +1,6 @@
 """Batch grading speed: `mylearning grade` against an otter-style baseline, in one run.
 
-Builds N distinct submissions of lab 02 from the solution notebook: full ones,
+Builds N distinct submissions of a lab (`--lab`, default 02) from its solution notebook: full ones,
 partial ones (some solution cells replaced by the learner's blank version, as
 a learner who stopped half-way would hand in), and blank ones. Each carries
 its learner's name, so no two are byte-identical and no grade is reused.
@@ -29,6 +29,8 @@ the 60 s target (`--no-hundred` skips it). `--light` adds a second baseline whos
 by this process (no fresh process per submission): a lower bound for otter.
 
     .venv/bin/python benchmarks/grading_bench.py            # N=12, 2 workers, + 100 submissions
+    .venv/bin/python benchmarks/grading_bench.py --lab 03 --no-hundred   # labs whose tasks run:
+        # their baseline gets a fresh emulator + data plane per submission (moto alone runs no task)
     .venv/bin/python benchmarks/grading_bench.py --workers 1 --no-hundred --light
 """
 from __future__ import annotations
@@ -49,6 +51,21 @@ sys.path.insert(0, str(ROOT))
 
 LAB = "02"
 SOLUTION = ROOT / "solutions" / "02-cluster.ipynb"
+#: Labs whose notebooks need tasks that run (the data plane): in-kernel moto cannot run
+#: them, so their otter-style baseline starts a fresh `mylearning emulator` (with its data
+#: plane) per submission instead, still with a fresh process and in-kernel checks.
+NEEDS_DATAPLANE = {"03", "04", "05"}
+
+
+def use_lab(lab: str) -> None:
+    """Point the benchmark at lab `lab` (its solution notebook)."""
+    global LAB, SOLUTION
+    from mylearning import course
+    LAB = course.about(lab).number
+    found = sorted((ROOT / "solutions").glob(f"{LAB}-*.ipynb"))
+    if not found:
+        raise SystemExit(f"no solution notebook for lab {lab}")
+    SOLUTION = found[0]
 TARGET_RATIO = 10.0
 TARGET_100_SECONDS = 60.0
 SANDBOX_BUDGET = 0.10
@@ -114,12 +131,22 @@ _BASELINE_PROLOGUE = (
     "from moto import mock_aws\n"
     "_mock = mock_aws()\n"
     "_mock.start()\n")
-_BASELINE_EPILOGUE = (
-    "import json as _json\n"
-    "from mylearning import course as _course\n"
-    "import mylearning as _ml\n"
-    f"_report = _course.grader({LAB!r}).evaluate(_ml.connect(quiet=True))\n"
-    "print('BASELINE-SCORE', _json.dumps({'total': _report.total}))\n")
+#: For labs with running tasks: this submission's own emulator and data plane.
+_BASELINE_EMULATOR_PROLOGUE = (
+    "import os as _os, subprocess as _sp, sys as _sys\n"
+    "_emu = _sp.Popen([_sys.executable, '-m', 'mylearning', 'emulator', '--port', '0'],\n"
+    "                 stdout=_sp.PIPE, stderr=_sp.DEVNULL, text=True)\n"
+    "_os.environ['MYLEARNING_ENDPOINT'] = _emu.stdout.readline().strip()\n"
+    "_os.environ['MYLEARNING_BACKEND'] = 'emulator'\n")
+
+
+def _baseline_epilogue() -> str:
+    return ("import json as _json\n"
+            "from mylearning import course as _course\n"
+            "import mylearning as _ml\n"
+            f"_report = _course.grader({LAB!r}).evaluate(_ml.connect(quiet=True))\n"
+            "print('BASELINE-SCORE', _json.dumps({'total': _report.total}))\n"
+            "if '_emu' in globals(): _emu.terminate(); _emu.wait(30)\n")
 
 
 def _baseline_env(home: Path) -> dict[str, str]:
@@ -146,8 +173,9 @@ def _baseline_execute(path: Path, home: Path) -> float | None:
 
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    cells = ([nbformat.v4.new_code_cell(_BASELINE_PROLOGUE)] + code
-             + [nbformat.v4.new_code_cell(_BASELINE_EPILOGUE)])
+    prologue = _BASELINE_EMULATOR_PROLOGUE if LAB in NEEDS_DATAPLANE else _BASELINE_PROLOGUE
+    cells = ([nbformat.v4.new_code_cell(prologue)] + code
+             + [nbformat.v4.new_code_cell(_baseline_epilogue())])
     run_nb = nbformat.v4.new_notebook(cells=cells)
     client = NotebookClient(run_nb, kernel_name="python3", timeout=300, allow_errors=True,
                             shutdown_kernel="immediate", coalesce_streams=True,
@@ -173,7 +201,7 @@ async def _baseline_one(path: Path, workdir: Path,
         score = await asyncio.to_thread(_baseline_execute, path, home)
         return time.perf_counter() - t0, score
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--baseline-run", str(path), "--baseline-home", str(home),
+        sys.executable, __file__, "--lab", LAB, "--baseline-run", str(path), "--baseline-home", str(home),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     out, _ = await proc.communicate()
     score = None
@@ -206,6 +234,7 @@ def grade_baseline(paths: list[Path], workers: int, workdir: Path, light: bool =
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lab", default="02", help="the lab to grade (default 02, as the target names)")
     parser.add_argument("--n", type=int, default=12, help="submissions to build (default 12)")
     parser.add_argument("--workers", type=int, default=2, help="workers on both sides (default 2)")
     parser.add_argument("--baseline-n", type=int, default=None,
@@ -220,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-run", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-home", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    use_lab(args.lab)
     if args.baseline_run:  # inside one baseline submission's fresh process
         print("SCORE", json.dumps(_baseline_execute(Path(args.baseline_run),
                                                      Path(args.baseline_home))))
@@ -259,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
                 base_s, base_score, base_wall = grade_baseline(sample, args.workers, tmp_path,
                                                                light)
                 base_med = statistics.median(base_s.values())
+                aws = ("its own emulator + data plane" if LAB in NEEDS_DATAPLANE
+                       else "in-kernel mock_aws")
                 what = ("kernel started by this process, no fresh process" if light else
-                        "fresh process + kernel + in-kernel mock_aws + in-kernel checks")
+                        f"fresh process + kernel + {aws} + in-kernel checks")
                 print(f"{label + ':':<10}median {base_med:6.2f} s/submission ({what}), batch "
                       f"wall {base_wall:6.1f} s for {len(sample)}, "
                       f"{base_wall / len(sample):5.2f} s/submission of wall")
@@ -274,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
                           f"the {TARGET_RATIO:g}x target)")
                 agree = sum(1 for k in base_score if base_score[k] == ours_score.get(k))
                 print(f"{'scores:':<10}agree on {agree}/{len(base_score)} submissions "
-                      "(the baseline runs on plain moto, without the fidelity layer)")
+                      + ("" if LAB in NEEDS_DATAPLANE else
+                         "(the baseline runs on plain moto, without the fidelity layer)"))
         if args.hundred:
             many = tmp_path / "hundred"
             many.mkdir()

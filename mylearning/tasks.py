@@ -40,9 +40,8 @@ def run_once(session: Any, cluster: str, family: str, *, subnets: list[str],
         startedBy=started_by[:128],
         networkConfiguration={"awsvpcConfiguration": {
             "subnets": subnets, "securityGroups": security_groups, "assignPublicIp": "DISABLED"}})
-    if tags:
-        params.update(tags=tags, propagateTags="TASK_DEFINITION", enableECSManagedTags=True)
-        params.pop("propagateTags")
+    if tags:  # the course's tags, so its teardown may stop the task
+        params.update(tags=tags, enableECSManagedTags=True)
     answer = ecs.run_task(**params)
     if answer.get("failures"):
         failure = answer["failures"][0]

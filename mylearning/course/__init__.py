@@ -116,6 +116,10 @@ def all_services() -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------ the one lookup into graders/
+#: The package holding the labs' checks (for code that ships or fingerprints the course).
+GRADERS_PACKAGE = "graders"
+
+
 def grader_module(number: str | int) -> ModuleType:
     """The lab's grader, ``graders/labNN_topic.py``: the library's only way into `graders`.
 
@@ -124,7 +128,7 @@ def grader_module(number: str | int) -> ModuleType:
     packages do not import each other.
     """
     key = lab_id(number)
-    modules = _scan("graders")
+    modules = _scan(GRADERS_PACKAGE)
     if key not in modules:
         raise KeyError(f"There is no lab {key}. Labs with checks: {', '.join(modules) or 'none'}.")
     return importlib.import_module(modules[key])

@@ -94,11 +94,13 @@ class TaskAgent:
 
     # ------------------------------------------------------------ reconciling
 
-    async def wanted(self, region: str) -> dict[str, dict]:
-        """Every task in the region whose desired status is RUNNING, described."""
+    async def wanted(self, region: str, clusters: list[str] | None = None) -> dict[str, dict]:
+        """Every task whose desired status is RUNNING, described: in `clusters` (names) of the
+        region, or in all its clusters."""
         found: dict[str, dict] = {}
-        clusters = await self.control.call("ecs", region, "list_clusters")
-        for cluster in clusters.get("clusterArns", []):
+        if clusters is None:
+            clusters = (await self.control.call("ecs", region, "list_clusters")).get("clusterArns", [])
+        for cluster in clusters:
             arns: list[str] = []
             token = None
             while True:
@@ -117,11 +119,16 @@ class TaskAgent:
                         found[task["taskArn"]] = task
         return found
 
-    async def reconcile(self, regions: set[str]) -> None:
+    async def reconcile(self, regions: set[str], clusters: list[tuple[str, str]] | None = None) -> None:
+        """Start what ECS placed and stop what it no longer wants, in the `clusters` that
+        changed ((region, name) pairs) or, without them, everywhere."""
         self.reconciles += 1
         for region in sorted(regions):
+            only = None if clusters is None else sorted({c for r, c in clusters if r == region})
+            if only == []:
+                continue
             try:
-                wanted = await self.wanted(region)
+                wanted = await self.wanted(region, only)
             except Exception as exc:
                 self.log(f"could not list tasks in {region}: {exc}")
                 continue
@@ -139,7 +146,8 @@ class TaskAgent:
                 self.runners[arn] = runner
                 asyncio.create_task(self._run(runner))
             for arn, runner in list(self.runners.items()):
-                if runner.region == region and arn not in wanted:
+                in_scope = only is None or runner.cluster.rsplit("/", 1)[-1] in only
+                if runner.region == region and in_scope and arn not in wanted:
                     runner.request_stop(None)
 
     async def _run(self, runner: TaskRunner) -> None:
@@ -161,6 +169,9 @@ class TaskAgent:
             self._regions |= set(news.get("regions") or [])
             if news["version"] != since:
                 since = news["version"]
+                changed = news.get("clusters")
+                await self.reconcile(self._regions, [tuple(c) for c in changed] if changed else None)
+            else:  # the poll timed out with no news: a full look, to be safe
                 await self.reconcile(self._regions)
 
     # ------------------------------------------------------------ health

@@ -20,9 +20,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from mylearning import course
+
 ROOT = Path(__file__).resolve().parents[2]
 #: What of the checkout the bundle carries (never solutions/ or labs/).
-_COURSE_PARTS = ("pyproject.toml", "README.md", "mylearning", "graders")
+_COURSE_PARTS = ("pyproject.toml", "README.md", "mylearning", course.GRADERS_PACKAGE)
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, in /autograder/source, when it builds the image.
@@ -56,7 +58,7 @@ def build(lab: str, out: Path) -> Path:
 
     number = lab_id(lab)
     course.grader(number)  # an unknown lab fails here, before anything is written
-    fingerprint = code_fingerprint([ROOT / "mylearning", ROOT / "graders"])
+    fingerprint = code_fingerprint([ROOT / "mylearning", ROOT / course.GRADERS_PACKAGE])
     manifest = {"lab": number, "version": mylearning.__version__, "code": fingerprint}
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:

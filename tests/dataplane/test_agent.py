@@ -186,3 +186,30 @@ def test_a_rolling_update_keeps_the_minimum_healthy_count_at_every_moment(world)
     assert lowest >= 3, f"only {lowest} healthy tasks at one moment (minimumHealthyPercent 100 of 3)"
     assert most <= 4  # maximumPercent 150 of 3
     assert {t["taskDefinitionArn"][-2:] for t in world.service_tasks()} == {":2"}
+
+
+def test_usage_reaches_cloudwatch_as_ecs_and_container_insights_metrics(world):
+    world.ecs.update_cluster_settings(cluster="c", settings=[{"name": "containerInsights", "value": "enabled"}])
+    world.register()
+    world.ecs.create_service(cluster="c", serviceName="s", taskDefinition="f", desiredCount=1,
+                             launchType="FARGATE", networkConfiguration=world.network)
+    cloudwatch = world.client("cloudwatch")
+
+    def names(namespace):
+        return {m["MetricName"] for m in cloudwatch.list_metrics(Namespace=namespace)["Metrics"]
+                if {"Name": "ServiceName", "Value": "s"} in m["Dimensions"]}
+
+    wait_for("AWS/ECS metrics", lambda: {"CPUUtilization", "MemoryUtilization"} <= names("AWS/ECS"),
+             timeout=40, every=0.5)
+    insights = wait_for("Container Insights", lambda: names("ECS/ContainerInsights"), timeout=20, every=0.5)
+    assert {"RunningTaskCount", "MemoryUtilized", "CpuUtilized"} <= insights
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="ECS/ContainerInsights", MetricName="RunningTaskCount", Statistics=["Maximum"],
+        Dimensions=[{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": "s"}],
+        StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60)["Datapoints"]
+    assert stats and max(p["Maximum"] for p in stats) == 1
+    memory = cloudwatch.get_metric_statistics(
+        Namespace="ECS/ContainerInsights", MetricName="MemoryUtilized", Statistics=["Maximum"],
+        Dimensions=[{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": "s"}],
+        StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60)["Datapoints"]
+    assert memory and 0 < max(p["Maximum"] for p in memory) < 512  # a real process's MiB, under its size

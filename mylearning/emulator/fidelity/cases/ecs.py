@@ -633,6 +633,38 @@ def _service_scales(env: Env) -> None:
     expect(svc["runningCount"] == 0, f"scaled to 0: runningCount {svc['runningCount']}")
 
 
+def _agent_reports_unknown_task(env: Env) -> Any:
+    return env.client("ecs").submit_task_state_change(
+        cluster=cluster(env), task="arn:aws:ecs:us-east-1:123456789012:task/nowhere/0123456789abcdef",
+        status="RUNNING")
+
+
+def _agent_reports_bad_status(env: Env) -> Any:
+    ecs = env.client("ecs")
+    c = cluster(env)
+    arn = ecs.run_task(cluster=c, taskDefinition=fargate_td(env), launchType="FARGATE",
+                       networkConfiguration=awsvpc(env))["tasks"][0]["taskArn"]
+    return ecs.submit_task_state_change(cluster=c, task=arn, status="SLEEPING")
+
+
+def _agent_poll_endpoint(env: Env) -> None:
+    answer = env.client("ecs").discover_poll_endpoint()
+    expect(answer["endpoint"].startswith(env.endpoint) and answer["telemetryEndpoint"].startswith(env.endpoint),
+           f"poll endpoints {answer['endpoint']} / {answer['telemetryEndpoint']} are not this endpoint")
+
+
+def _stopped_task_says_why(env: Env) -> None:
+    ecs = env.client("ecs")
+    c = cluster(env)
+    td = fargate_td(env, containers=[container(image="public.ecr.aws/mylearning/no-such-image:1")])
+    arn = ecs.run_task(cluster=c, taskDefinition=td, launchType="FARGATE",
+                       networkConfiguration=awsvpc(env))["tasks"][0]["taskArn"]
+    task = running(env, c, [arn], "STOPPED")[0]
+    expect(task["lastStatus"] == "STOPPED" and task.get("stopCode") == "TaskFailedToStart"
+           and str(task.get("stoppedReason", "")).startswith("CannotPullContainerError"),
+           f"task {task['lastStatus']} stopCode {task.get('stopCode')} reason {task.get('stoppedReason')!r}")
+
+
 def _service_keeps_parameters(env: Env) -> None:
     strategy = [{"capacityProvider": "FARGATE", "weight": 1, "base": 1},
                 {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0}]
@@ -760,6 +792,14 @@ BEHAVIOUR_CASES = [
          API + "API_Service.html", "behaviour"),
     Case("ecs-service-launch-type", "ecs", _service_launch_types, OK, DOC_CREATE_SERVICE,
          "behaviour"),
+    Case("ecs-agent-report-unknown-task", "ecs", _agent_reports_unknown_task, "InvalidParameterException",
+         API + "API_SubmitTaskStateChange.html"),
+    Case("ecs-agent-report-bad-status", "ecs", _agent_reports_bad_status, "InvalidParameterException",
+         API + "API_SubmitTaskStateChange.html"),
+    Case("ecs-agent-poll-endpoint", "ecs", _agent_poll_endpoint, OK,
+         API + "API_DiscoverPollEndpoint.html", "behaviour"),
+    Case("ecs-task-missing-image-stops", "ecs", _stopped_task_says_why, OK,
+         GUIDE + "task_cannot_pull_image.html", "behaviour"),
 ]
 
 CASES = TASK_DEFINITION_CASES + CLUSTER_CASES + SERVICE_CASES + BEHAVIOUR_CASES

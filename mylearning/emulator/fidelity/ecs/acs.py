@@ -21,6 +21,7 @@ before the data plane existed.
 """
 from __future__ import annotations
 
+import collections
 import json
 import threading
 import time
@@ -35,6 +36,9 @@ MAX_WAIT = 30.0
 _cond = threading.Condition()
 _version = 0
 _regions: set[str] = set()
+#: The latest changes, (version, region, cluster name or None for "anything"), so an agent
+#: looks again only at the clusters that changed (ACS pushes per task, not a list).
+_changes: collections.deque = collections.deque(maxlen=2000)
 _attached = False
 #: What the agent last said about itself (its heartbeat through TCS).
 _agent_status: dict[str, Any] = {}
@@ -52,12 +56,13 @@ def attached() -> bool:
     return _attached
 
 
-def changed(region: str) -> None:
-    """Tasks in `region` were placed or must stop: wake every agent that polls."""
+def changed(region: str, cluster: str | None = None) -> None:
+    """Tasks of `cluster` in `region` were placed or must stop: wake every agent that polls."""
     global _version
     with _cond:
         _version += 1
         _regions.add(region)
+        _changes.append((_version, region, cluster))
         _cond.notify_all()
 
 
@@ -73,7 +78,12 @@ def wait_for_change(since: int, wait: float) -> dict:
             if left <= 0:
                 break
             _cond.wait(left)
-        return {"version": _version, "regions": sorted(_regions)}
+        news: dict[str, Any] = {"version": _version, "regions": sorted(_regions)}
+        recent = [c for c in _changes if c[0] > since]
+        complete = bool(_changes) and _changes[0][0] <= since + 1 and since >= 0
+        if complete and all(c[2] for c in recent):
+            news["clusters"] = sorted({(region, cluster) for _, region, cluster in recent})
+        return news  # without "clusters": look at everything
 
 
 def set_health_sink(fn: Callable[[dict], None]) -> None:
@@ -101,6 +111,7 @@ def reset() -> None:
     global _version
     with _cond:
         _version += 1
+        _changes.append((_version, "", None))
         _cond.notify_all()
 
 

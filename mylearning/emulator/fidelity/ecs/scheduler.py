@@ -256,7 +256,7 @@ def _start_tasks(backend: Any, service: Any, deployment: dict, count: int) -> li
         backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
         started.append(task)
     if acs.attached():
-        acs.changed(service.region_name)  # registered with its target groups once RUNNING
+        acs.changed(service.region_name, service.cluster_name)  # registered once RUNNING
     else:
         registration.register(service, started)
     return started
@@ -302,8 +302,8 @@ def _stop_tasks(tasks: list, reason: str, stop_code: str = "ServiceSchedulerInit
             task.last_status = "STOPPED"
             task.stopped_at = task.execution_stopped_at = now
     forget_tasks(tasks, release=not live)
-    if live and tasks:
-        acs.changed(tasks[0].region_name)
+    for task in tasks if live else ():
+        acs.changed(task.region_name, task.cluster_name)
 
 
 def _task_list(tasks: list) -> str:
@@ -460,7 +460,7 @@ def replace_stopped_service_task(req: AwsRequest, status: int, body: bytes) -> N
     with rollout.LOCK:
         forget_tasks([task], release=not acs.attached() or task.last_status == "STOPPED")
         if acs.attached():
-            acs.changed(req.region)
+            acs.changed(req.region, cluster.name)
         if not task.group.startswith("service:"):
             return
         service = backend.services.get(f"{cluster.name}:{task.group.split(':', 1)[1]}")
@@ -473,7 +473,8 @@ def replace_stopped_service_task(req: AwsRequest, status: int, body: bytes) -> N
 def wake_the_agent(req: AwsRequest, status: int, body: bytes) -> None:
     """Tasks were placed: the agent starts them (they are PROVISIONING until it reports)."""
     if acs.attached():
-        acs.changed(req.region)
+        cluster = _cluster(req.region, req.params.get("cluster"))
+        acs.changed(req.region, cluster.name if cluster is not None else None)
 
 
 @after(SERVICE, "DeleteService")
