@@ -121,8 +121,10 @@ def memory_per_task(url: str, count: int) -> tuple[float, float, float]:
     with __import__("urllib.request").request.urlopen(url + "/mylearning/health") as resp:
         plane = json.loads(resp.read())["dataplane"]
     agent = psutil.Process(plane["pid"])
-    containers = [p for p in agent.children(recursive=True) if "forkserver" not in " ".join(p.cmdline())]
-    containers = [p for p in containers if p.ppid() != agent.pid]  # the launcher's children
+    launchers = [p for p in agent.children() if "forkserver" in " ".join(p.cmdline())]
+    containers = [c for launcher in launchers for c in launcher.children()]  # forked containers
+    if len(containers) < count:
+        raise RuntimeError(f"expected {count} running containers, found {len(containers)}")
     private = sum(private_memory(p.pid) for p in containers) / max(1, len(containers)) / 2**20
     code = ("import sys, time; sys.path.insert(0, %r); import aiohttp, asyncio; "
             "from mylearning.dataplane.images import courses_api, runtime, service; "
@@ -177,9 +179,9 @@ def main(argv: list[str] | None = None) -> int:
               f"p95 {_p95(twenty) * 1000:.0f} ms, last {max(twenty) * 1000:.0f} ms")
         time.sleep(1.0)
         private, agent_rss, baseline = memory_per_task(url, 20)
-        print(f"memory per running container: {private:.1f} MiB private (forked from the pre-loaded "
-              f"launcher) vs {baseline:.1f} MiB for a fresh interpreter with the same image loaded "
-              f"({baseline / max(private, 0.01):.1f}x); data plane process RSS {agent_rss:.0f} MiB")
+        print(f"memory per running container (20 running): {private:.1f} MiB private (forked from the "
+              f"pre-loaded launcher) vs {baseline:.1f} MiB for a fresh interpreter with the same image "
+              f"loaded ({baseline / max(private, 0.01):.1f}x); data plane process RSS {agent_rss:.0f} MiB")
     finally:
         proc.terminate()
         proc.wait(30)

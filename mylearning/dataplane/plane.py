@@ -40,6 +40,10 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane import containers
     from mylearning.dataplane.edge import EdgeProxy
 
+    from concurrent.futures import ThreadPoolExecutor
+
+    # boto3 blocks: its calls run in threads, as many at once as the emulator serves.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(16, thread_name_prefix="aws"))
     port = urllib.parse.urlsplit(endpoint).port or 80
     scratch = Path(tempfile.mkdtemp(prefix=f"mylearning-dataplane-{port}-"))
     control = ControlPlane(endpoint)
