@@ -6,10 +6,10 @@ awsvpc mode where each task has its own ENI
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsvpc.html).
 
 Several emulators may run on one machine (a learner's, test workers', grading workers'),
-each with a data plane. Each data plane claims a block 127.B.0.0/16 (B from 2 to 254) by
+each with a data plane. Each data plane claims a block 127.B.0.0/16 (B from 128 to 254) by
 holding an exclusive lock on a file named for it; the lock goes when the process goes,
-however it ends, so a crashed data plane never keeps its block. 127.0.0.0/16 and
-127.1.0.0/16 are left alone (127.0.0.1 and the addresses tools commonly use).
+however it ends, so a crashed data plane never keeps its block. 127.0.0.0/9 is left
+alone: 127.0.0.1 and the addresses tools use, and the unit tests' own task addresses.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-FIRST_BLOCK, LAST_BLOCK = 2, 254
+FIRST_BLOCK, LAST_BLOCK = 128, 254
 
 
 def _lock_dir() -> Path:
@@ -42,7 +42,8 @@ def claim_block(preferred: int | None = None) -> tuple[int, int]:
             os.close(fd)
             continue
         return block, fd
-    raise RuntimeError("every loopback block 127.2-254.0.0/16 is held by a running data plane")
+    raise RuntimeError(f"every loopback block 127.{FIRST_BLOCK}-{LAST_BLOCK}.0.0/16 is held by a "
+                       "running data plane")
 
 
 class AddressPool:
