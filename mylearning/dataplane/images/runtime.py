@@ -10,7 +10,6 @@ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_para
 """
 from __future__ import annotations
 
-import ctypes
 import importlib
 import os
 import signal
@@ -24,7 +23,6 @@ from .container import Container
 
 #: Docker's default PATH for a Linux container, present unless the image or task sets one.
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(kw_only=True)
@@ -108,10 +106,10 @@ def argv(spec: ContainerSpec, image: catalogue.Image) -> list[str]:
 def die_with_parent() -> None:
     """Ask the kernel to SIGKILL this process when its parent dies, so no container outlives
     the data plane; exit at once if the parent is already gone (the race prctl leaves)."""
+    from mylearning.lifetime import parent_death_signal
+
     parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent_death_signal(signal.SIGKILL)
     if os.getppid() != parent or parent == 1:
         os._exit(137)
 
