@@ -13,17 +13,15 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterable
 
+from mylearning.facts.ecs import task_private_ip
+
 #: Where a task's life ends; a watch stops when every task reached one of `until`.
 FINAL = "STOPPED"
 
 
 def private_ip(task: dict) -> str | None:
     """The task's ENI address (awsvpc), as describe_tasks reports it."""
-    for attachment in task.get("attachments") or []:
-        for detail in attachment.get("details") or []:
-            if detail.get("name") == "privateIPv4Address":
-                return detail.get("value")
-    return None
+    return task_private_ip(task)
 
 
 def task_id(task: dict | str) -> str:

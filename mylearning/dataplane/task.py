@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from mylearning.dataplane.containers import ContainerProcess
 from mylearning.dataplane.errors import TaskStartError
+from mylearning.facts.ecs import task_private_ip
 
 if TYPE_CHECKING:
     from mylearning.dataplane.agent import TaskAgent
@@ -34,14 +35,6 @@ MEMORY_SAMPLE_INTERVAL = 0.25
 #: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 ESSENTIAL_EXITED = "Essential container in task exited"
-
-
-def _private_ip(task: dict) -> str | None:
-    for attachment in task.get("attachments") or []:
-        for detail in attachment.get("details") or []:
-            if detail.get("name") == "privateIPv4Address":
-                return detail.get("value")
-    return None
 
 
 class ContainerState:
@@ -72,7 +65,7 @@ class TaskRunner:
         self.id = self.arn.rsplit("/", 1)[-1]
         self.cluster: str = task["clusterArn"]
         self.definition = definition
-        self.private_ip = _private_ip(task)
+        self.private_ip = task_private_ip(task)
         self.address: str | None = None
         self.containers = {c["name"]: ContainerState(c) for c in definition["containerDefinitions"]}
         self.stop_requested = asyncio.Event()

@@ -16,3 +16,15 @@ DESIRED_COUNT_DIMENSION = {"ServiceNamespace": SERVICE_NAMESPACE, "ScalableDimen
 #: The public SSM parameter with the current ECS-optimized Amazon Linux 2023 AMI.
 #: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html
 ECS_OPTIMIZED_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+
+def task_private_ip(task: dict) -> str | None:
+    """A task's ENI address (awsvpc), where describe_tasks puts it: the
+    ``privateIPv4Address`` detail of its ElasticNetworkInterface attachment.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Attachment.html
+    """
+    for attachment in task.get("attachments") or []:
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "privateIPv4Address":
+                return detail.get("value")
+    return None

@@ -117,8 +117,7 @@ class World:
 
 
 def private_ip(task: dict) -> str:
-    for attachment in task.get("attachments") or []:
-        for detail in attachment.get("details") or []:
-            if detail["name"] == "privateIPv4Address":
-                return detail["value"]
-    raise AssertionError(f"task has no private IP: {task.get('attachments')}")
+    from mylearning.facts.ecs import task_private_ip
+    found = task_private_ip(task)
+    assert found, f"task has no private IP: {task.get('attachments')}"
+    return found
