@@ -283,7 +283,11 @@ def test_instructor_files_and_grader_environment_never_reach_feedback(runs):
     assert [e["ename"] for e in errors] == ["RuntimeError", "XPASSStep0.311"]
     feedback = (runs["out"] / "reads_secrets" / "feedback.md").read_text()
     lines = feedback.splitlines()
-    assert sum(line.startswith("## ") for line in lines) == 2  # only the grader's own headings
+    # Only the grader's own headings: the forged "## [PASS] Step 0.3" is flattened into its line.
+    # (A note from the grader may add its own heading; none comes from the submission.)
+    headings = [line for line in lines if line.startswith("## ")]
+    assert set(headings) <= {"## How your notebook ran", "## Steps", "## Notes from the grader"}, headings
+    assert {"## How your notebook ran", "## Steps"} <= set(headings)
     assert not any(line.startswith(("**Score: 3", "# FULL")) for line in lines)
     assert "\x1b" not in feedback
 
