@@ -121,14 +121,7 @@ class Emulator:
             self._session = grading_session(self.url, self.token)
         return self._session
 
-    def terminate(self) -> None:
-        """Ask the process to stop (SIGTERM) without waiting: see `EmulatorPool.stop_now`."""
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(OSError):
-                proc.terminate()
-
-    def stop(self, grace: float = 1.0) -> None:
+    def stop(self) -> None:
         proc, self.proc = self.proc, None
         self._session = None
         if proc is None:
@@ -136,7 +129,7 @@ class Emulator:
         if proc.poll() is None:
             proc.terminate()  # its state is disposable: a short grace, then SIGKILL
             try:
-                proc.wait(max(0.0, grace))
+                proc.wait(1)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -177,23 +170,13 @@ class EmulatorPool:
         self.reaper.protected.add(emulator.pid)
         await asyncio.to_thread(emulator.wait_ready)
 
-    def stop_now(self, grace: float = 1.0) -> None:
-        """Stop them all, synchronously: works without an event loop, and twice.
-
-        All are sent SIGTERM first and share one grace period before SIGKILL, so
-        each still gets its full grace but a run's shutdown waits for it once,
-        not once per worker (an emulator with its data plane rarely exits
-        within the grace, so every stop used to cost the whole of it, in turn).
-        """
-        for emulator in self.members:
-            with contextlib.suppress(Exception):
-                emulator.terminate()
-        deadline = time.monotonic() + grace
+    def stop_now(self) -> None:
+        """Stop them all, synchronously: works without an event loop, and twice."""
         for emulator in self.members:
             if emulator.pid is not None:
                 self.reaper.protected.discard(emulator.pid)
             with contextlib.suppress(Exception):
-                emulator.stop(grace=deadline - time.monotonic())
+                emulator.stop()
 
 
 def free_port() -> int:

@@ -304,8 +304,6 @@ def _tail(path: Path, limit: int = 6000) -> str:
 
 
 def _client_class():
-    from mylearning.grading.notebooks import load_nbformat
-    load_nbformat()  # before nbclient imports it: see load_nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionComplete
 
@@ -366,8 +364,7 @@ async def run(program: Program, kernel: Kernel, limits: Limits) -> ExecutionRepo
 
     The kernel is left as it is (possibly dead); the caller disposes of it.
     """
-    from mylearning.grading.notebooks import load_nbformat
-    nbformat = load_nbformat()
+    import nbformat
 
     loop = asyncio.get_running_loop()
     started = loop.time()

@@ -70,32 +70,8 @@ def parse(data: bytes) -> Program:
     return _program(text, major)
 
 
-def load_nbformat():
-    """nbformat, imported without the IRI grammars jsonschema would compile for nothing.
-
-    nbformat imports jsonschema, whose format module imports the optional
-    `rfc3987_syntax` when installed; that package compiles some forty lark
-    grammars at import, about 2 s of CPU, before the grader can start an
-    emulator. Only a FormatChecker asked to check "iri" formats would use them,
-    and nbformat validates without any FormatChecker, so jsonschema is imported
-    as if the optional package were absent (a configuration jsonschema supports).
-    The block is lifted at once: whoever imports `rfc3987_syntax` afterwards
-    still gets it. A process that imported jsonschema already is left as it is.
-    """
-    import sys
-    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import -> ImportError
-        try:
-            import jsonschema  # noqa: F401
-        finally:
-            if sys.modules.get("rfc3987_syntax", 0) is None:
-                del sys.modules["rfc3987_syntax"]
-    import nbformat
-    return nbformat
-
-
 def _program(text: str, major: int) -> Program:
-    nbformat = load_nbformat()
+    import nbformat
 
     captured: dict = {}
     notes: list[str] = []

@@ -20,10 +20,10 @@ async def preflight(lab: Any, emulators: Iterable[Emulator]) -> list[str]:
     """The warnings for the instructor; raises GradingError if the checks cannot run."""
     members = list(emulators)
 
-    # One thread per emulator: each answers its own checks while the others' are built.
-    results = await asyncio.gather(*(asyncio.to_thread(evaluation.evaluate, lab, e.session())
-                                     for e in members))
-    for steps in results:
+    def evaluate_all():
+        return [evaluation.evaluate(lab, e.session()) for e in members]
+
+    for steps in await asyncio.to_thread(evaluate_all):
         unreachable = [s for s in steps if s.message.startswith("The backend did not answer")]
         if unreachable:
             raise GradingError(f"The grading emulator does not answer the checks: "

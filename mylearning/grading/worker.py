@@ -209,12 +209,9 @@ class Worker:
         session = emulator.session()
         key = id(self.lane)
         with self._watched(key, "checks", 180):
-            # The kernel is dead: nothing changes the account now, so the learner-name
-            # hint reads it alongside the checks instead of after them.
-            steps, state, foreign = await asyncio.gather(
+            steps, state = await asyncio.gather(
                 asyncio.to_thread(evaluation.evaluate, self.work.lab, session),
-                self.work.code.read(),
-                asyncio.to_thread(evaluation.foreign_learners, session))
+                self.work.code.read())
         self._raise_if_fired(key)
         if self.work.code.moved_to(state):
             notes.append("The course code or the Python packages that kernels import changed "
@@ -223,6 +220,7 @@ class Worker:
                 f"The course code or site-packages changed during the run (noticed after "
                 f"{sub.name}); kernels after that may have run changed code. Check, then "
                 "re-run with --force.")
+        foreign = await asyncio.to_thread(evaluation.foreign_learners, session)
         if foreign:
             reasons.append(
                 "The notebook stored answers as learner(s) " + ", ".join(foreign)
