@@ -88,8 +88,12 @@ class Container:
         if on_root and self.readonly_root:
             raise OSError(errno.EROFS, "Read-only file system", path)
         os.makedirs(os.path.dirname(host), exist_ok=True)
-        with open(host, "wb") as handle:
+        # Written aside, then renamed: a reader (a health check, a sibling container) sees the
+        # old file or the new one, never a half-written one.
+        partial = f"{host}.{os.getpid()}.partial"
+        with open(partial, "wb") as handle:
             handle.write(data.encode() if isinstance(data, str) else data)
+        os.replace(partial, host)
         return host
 
     # -- network ----------------------------------------------------------------
