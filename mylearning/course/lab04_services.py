@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning import (availability, cloudmap, deployments, loadbalancer, lookup,
-                        microservices as ms, service_specs, taskdefs)
+from mylearning import (availability, cloudmap, loadbalancer, lookup, microservices as ms,
+                        service_specs, taskdefs)
 from mylearning.answers import record_answer
 from mylearning.course import LabInfo
 from mylearning.removals import Action, Plan

@@ -34,7 +34,8 @@ class TaskAgent:
         self.runners: dict[str, TaskRunner] = {}
         #: private IP (or our own loopback) -> loopback address of the task
         self.routes: dict[str, str] = {}
-        self._regions: set[str] = {"us-east-1"}
+        #: The regions ECS has told this agent about (its long poll names them).
+        self.regions: set[str] = {"us-east-1"}
         self._role_credentials: dict[tuple[str, str], tuple[float, dict]] = {}
         self._health_dirty: set[str] = set()
         self._health_event = asyncio.Event()
@@ -166,13 +167,13 @@ class TaskAgent:
                 self.log(f"ACS poll failed: {exc}")
                 await asyncio.sleep(1.0)
                 continue
-            self._regions |= set(news.get("regions") or [])
+            self.regions |= set(news.get("regions") or [])
             if news["version"] != since:
                 since = news["version"]
                 changed = news.get("clusters")
-                await self.reconcile(self._regions, [tuple(c) for c in changed] if changed else None)
+                await self.reconcile(self.regions, [tuple(c) for c in changed] if changed else None)
             else:  # the poll timed out with no news: a full look, to be safe
-                await self.reconcile(self._regions)
+                await self.reconcile(self.regions)
 
     # ------------------------------------------------------------ health
 

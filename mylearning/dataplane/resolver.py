@@ -30,7 +30,7 @@ class Resolver:
         service, _, namespace = name.partition(".")
         addresses: list[str] = []
         if namespace:
-            for region in sorted(self.agent._regions):
+            for region in sorted(self.agent.regions):
                 try:
                     answer = await self.agent.control.call(
                         "servicediscovery", region, "discover_instances",

@@ -28,8 +28,6 @@ from mylearning.facts.ecs import task_private_ip
 if TYPE_CHECKING:
     from mylearning.dataplane.agent import TaskAgent
 
-#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-dependency.html
-CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
 #: How often container memory is checked against its limits, in seconds.
 MEMORY_SAMPLE_INTERVAL = 0.25
 #: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
@@ -122,8 +120,7 @@ class TaskRunner:
             pull_started = time.time()
             await self.report("PENDING", pullStartedAt=pull_started)
             self._pull()
-            pulled = {"pullStartedAt": pull_started, "pullStoppedAt": time.time()}
-            self._pull_times = pulled
+            self._pull_times = {"pullStartedAt": pull_started, "pullStoppedAt": time.time()}
             if self.stop_requested.is_set():
                 return
             for state in self.containers.values():
@@ -200,7 +197,10 @@ class TaskRunner:
         return environments
 
     async def _wait_dependencies(self, state: ContainerState) -> str | None:
-        """Wait for the dependsOn conditions; the reason it cannot start, or None."""
+        """Wait for the dependsOn conditions (START, COMPLETE, SUCCESS, HEALTHY); the reason
+        it cannot start, or None.
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-dependency.html
+        """
         for dependency in state.definition.get("dependsOn") or []:
             other = self.containers.get(dependency.get("containerName"))
             condition = dependency.get("condition", "START")

@@ -6,6 +6,7 @@ leaves a value unset, so a moto that closes a gap upstream is left alone.
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 from mylearning.emulator.fidelity.core import moto_fixes
@@ -113,8 +114,6 @@ class TaskContainer:
     """
 
     def __init__(self, task_arn: str, definition: dict, running: bool) -> None:
-        import uuid
-
         self.container_arn = f"{task_arn.replace(':task/', ':container/')}/{uuid.uuid4()}"
         self.task_arn = task_arn
         self.name = definition.get("name")
