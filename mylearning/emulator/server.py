@@ -81,9 +81,15 @@ class EmulatorApp:
         if path in AGENT_PATHS:
             return self._acs.wsgi(environ, start_response)
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
-            # moto resets its backends; our layer drops the state it keeps itself.
-            self._fidelity.reset()
+            # moto resets its backends; our layer drops the state it keeps itself. Both
+            # under the state lock, so no request sees half an account.
+            with self._fidelity.core.STATE:
+                self._fidelity.reset()
+                return self._serve(environ, start_response)
+        return self._serve(environ, start_response)
 
+    def _serve(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        """The fidelity layer and moto, counting answers with HTTP 5xx."""
         def counting_start_response(status: str, headers: list, exc_info: Any = None):
             if status[:1] == "5":
                 with self._count_lock:

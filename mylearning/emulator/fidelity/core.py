@@ -148,6 +148,14 @@ def moto_backend(service: str, region: str) -> Any:
     return backends[DEFAULT_ACCOUNT_ID][region]
 
 
+#: moto's backends are plain dicts and lists, not safe to change while another thread reads
+#: them, and the emulator is threaded: the learner's calls, the data plane's agent and the
+#: scheduler's timers all reach the same state. Every request the layer decodes (its rules,
+#: moto, its after-hooks) and every background change holds this lock, so a ListTasks never
+#: iterates a dict a placement is growing. Long polls (ACS) never take it.
+STATE = threading.RLock()
+
+
 def crash_count() -> int:
     with _CRASH_LOCK:
         return sum(CRASHES.values())
@@ -394,6 +402,10 @@ class FidelityMiddleware:
         req = decode(environ)
         if req is None:
             return self.app(environ, start_response)
+        with STATE:
+            return self._serve(req, environ, start_response)
+
+    def _serve(self, req: AwsRequest, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = (req.service, req.operation)
         try:
             for fn in _BEFORE:

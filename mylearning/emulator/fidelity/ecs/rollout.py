@@ -36,11 +36,13 @@ import threading
 import time
 from typing import Any
 
+from mylearning.emulator.fidelity.core import STATE
 from mylearning.facts import clock
 
 #: Every change of a service's tasks happens under this lock: the emulator is threaded
-#: and the agent's reports, the learner's calls and timers all move the same tasks.
-LOCK = threading.RLock()
+#: and the agent's reports, the learner's calls and timers all move the same tasks. It is
+#: the layer's state lock, which every request holds too (see `core.STATE`).
+LOCK = STATE
 
 #: AWS seconds a deployment's tasks must stay healthy before it is COMPLETED (see above).
 STEADY_SECONDS = 20.0
