@@ -21,6 +21,8 @@ from mylearning.dataplane.control import ControlPlane
 from mylearning.dataplane.task import TaskRunner
 
 #: Retry a failed report this many times (the emulator may be busy) before giving up.
+#: How soon a look at ECS that failed is repeated, in seconds.
+RETRY_SECONDS = 0.5
 REPORT_ATTEMPTS = 3
 
 
@@ -120,10 +122,12 @@ class TaskAgent:
                         found[task["taskArn"]] = task
         return found
 
-    async def reconcile(self, regions: set[str], clusters: list[tuple[str, str]] | None = None) -> None:
+    async def reconcile(self, regions: set[str], clusters: list[tuple[str, str]] | None = None) -> bool:
         """Start what ECS placed and stop what it no longer wants, in the `clusters` that
-        changed ((region, name) pairs) or, without them, everywhere."""
+        changed ((region, name) pairs) or, without them, everywhere. False when ECS could
+        not be read for some of them: the caller looks again soon, or the change is lost."""
         self.reconciles += 1
+        complete = True
         for region in sorted(regions):
             only = None if clusters is None else sorted({c for r, c in clusters if r == region})
             if only == []:
@@ -132,6 +136,7 @@ class TaskAgent:
                 wanted = await self.wanted(region, only)
             except Exception as exc:
                 self.log(f"could not list tasks in {region}: {exc}")
+                complete = False
                 continue
             for arn, task in wanted.items():
                 if arn in self.runners:
@@ -142,6 +147,7 @@ class TaskAgent:
                     definition = await self.definition(region, task["taskDefinitionArn"])
                 except Exception as exc:
                     self.log(f"cannot read {task['taskDefinitionArn']}: {exc}")
+                    complete = False
                     continue
                 runner = TaskRunner(self, region, task, definition)
                 self.runners[arn] = runner
@@ -150,6 +156,7 @@ class TaskAgent:
                 in_scope = only is None or runner.cluster.rsplit("/", 1)[-1] in only
                 if runner.region == region and in_scope and arn not in wanted:
                     runner.request_stop(None)
+        return complete
 
     async def _run(self, runner: TaskRunner) -> None:
         try:
@@ -158,22 +165,32 @@ class TaskAgent:
             self.runners.pop(runner.arn, None)
 
     async def watch(self) -> None:
-        """Reconcile whenever ACS says tasks changed (and every poll timeout, to be safe)."""
-        since = -1
+        """Reconcile whenever ACS says tasks changed (and every poll timeout, to be safe).
+
+        A look that could not read ECS is repeated within `RETRY_SECONDS` (a full look):
+        the news it answered is already consumed, so waiting for the next would lose it.
+        """
+        since, behind = -1, False
         while True:
             try:
-                news = await asyncio.to_thread(self.control.poll, since, 20.0)
+                news = await asyncio.to_thread(self.control.poll, since,
+                                               RETRY_SECONDS if behind else 20.0)
             except Exception as exc:
                 self.log(f"ACS poll failed: {exc}")
                 await asyncio.sleep(1.0)
                 continue
             self.regions |= set(news.get("regions") or [])
+            changed = None
             if news["version"] != since:
                 since = news["version"]
-                changed = news.get("clusters")
-                await self.reconcile(self.regions, [tuple(c) for c in changed] if changed else None)
-            else:  # the poll timed out with no news: a full look, to be safe
-                await self.reconcile(self.regions)
+                if not behind and news.get("clusters"):
+                    changed = [tuple(c) for c in news["clusters"]]
+            # else: the poll timed out with no news: a full look, to be safe
+            try:
+                behind = not await self.reconcile(self.regions, changed)
+            except Exception as exc:  # a bug here must not stop the agent for good
+                self.log(f"reconcile failed: {type(exc).__name__}: {exc}")
+                behind = True
 
     # ------------------------------------------------------------ health
 

@@ -40,6 +40,11 @@ def _service_tasks(env: Env, c: str, name: str) -> list[dict]:
     return ecs.describe_tasks(cluster=c, tasks=arns)["tasks"] if arns else []
 
 
+def _statuses(tasks: list[dict]) -> str:
+    """What a failure message needs to tell a late start from a missed registration."""
+    return ", ".join(f"{t['taskArn'][-8:]} {t['lastStatus']}" for t in tasks)
+
+
 def _check_placed(env: Env, tasks: list[dict]) -> None:
     subnets = _subnets(env)
     for task in tasks:
@@ -147,7 +152,8 @@ def _service_registers_targets(env: Env) -> None:
     settled(env, c, name)  # a task is registered once it is RUNNING
     tasks = _service_tasks(env, c, name)
     expected = {(ip, 80): "healthy" for ip in _ips(tasks)}
-    expect(_targets(env, arn) == expected, f"targets {_targets(env, arn)}, tasks {expected}")
+    expect(_targets(env, arn) == expected, f"targets {_targets(env, arn)}, tasks {expected} "
+                                           f"({_statuses(tasks)})")
     ecs = env.client("ecs")
     ecs.stop_task(cluster=c, task=tasks[0]["taskArn"])  # the scheduler replaces it
     settled(env, c, name)
@@ -166,7 +172,8 @@ def _service_registers_instances(env: Env) -> None:
     sd = env.client("servicediscovery")
     tasks = {t["taskArn"].split("/")[-1]: t for t in _service_tasks(env, c, name)}
     instances = {i["Id"]: i["Attributes"] for i in sd.list_instances(ServiceId=registry["Id"])["Instances"]}
-    expect(set(instances) == set(tasks), f"instances {sorted(instances)}, tasks {sorted(tasks)}")
+    expect(set(instances) == set(tasks), f"instances {sorted(instances)}, tasks {sorted(tasks)} "
+                                         f"({_statuses(list(tasks.values()))})")
     for task_id, attributes in instances.items():
         task = tasks[task_id]
         expect(attributes.get("AWS_INSTANCE_IPV4") == _details(task)["privateIPv4Address"]
