@@ -25,7 +25,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 #: The learner id every submission runs and is graded as, so names and
 #: grades do not depend on who ran the grader.
@@ -183,13 +183,16 @@ class Reaper:
         for proc in self._psutil.process_iter(["pid"]):
             if proc.pid == os.getpid():
                 continue
-            try:
-                value = proc.environ().get(TAG_VAR)
-            except (self._psutil.Error, OSError):
-                continue
+            value = self._tag_of(proc)
             if value and (value.startswith(tag) if prefix else value == tag):
                 found.append(proc.pid)
         return found
+
+    def _tag_of(self, proc: Any) -> str | None:
+        try:
+            return proc.environ().get(TAG_VAR)
+        except (self._psutil.Error, OSError):
+            return None
 
     def orphans(self) -> list[int]:
         """Our children that we did not start: descendants of dead kernels, re-parented."""
@@ -201,12 +204,27 @@ class Reaper:
                 if p.pid not in self._preexisting and p.pid not in self.protected]
 
     def sweep(self, tag: str | None = None) -> list[int]:
-        """Kill orphans, and (without subreaper support) whatever carries `tag`."""
+        """Kill orphans, and (without subreaper support) whatever carries `tag`; return the
+        ones a kernel started.
+
+        An orphan without a kernel's tag is no notebook's doing: with the subreaper set,
+        what an emulator's data plane leaves when that emulator is replaced is re-parented
+        here too. It is killed all the same, but not blamed on the submission.
+        """
         victims = self.orphans()
         if tag is not None and not self.subreaper:
             victims += self.tagged(tag)
-        self.kill(sorted(set(victims)))
-        return victims
+        victims = sorted(set(victims))
+        from_kernels = [pid for pid in victims if self._kernel_started(pid)]
+        self.kill(victims)
+        return from_kernels
+
+    def _kernel_started(self, pid: int) -> bool:
+        try:
+            value = self._tag_of(self._psutil.Process(pid))
+        except self._psutil.Error:
+            return False
+        return bool(value and value.startswith(self.run_tag))
 
     def final_sweep(self) -> list[int]:
         """At the end of the run: nothing carrying this run's tag may remain."""

@@ -64,10 +64,11 @@ def cases(out: Path) -> dict[str, object]:
         "sigkills_kernel.ipynb": notebook(SETUP, "import os, signal\n"
                                           "os.kill(os.getpid(), signal.SIGKILL)", DATE),
         "memory_hog.ipynb": notebook(SETUP, IDENTITY, "hog = bytearray(8 * 1024 ** 3)", DATE),
-        # Each print alone is over the 1 MB cap, so the cap (not the 4 s cell limit) stops it
-        # even when a loaded machine delays the kernel's output.
-        "huge_output.ipynb": notebook(SETUP, IDENTITY, "while True:\n    print('x' * 1100000)",
-                                      DATE),
+        # One print over the 1 MB cap, then a cell that would run forever: only the cap can
+        # stop it before the 4 s cell limit. (A print loop floods the kernel's output buffer
+        # into messages so big that, on a loaded machine, reading them outlasts that limit.)
+        "huge_output.ipynb": notebook(SETUP, IDENTITY,
+                                      "import time\nprint('x' * 1100000)\ntime.sleep(600)", DATE),
         "real_aws.ipynb": notebook(
             SETUP, IDENTITY,
             "import boto3\nboto3.client('sts', region_name='us-east-1').get_caller_identity()",

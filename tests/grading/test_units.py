@@ -174,3 +174,30 @@ def test_kernels_prewarm_the_clients_the_labs_master_notebook_uses():
     from mylearning.grading.execution import services_of_lab
     assert services_of_lab("02") == ("autoscaling", "ec2", "ecs", "ssm")
     assert services_of_lab("99") == ()
+
+
+SWEEP = r"""
+import os, subprocess, sys, time
+from mylearning.grading.sandbox import TAG_VAR, Reaper
+reaper = Reaper()
+sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+kernels = subprocess.Popen(sleeper, env={**os.environ, TAG_VAR: reaper.new_tag()})
+emulators = subprocess.Popen(sleeper, env={k: v for k, v in os.environ.items() if k != TAG_VAR})
+time.sleep(0.3)
+blamed = reaper.sweep()
+for proc in (kernels, emulators):
+    proc.wait(timeout=10)  # killed (and reaped by the reaper): no 60 s sleep
+print(blamed == [kernels.pid], "stopped")
+"""
+
+
+def test_a_sweep_kills_every_orphan_but_blames_a_kernel_only_for_its_own(tmp_path):
+    """What a replaced emulator leaves (no kernel tag) is killed, not counted as the
+    submission's background process. Run apart: a reaper makes its process a subreaper."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "MYLEARNING_GRADING_TAG"}
+    out = subprocess.run([sys.executable, "-c", SWEEP], capture_output=True, text=True,
+                         timeout=60, env=env, cwd=str(tmp_path)).stdout.split()
+    assert out == ["True", "stopped"], out
