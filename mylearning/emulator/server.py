@@ -22,6 +22,8 @@ HEALTH_PATH = "/mylearning/health"
 RESET_PATH = "/moto-api/reset"
 #: The task agent's ACS and TCS stand-ins (see fidelity/ecs/acs.py).
 AGENT_PATHS = ("/mylearning/acs", "/mylearning/tcs")
+#: The load balancers' change news and health reports (see fidelity/elbv2/health.py).
+ELB_PATH = "/mylearning/elb"
 
 Wsgi = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -80,6 +82,9 @@ class EmulatorApp:
             return self._refuse(start_response)
         if path in AGENT_PATHS:
             return self._acs.wsgi(environ, start_response)
+        if path == ELB_PATH:
+            from mylearning.emulator.fidelity.elbv2 import health
+            return health.wsgi(environ, start_response)
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
             # moto resets its backends; our layer drops the state it keeps itself. Both
             # under the state lock, so no request sees half an account.

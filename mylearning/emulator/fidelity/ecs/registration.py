@@ -27,6 +27,8 @@ from mylearning.emulator.fidelity.ecs.placement import task_ip
 
 
 def _elbv2(region: str) -> Any:
+    from mylearning.emulator.fidelity.elbv2 import health
+    health.ensure_fixed()  # draining and the data plane's news follow ECS's registrations too
     return moto_backend("elbv2", region)
 
 

@@ -7,12 +7,12 @@ the scheduler works as ECS's does, one step per state change:
 * **Rolling update** (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html):
   new tasks start while the service stays at or under ``maximumPercent`` of its desired
   count; old tasks stop only while the healthy tasks stay at or over ``minimumHealthyPercent``.
-  A task counts as healthy when it is RUNNING and, if an essential container has a health
-  check, HEALTHY.
+  A task counts as healthy when it is RUNNING, HEALTHY if an essential container has a
+  health check, and healthy in its service's target groups (`elb_health`).
 * **Replacing tasks** (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html):
   a task that stops on its own (an essential container exited, it failed to start, or it
-  stayed UNHEALTHY past the health-check grace period) is a failed task of its deployment
-  and is replaced.
+  stayed UNHEALTHY, or unhealthy in a target group, past the health-check grace period) is
+  a failed task of its deployment and is replaced.
 * **Deployment circuit breaker** (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
   and https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html):
   the threshold is 0.5 x desired count, at least 3 and at most 200; when a deployment's
@@ -69,13 +69,16 @@ def _needs_health(backend: Any, task: Any, cache: dict) -> bool:
 
 
 def healthy(backend: Any, task: Any, cache: dict | None = None) -> bool:
-    """RUNNING, and HEALTHY when an essential container has a health check.
+    """RUNNING, HEALTHY when an essential container has a health check, and healthy in each
+    of its service's target groups (see `elb_health`).
 
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/healthcheck.html ("the
     service scheduler waits for the task to be healthy" when a health check is defined).
     """
+    from mylearning.emulator.fidelity.ecs import elb_health, registration
     fit = task.last_status == "RUNNING" and (
-        not _needs_health(backend, task, {} if cache is None else cache) or task.health_status == "HEALTHY")
+        not _needs_health(backend, task, {} if cache is None else cache) or task.health_status == "HEALTHY"
+    ) and elb_health.targets_healthy(task, registration.service_of(task))
     if not fit:
         task._ml_healthy_since = None
     elif getattr(task, "_ml_healthy_since", None) is None:
@@ -132,6 +135,28 @@ def record_failure(backend: Any, service: Any, task: Any, why: str) -> None:
             begin_rollback(backend, service, deployment)
 
 
+def _stop_failing_elb_checks(backend: Any, service: Any, active: list, grace: float, now: float) -> None:
+    """Tasks whose target stayed unhealthy past the grace period are stopped and count as
+    failed (`elb_health`); the service says which target group and why, as ECS does."""
+    from mylearning.emulator.fidelity.ecs import elb_health, scheduler
+    for task in list(active):
+        if task.last_status != "RUNNING":
+            continue
+        failing = elb_health.unhealthy_target(task, service)
+        if failing is None:
+            continue
+        started = getattr(task, "_ml_running_since", now)
+        if now - started < grace:
+            _timer(grace - (now - started), service.region_name, service.cluster_name, service.name)
+            continue
+        group, why, port = failing
+        scheduler._event(service, f"(port {port}) is unhealthy in (target-group {group}) due to "
+                                  f"(reason {why}).")
+        scheduler._stop_tasks([task], f"Task failed ELB health checks in (target-group {group})")
+        record_failure(backend, service, task, "failed ELB health checks.")
+        active.remove(task)
+
+
 def settle_live(backend: Any, service: Any) -> None:
     """One step of the scheduler for a service whose tasks an agent runs (see module doc)."""
     from moto.core.utils import utcnow
@@ -161,6 +186,7 @@ def settle_live(backend: Any, service: Any) -> None:
                 active.remove(task)
             else:
                 _timer(grace - (now - started), service.region_name, service.cluster_name, service.name)
+    _stop_failing_elb_checks(backend, service, active, grace, now)
 
     new = [t for t in active if t.started_by == primary["id"]]
     old = [t for t in active if t.started_by != primary["id"]]

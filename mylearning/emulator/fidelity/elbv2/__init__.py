@@ -7,6 +7,8 @@
 * ``actions``: rule and default actions -- one routing action and last, forward target
   groups and stickiness, redirects.
 * ``priorities``: SetRulePriorities leaves the default rule alone.
+* ``health``: target health as the data plane's load balancers measure it, draining, and
+  the change news they poll for (``/mylearning/elb``).
 
 Shared by them: ``access`` (names, errors, the flat query form read back into objects,
 moto's state). moto is imported lazily.
@@ -17,3 +19,4 @@ from mylearning.emulator.fidelity.elbv2 import load_balancers as _load_balancers
 from mylearning.emulator.fidelity.elbv2 import conditions as _conditions  # noqa: F401
 from mylearning.emulator.fidelity.elbv2 import actions as _actions  # noqa: F401
 from mylearning.emulator.fidelity.elbv2 import priorities as _priorities  # noqa: F401
+from mylearning.emulator.fidelity.elbv2 import health as _health  # noqa: F401
