@@ -294,8 +294,8 @@ def fixed_response(action: dict) -> tuple[int, str, bytes]:
     2XX, 4XX or 5XX; ContentType, when absent, is text/plain; MessageBody may be empty or
     absent (rule-action-types.html, fixed-response actions; API_FixedResponseActionConfig.html:
     ContentType "Valid Values: text/plain | text/css | text/html | application/javascript |
-    application/json"). We send text/plain when it is absent, as the brief's contract says;
-    the page gives no default."""
+    application/json"). The page gives no default for an absent ContentType; text/plain,
+    the type of the guide's own example, is our choice."""
     config = action.get("FixedResponseConfig") or {}
     status = int(str(config.get("StatusCode", "")).strip())
     if not 200 <= status <= 599:
