@@ -30,20 +30,19 @@ from urllib.parse import quote, unquote
 from mylearning.dataplane.alb.request import (NoHealthyTarget, NoRoute, Request, Unroutable,
                                               split_query)
 from mylearning.dataplane.alb.stickiness import ForwardChooser, TargetPicker, forward_groups
+from mylearning.facts.elbv2 import PRE_ROUTING_ACTIONS, REDIRECT_STATUS, ROUTING_ACTIONS
 
 __all__ = ["Request", "Unroutable", "NoRoute", "NoHealthyTarget", "split_query", "matches",
            "select", "routing_action", "fixed_response", "redirect", "ForwardChooser",
            "TargetPicker", "forward_groups", "ROUTING_TYPES", "PRE_ROUTING_TYPES"]
 
-#: The actions that answer a request; a rule has exactly one, performed last.
-ROUTING_TYPES = ("forward", "redirect", "fixed-response")
-#: Actions performed before the routing one that the data plane does not emulate.
-PRE_ROUTING_TYPES = ("authenticate-cognito", "authenticate-oidc", "jwt-validation")
+#: The actions that answer a request, and those before them that we do not emulate.
+ROUTING_TYPES = ROUTING_ACTIONS
+PRE_ROUTING_TYPES = PRE_ROUTING_ACTIONS
 #: A wildcard stands for visible characters only: "Rules are applied only to visible ASCII
 #: characters; control characters (0x00 to 0x1f and 0x7f) are excluded"
 #: (rule-condition-types.html, condition basics).
 _VISIBLE = r"[^\x00-\x1f\x7f]"
-REDIRECT_CODES = {"HTTP_301": 301, "HTTP_302": 302}
 KEYWORDS = ("protocol", "host", "port", "path", "query")
 
 
@@ -294,8 +293,8 @@ def fixed_response(action: dict) -> tuple[int, str, bytes]:
     2XX, 4XX or 5XX; ContentType, when absent, is text/plain; MessageBody may be empty or
     absent (rule-action-types.html, fixed-response actions; API_FixedResponseActionConfig.html:
     ContentType "Valid Values: text/plain | text/css | text/html | application/javascript |
-    application/json"). We send text/plain when it is absent, as the brief's contract says;
-    the page gives no default."""
+    application/json"). The page gives no default for an absent ContentType; text/plain,
+    the type of the guide's own example, is our choice."""
     config = action.get("FixedResponseConfig") or {}
     status = int(str(config.get("StatusCode", "")).strip())
     if not 200 <= status <= 599:
@@ -333,7 +332,7 @@ def redirect(action: dict, request: Request) -> tuple[int, str]:
     """
     config = action.get("RedirectConfig") or {}
     try:
-        status = REDIRECT_CODES[config.get("StatusCode")]
+        status = REDIRECT_STATUS[config.get("StatusCode")]
     except KeyError:
         raise ValueError(f"redirect status code {config.get('StatusCode')!r} is not HTTP_301 "
                          "or HTTP_302") from None

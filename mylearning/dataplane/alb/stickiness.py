@@ -30,18 +30,13 @@ from email.utils import formatdate
 from typing import Any, Callable, Optional
 
 from mylearning.dataplane.alb.request import NoHealthyTarget, NoRoute, Request
+from mylearning.facts.elbv2 import (APP_COOKIE_PREFIX, APP_COOKIE_SHARDS, CORS_SUFFIX,
+                                    DEFAULT_STICKINESS_SECONDS, LB_COOKIE,
+                                    LB_COOKIE_LIFETIME_SECONDS, TARGET_GROUP_COOKIE)
 
-#: The Expires the load balancer gives its own cookies: "its own expiry of 7 days which is
-#: non-configurable" (sticky-sessions.html); the stickiness duration is checked inside.
-COOKIE_LIFETIME = 7 * 24 * 3600
-#: stickiness.lb_cookie.duration_seconds and stickiness.app_cookie.duration_seconds default
-#: to "1 day (86400 seconds)" (load-balancer-target-groups.html, target group attributes).
-DEFAULT_DURATION = 86400
-#: "AWSALBCORS ... plus the SameSite attribute" (sticky-sessions.html; forward actions in
-#: rule-action-types.html for AWSALBTGCORS).
+#: The SameSite attributes of the CORS twin of each cookie ("AWSALBCORS ... plus the SameSite
+#: attribute", sticky-sessions.html; AWSALBTGCORS in rule-action-types.html, forward actions).
 CORS_ATTRIBUTES = "; SameSite=None; Secure"
-#: Application cookies come in up to 4 shards, AWSALBAPP-0 .. AWSALBAPP-3 (sticky-sessions.html).
-APP_SHARDS = 4
 _PROCESS_KEY = secrets.token_bytes(32)
 _CHROMIUM = re.compile(r"Chrom(?:e|ium)/(\d+)")
 
@@ -87,7 +82,7 @@ def _set_cookie(name: str, value: str, now: float, cors: bool) -> str:
     """A Set-Cookie value as ALB writes it: ``Expires``, not ``Max-Age`` ("Application Load
     Balancers use the Expires attribute in the cookie header instead of the Max-Age
     attribute", sticky-sessions.html), and ``Path=/``."""
-    text = f"{name}={value}; Expires={formatdate(now + COOKIE_LIFETIME, usegmt=True)}; Path=/"
+    text = f"{name}={value}; Expires={formatdate(now + LB_COOKIE_LIFETIME_SECONDS, usegmt=True)}; Path=/"
     return text + CORS_ATTRIBUTES if cors else text
 
 
@@ -172,14 +167,14 @@ class ForwardChooser:
         if not enabled:
             return chosen, []
         # DurationSeconds is required when stickiness is enabled; without one we use a day.
-        duration = _seconds(sticky.get("DurationSeconds"), DEFAULT_DURATION)
+        duration = _seconds(sticky.get("DurationSeconds"), DEFAULT_STICKINESS_SECONDS)
         token = self._seal.seal("tg", {"g": chosen, "e": round(now + duration, 3)})
-        return chosen, [_set_cookie("AWSALBTG", token, now, cors=False),
-                        _set_cookie("AWSALBTGCORS", token, now, cors=True)]
+        return chosen, [_set_cookie(TARGET_GROUP_COOKIE, token, now, cors=False),
+                        _set_cookie(TARGET_GROUP_COOKIE + CORS_SUFFIX, token, now, cors=True)]
 
     def _from_cookie(self, request: Request, listed: set[str], now: float) -> Optional[str]:
         cookies = request.cookies()
-        for name in ("AWSALBTG", "AWSALBTGCORS"):
+        for name in (TARGET_GROUP_COOKIE, TARGET_GROUP_COOKIE + CORS_SUFFIX):
             payload = self._seal.open("tg", cookies.get(name))
             if _fresh(payload, now) and payload.get("g") in listed:
                 return payload["g"]
@@ -262,11 +257,11 @@ class TargetPicker:
         if kind != "lb_cookie":
             return target, []
         duration = _seconds(attributes.get("stickiness.lb_cookie.duration_seconds"),
-                            DEFAULT_DURATION)
+                            DEFAULT_STICKINESS_SECONDS)
         token = self._seal.seal("lb", {"g": group_arn, "t": target,
                                        "e": round(now + duration, 3)})
-        return target, [_set_cookie("AWSALB", token, now, cors=False),
-                        _set_cookie("AWSALBCORS", token, now, cors=True)]
+        return target, [_set_cookie(LB_COOKIE, token, now, cors=False),
+                        _set_cookie(LB_COOKIE + CORS_SUFFIX, token, now, cors=True)]
 
     def after_response(self, group_arn: str, target: str, attributes: dict[str, str],
                        request: Request, set_cookies: list[str]) -> list[str]:
@@ -288,12 +283,12 @@ class TargetPicker:
         if not name or not (sets or kept):
             return []
         duration = _seconds(attributes.get("stickiness.app_cookie.duration_seconds"),
-                            DEFAULT_DURATION)
+                            DEFAULT_STICKINESS_SECONDS)
         entries[group_arn] = {"t": target, "e": round(now + duration, 3)}
         token = self._seal.seal("app", {"m": entries})
         agent = _CHROMIUM.search(request.header("user-agent") or "")
         cors = agent is not None and int(agent.group(1)) >= 80
-        return [_set_cookie("AWSALBAPP-0", token, now, cors=cors)]
+        return [_set_cookie(f"{APP_COOKIE_PREFIX}0", token, now, cors=cors)]
 
     @staticmethod
     def _kind(attributes: dict[str, str]) -> Optional[str]:
@@ -305,7 +300,7 @@ class TargetPicker:
     def _lb_target(self, group_arn: str, healthy: list[str], request: Request,
                    now: float) -> Optional[str]:
         cookies = request.cookies()
-        for name in ("AWSALB", "AWSALBCORS"):
+        for name in (LB_COOKIE, LB_COOKIE + CORS_SUFFIX):
             payload = self._seal.open("lb", cookies.get(name))
             if (_fresh(payload, now) and payload.get("g") == group_arn
                     and payload.get("t") in healthy):
@@ -315,7 +310,7 @@ class TargetPicker:
     def _app_entries(self, request: Request, now: float) -> dict[str, dict[str, Any]]:
         """The unexpired group -> target entries of the request's AWSALBAPP-n shards."""
         cookies = request.cookies()
-        shards = [cookies.get(f"AWSALBAPP-{n}") for n in range(APP_SHARDS)]
+        shards = [cookies.get(f"{APP_COOKIE_PREFIX}{n}") for n in range(APP_COOKIE_SHARDS)]
         payload = self._seal.open("app", "".join(s for s in shards if s))
         entries = payload.get("m") if payload else None
         if not isinstance(entries, dict):
