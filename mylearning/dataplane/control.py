@@ -1,4 +1,5 @@
-"""The data plane's only way to the control plane: boto3 clients and ECS's agent endpoints.
+"""The data plane's only way to the control plane: boto3 clients, and the agent endpoints of
+ECS (ACS, TCS) and ELB (configuration news, health reports).
 
 boto3 clients block, so the agent calls them through `asyncio.to_thread`; one client per
 (service, region, credentials) is made once (making clients is slow and not thread-safe)
@@ -69,6 +70,23 @@ class ControlPlane:
 
     def telemetry(self, report: dict) -> None:
         request = urllib.request.Request(self.tcs_url or "", data=json.dumps(report).encode(),
+                                         headers={"Content-Type": "application/json", **self._headers},
+                                         method="POST")
+        with _DIRECT.open(request, timeout=10) as resp:
+            resp.read()
+
+    # ELB's stand-ins (see mylearning/emulator/fidelity/elbv2/health.py)
+
+    def elb_poll(self, since: int, wait: float = 20.0) -> dict:
+        """Block until load balancer configuration changed (or `wait` passes): {"version"}."""
+        url = f"{self.endpoint}/mylearning/elb?since={since}&wait={wait}"
+        with _DIRECT.open(urllib.request.Request(url, headers=self._headers), timeout=wait + 10) as resp:
+            return json.loads(resp.read())
+
+    def elb_report(self, results: list[dict]) -> None:
+        """Tell ELB what the health checks found: [{TargetGroupArn, Id, Port, State, ...}]."""
+        request = urllib.request.Request(f"{self.endpoint}/mylearning/elb",
+                                         data=json.dumps({"results": results}).encode(),
                                          headers={"Content-Type": "application/json", **self._headers},
                                          method="POST")
         with _DIRECT.open(request, timeout=10) as resp:

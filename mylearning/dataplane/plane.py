@@ -1,4 +1,5 @@
-"""The data plane process: the task agent, the edge proxy and telemetry, in one event loop.
+"""The data plane process: the task agent, the edge proxy, the load balancers and telemetry,
+in one event loop.
 
 Start-up order matters to its emulator: the agent attaches first (DiscoverPollEndpoint),
 the launcher is warmed and the edge proxy listens, and only then does the process print
@@ -28,10 +29,11 @@ from mylearning.dataplane.resolver import Resolver
 HEARTBEAT = 2.0
 
 
-async def _heartbeat(agent: TaskAgent, edge: object) -> None:
+async def _heartbeat(agent: TaskAgent, edge: object, balancers: object) -> None:
     while True:
         with contextlib.suppress(Exception):
-            status = {**agent.status(), "proxy": agent.proxy_url, "edge": edge.stats()}
+            status = {**agent.status(), "proxy": agent.proxy_url, "edge": edge.stats(),
+                      "load_balancers": balancers.stats()}
             await asyncio.to_thread(agent.control.telemetry, {"agent": status})
         await asyncio.sleep(HEARTBEAT)
 
@@ -51,7 +53,9 @@ async def _main(endpoint: str) -> int:
     await asyncio.to_thread(containers.warm)
     block, _lock = claim_block(preferred=port)  # held (fd open) for the process's life
     agent = TaskAgent(control, AddressPool(block), scratch)
-    resolver = Resolver(agent)
+    from mylearning.dataplane.alb.balancer import Balancers
+    balancers = Balancers(agent)
+    resolver = Resolver(agent, balancers)
     edge = EdgeProxy(resolver.resolve)
     agent.proxy_url = await edge.start("127.0.0.1", 0)
     stopping = asyncio.Event()
@@ -67,7 +71,8 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane.telemetry import Telemetry
     workers = [asyncio.create_task(agent.watch()), asyncio.create_task(agent.send_health()),
                asyncio.create_task(Telemetry(agent).run()),
-               asyncio.create_task(_heartbeat(agent, edge))]
+               asyncio.create_task(_heartbeat(agent, edge, balancers)),
+               asyncio.create_task(balancers.watch())]
     try:
         await stopping.wait()
     finally:
@@ -76,6 +81,8 @@ async def _main(endpoint: str) -> int:
             worker.cancel()
         with contextlib.suppress(Exception):
             await edge.close()
+        with contextlib.suppress(Exception):
+            await balancers.close()
         shutil.rmtree(scratch, ignore_errors=True)
         # Every container is stopped; do not wait for the ACS poll's thread (up to 30 s).
         sys.stderr.flush()

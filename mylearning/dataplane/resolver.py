@@ -1,7 +1,8 @@
 """Names and private IPs, as a task or the internet would resolve them, to loopback addresses.
 
 A private IP that `describe_tasks` reports maps to the loopback address of the task
-(`TaskAgent.routes`). A name in a Cloud Map namespace (``courses-api.mylearning.local``)
+(`TaskAgent.routes`); an Application Load Balancer's DNS name to the address and port its
+listener is served on (`alb.balancer.Balancers.resolve`). A name in a Cloud Map namespace (``courses-api.mylearning.local``)
 resolves as Route 53 answers for a namespace's service: to the IPv4 addresses of its
 registered instances (https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html),
 read through the Cloud Map API and kept for one second, the way a short DNS TTL would.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mylearning.dataplane.agent import TaskAgent
@@ -19,8 +20,10 @@ TTL = 1.0
 
 
 class Resolver:
-    def __init__(self, agent: "TaskAgent") -> None:
+    def __init__(self, agent: "TaskAgent", balancers: Any = None) -> None:
         self.agent = agent
+        #: The data plane's load balancers (`alb.balancer.Balancers`): their DNS names.
+        self.balancers = balancers
         self._cache: dict[str, tuple[float, list[str]]] = {}
 
     async def _discover(self, name: str) -> list[str]:
@@ -50,6 +53,10 @@ class Resolver:
             return routes[host], port
         if self.agent.addresses.owns(host):
             return host, port
+        if self.balancers is not None:
+            served = self.balancers.resolve(host, port)
+            if served is not None:
+                return served
         if any(c.isalpha() for c in host):
             candidates = [routes[a] for a in await self._discover(host) if a in routes]
             if candidates:

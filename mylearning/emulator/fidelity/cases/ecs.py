@@ -62,7 +62,9 @@ IMAGE = "public.ecr.aws/mylearning/web:1.0.0"
 
 
 def container(name: str = "web", **extra: Any) -> dict:
-    return {"name": name, "image": IMAGE,
+    """The course's web image, listening (PORT) on the port its mapping declares, so a load
+    balancer's health checks reach it as they would on AWS."""
+    return {"name": name, "image": IMAGE, "environment": [{"name": "PORT", "value": "80"}],
             "portMappings": [{"containerPort": 80, "protocol": "tcp"}], **extra}
 
 
