@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from typing import Any, Callable
 
 from aiohttp import web
@@ -38,6 +39,7 @@ def mix_answer(i: int) -> tuple[int, dict[str, str]]:
 class Server:
     def __init__(self) -> None:
         self.arrivals: list[float] = []  # time.perf_counter() of each request's arrival
+        self.paths: Counter[str] = Counter()
         self.in_flight = self.max_in_flight = 0
         self.seen: list[dict[str, Any]] = []  # what /echo received
         self.mixed = 0
@@ -49,6 +51,7 @@ class Server:
     # -- handlers ----------------------------------------------------------------
     async def _count(self, request: web.Request, handler: Callable) -> web.StreamResponse:
         self.arrivals.append(time.perf_counter())
+        self.paths[request.path] += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

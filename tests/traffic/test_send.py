@@ -114,7 +114,8 @@ def test_on_the_embedded_aws_every_request_goes_through_the_edge(server):
     served = traffic.send(emulator, "http://10.0.1.5:8080/v/1.2.0/task-9", requests=20)
     assert served.via == edge and served.by_status == {200: 20}
     assert served.by_version == {"1.2.0": 20} and served.by_target == {"task-9": 20}
-    assert server.edge.stats()["outcomes"]["ok"] == 20
+    assert server.paths["/v/1.2.0/task-9"] == 20  # and 10.0.1.5 is only an address on the edge's map
+    assert server.paths["/mylearning/health"] == 1  # where send() found the edge
     refused = traffic.send(emulator, "http://10.0.1.6:8080/", requests=3)
     assert refused.errors == {"edge 502 refused": 3} and refused.by_status == {502: 3}
     nowhere = traffic.send(emulator, "http://10.9.9.9:8080/", requests=2)
