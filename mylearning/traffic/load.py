@@ -13,7 +13,7 @@ import time
 from typing import Any, Mapping
 
 from . import live as live_views
-from .plan import Plan
+from .plan import Plan, check_url
 from .reach import proxy_url
 from .results import Recorder
 from .summary import Summary
@@ -27,7 +27,10 @@ STOP_GRACE_SECONDS = 5.0
 def route(session: Any, proxy: str | None = None) -> str | None:
     """The proxy a run goes through: `proxy` if given, the edge on the embedded AWS, else none."""
     if proxy is not None:
-        return proxy
+        try:
+            return check_url(proxy)
+        except ValueError as exc:
+            raise ValueError(f"proxy: {exc}") from None
     if getattr(session, "is_emulator", False):
         return proxy_url(session)  # raises Unreachable, saying why, when there is no data plane
     return None
@@ -42,7 +45,7 @@ def send(session: Any, url: str, *, requests: int | None = None, rate: float | N
     Either ``requests=N`` (N requests, `concurrency` at a time, each worker sending its
     next as soon as the last one answered) or ``rate=R, duration=S`` (an open loop: R
     requests per second for S seconds, each started on time whatever the earlier ones
-    do, at most `plan.MAX_IN_FLIGHT` in flight). `timeout` bounds each request, in
+    do, at most `MAX_IN_FLIGHT` (500) in flight). `timeout` bounds each request, in
     seconds. `body` may be bytes, text, or a dict/list sent as JSON.
 
     On the embedded AWS (`session.is_emulator`) every request goes through the data

@@ -36,6 +36,7 @@ URL = "http://10.0.1.23:8080/api/courses"
     ({"requests": 10, "headers": {"X-Ok": "a\r\nInjected: b"}}, "not a valid HTTP field"),
     ({"requests": 10, "headers": [("X-A", "b")]}, "headers must be a mapping"),
     ({"requests": 10, "body": 42}, "body must be bytes, str, or a dict/list"),
+    ({"requests": 10, "proxy": "127.0.0.1:3128"}, "proxy: url needs a scheme"),
 ])
 def test_bad_plans_raise_before_anything_is_sent(kwargs, message):
     with pytest.raises(ValueError, match=message):
