@@ -134,6 +134,8 @@ class Service:
             if api:
                 self.in_flight -= 1
         response.headers["X-MyLearning-Version"] = self.release.version
+        if self.container.task_id:  # which task answered: how mylearning.traffic counts targets
+            response.headers["X-MyLearning-Task"] = self.container.task_id
         fields: dict[str, Any] = {"method": request.method, "path": request.path, "status": response.status,
                                   "latency_ms": round((time.perf_counter() - began) * 1000, 2),
                                   "version": self.release.version}

@@ -31,6 +31,9 @@ def test_health_and_courses_answer_with_their_version(launch: Launch) -> None:
     assert status == 404 and missing["error"] == "course not found"
     status, headers, _ = api.request("/api/courses")
     assert headers["X-MyLearning-Version"] == "1.0.0"
+    assert headers["X-MyLearning-Task"] == api.spec.task_id  # the task that answered
+    status, headers, _ = api.request("/api/courses/cobol-999")
+    assert status == 404 and headers["X-MyLearning-Task"] == api.spec.task_id  # errors say it too
 
 
 def test_releases_differ_as_releases_do(launch: Launch) -> None:

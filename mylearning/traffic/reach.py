@@ -1,8 +1,8 @@
-"""Sending requests to what runs: tasks by private IP (and, next, load balancers by name).
+"""One request to what runs, and the way there: the data plane's edge (or none).
 
 On the embedded AWS every request goes through the data plane's edge proxy, which
 stands for the internet (DESIGN.md, interface 6): its URL is in the emulator's health
-answer, and this module finds it by itself. Any HTTP client works the same way through
+answer, and `proxy_url` finds it by itself. Any HTTP client works the same way through
 it (`curl -x PROXY http://10.0.1.23:8080/health`). On a real account a task's private IP
 is not reachable from your laptop at all: only a load balancer (lab 04) is.
 """
