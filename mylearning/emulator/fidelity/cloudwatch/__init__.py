@@ -5,9 +5,13 @@
 * ``composite``: composite alarms (PutCompositeAlarm, their state following their children),
   and the DeleteAlarms and DescribeAlarms rules they bring; ``alarm_rule``: their rule language.
 * ``history``: the alarm history and DescribeAlarmHistory.
-* ``percentiles``: percentile statistics moto cannot compute.
-* ``fixes``: moto patches (alarm store, DescribeAlarms, percentiles), applied on the first
-  CloudWatch call, after the rules have run.
+* ``percentiles``: percentile statistics moto cannot compute; ``datapoints``: the stored
+  datapoints, filed by metric and aggregated per period (statistics, percentiles of raw
+  values and of the statistic sets that allow them).
+* ``metric_math`` and ``metric_functions``: metric math;
+  ``metric_data``: GetMetricData computed from the stored datapoints.
+* ``fixes``: moto patches (alarm store, DescribeAlarms, percentiles, GetMetricData), applied
+  on the first CloudWatch call, after the rules have run.
 
 Rules cite the CloudWatch API reference
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/). boto3 1.44 talks to

@@ -1,6 +1,7 @@
 """moto 5.2 CloudWatch fixes, applied once, on the first CloudWatch call this emulator answers.
 
-* Percentile statistics (`percentiles.fix_percentiles`).
+* Percentile statistics (`percentiles.fix_percentiles`), and GetMetricData computed from the
+  stored datapoints, metric math included (`metric_data.fix_get_metric_data`).
 * The alarm store behaves as API_PutMetricAlarm.html and API_PutCompositeAlarm.html say:
   "When this operation creates an alarm, the alarm state is immediately set to
   INSUFFICIENT_DATA" (moto: OK); "When you update an existing alarm, its state is left
@@ -22,6 +23,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.cloudwatch import composite, history
 from mylearning.emulator.fidelity.cloudwatch.common import LOCK, SERVICE, alarm_name
+from mylearning.emulator.fidelity.cloudwatch.metric_data import fix_get_metric_data
 from mylearning.emulator.fidelity.cloudwatch.percentiles import fix_percentiles
 from mylearning.emulator.fidelity.core import moto_fixes
 
@@ -153,4 +155,4 @@ def fix_describe_alarms() -> None:
     CloudWatchResponse.describe_alarms = describe_alarms
 
 
-moto_fixes(SERVICE, fix_percentiles, fix_alarm_store, fix_describe_alarms)
+moto_fixes(SERVICE, fix_percentiles, fix_get_metric_data, fix_alarm_store, fix_describe_alarms)
