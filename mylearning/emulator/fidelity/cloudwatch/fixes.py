@@ -8,7 +8,8 @@
   unchanged" (moto: reset) and tags given on an update "are ignored" (moto: applied).
   Each create, update and delete is recorded in the alarm history (`history`), and so is each
   state change (SetAlarmState), after which the composite alarms that read the alarm are
-  evaluated again (`composite`).
+  evaluated again (`composite`). A metric alarm starts the alarm evaluator (`evaluator`), and
+  SetAlarmState's state lasts until its next comparison.
 * DescribeAlarms filters as API_DescribeAlarms.html says: AlarmTypes ("If you omit this
   parameter, only metric alarms are returned, even if composite alarms ... exist"; moto
   returns both), ChildrenOfAlarmName and ParentsOfAlarmName (moto ignores them), the other
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning.emulator.fidelity.cloudwatch import composite, history
+from mylearning.emulator.fidelity.cloudwatch import composite, evaluator, history
 from mylearning.emulator.fidelity.cloudwatch.common import LOCK, SERVICE, alarm_name
 from mylearning.emulator.fidelity.cloudwatch.metric_data import fix_get_metric_data
 from mylearning.emulator.fidelity.cloudwatch.percentiles import fix_percentiles
@@ -64,6 +65,8 @@ def fix_alarm_store() -> None:
                 alarm.state_reason = "Unchecked: Initial alarm creation"
                 alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
                 history.record_config(self.region_name, alarm, "Create")
+        if alarm.rule is None:
+            evaluator.ensure_started()
         return alarm
 
     @_marked
@@ -73,6 +76,8 @@ def fix_alarm_store() -> None:
             before = (alarm.state_value, alarm.state_reason) if alarm is not None else None
             set_state(self, alarm_name, reason, reason_data, state_value)
             if alarm is not None:
+                if alarm.rule is None:
+                    evaluator.state_was_set(alarm)
                 composite.state_changed(self, self.region_name, alarm, *before)
 
     @_marked
