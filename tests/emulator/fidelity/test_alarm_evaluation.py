@@ -8,13 +8,14 @@ metric math.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import math
 from types import SimpleNamespace
 
 import pytest
 
-from mylearning.emulator.fidelity.cloudwatch.datapoints import Aggregate, bucket, metric_key
+from mylearning.emulator.fidelity.cloudwatch.datapoints import Aggregate, MetricIndex, bucket, metric_key
 from mylearning.emulator.fidelity.cloudwatch.evaluation import Point, Settings, evaluate, range_size
 from mylearning.emulator.fidelity.cloudwatch.metric_math import Context, MathError, Unsupported
 from mylearning.emulator.fidelity.cloudwatch.metric_math import evaluate as compute
@@ -216,13 +217,30 @@ def test_percentiles_of_statistic_sets_that_allow_them():
 
 
 def test_datums_fall_in_their_periods_and_units_filter():
-    ds = [SimpleNamespace(value=v, unit=u, timestamp=START + t)
+    ds = [(START + t, SimpleNamespace(value=v, unit=u))
           for v, u, t in [(1.0, "Percent", 0), (2.0, "Percent", 5.99), (3.0, "Percent", 6.0),
                           (4.0, "Count", 7), (9.0, "Percent", 18.0)]]
     found = bucket(ds, [START, START + 6, START + 12], 6.0)
     assert [a and a.statistic("Sum") for a in found] == [3.0, 7.0, None]
     percent = bucket(ds, [START, START + 6, START + 12], 6.0, unit="Percent")
     assert [a and a.statistic("Sum") for a in percent] == [3.0, 3.0, None]
+
+
+def test_the_index_reads_only_new_datums_keeps_time_order_and_notices_a_reset():
+    def stored(value: float, at: float) -> SimpleNamespace:
+        return SimpleNamespace(namespace="N", name="M", dimensions=[], value=value, unit=None,
+                               timestamp=datetime.datetime.fromtimestamp(at, datetime.timezone.utc))
+    backend = SimpleNamespace(metric_data=[stored(1.0, START + 10), stored(2.0, START + 30)])
+    index = MetricIndex()
+    index.refresh(backend)
+    backend.metric_data.append(stored(3.0, START + 20))  # published late
+    index.refresh(backend)
+    key = metric_key("N", "M", [])
+    assert [d.value for _, d in index.between(key, START, START + 60)] == [1.0, 3.0, 2.0]
+    assert [d.value for _, d in index.between(key, START + 20, START + 30)] == [3.0]
+    backend.metric_data = [stored(9.0, START)]  # moto's reset makes a new list
+    index.refresh(backend)
+    assert [d.value for _, d in index.between(key, START, START + 60)] == [9.0]
 
 
 def test_a_metric_is_its_whole_set_of_dimensions():

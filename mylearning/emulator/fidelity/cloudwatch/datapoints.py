@@ -21,6 +21,7 @@ datapoint for that statistic.
 """
 from __future__ import annotations
 
+import bisect
 import datetime
 import math
 from dataclasses import dataclass, field
@@ -54,12 +55,13 @@ def metric_key(namespace: str | None, name: str | None, dimensions: Iterable[Any
 
 
 class MetricIndex:
-    """moto's datums of one region, filed by metric; `refresh` reads only what is new."""
+    """moto's datums of one region, filed by metric in time order; `refresh` reads only what is
+    new, and `between` finds a time range by bisection."""
 
     def __init__(self) -> None:
         self._source: list | None = None
         self._seen = 0
-        self._by_metric: dict[MetricKey, list] = {}
+        self._by_metric: dict[MetricKey, tuple[list[float], list]] = {}
 
     def refresh(self, backend: Any) -> None:
         data = backend.metric_data
@@ -67,11 +69,22 @@ class MetricIndex:
             self._source, self._seen, self._by_metric = data, 0, {}
         for datum in data[self._seen:]:
             key = metric_key(datum.namespace, datum.name, datum.dimensions)
-            self._by_metric.setdefault(key, []).append(datum)
+            times, datums = self._by_metric.setdefault(key, ([], []))
+            moment = epoch(datum.timestamp)
+            if not times or moment >= times[-1]:
+                times.append(moment)
+                datums.append(datum)
+            else:  # published with an earlier timestamp than the last one
+                i = bisect.bisect_right(times, moment)
+                times.insert(i, moment)
+                datums.insert(i, datum)
         self._seen = len(data)
 
-    def datums(self, key: MetricKey) -> list:
-        return self._by_metric.get(key, [])
+    def between(self, key: MetricKey, start: float, end: float) -> list[tuple[float, Any]]:
+        """(timestamp, datum) of the metric's datums with start <= timestamp < end."""
+        times, datums = self._by_metric.get(key, ((), ()))
+        low, high = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
+        return list(zip(times[low:high], datums[low:high]))
 
 
 _INDEXES: dict[str, MetricIndex] = {}
@@ -141,18 +154,15 @@ class Aggregate:
         return raw
 
 
-def bucket(datums: Iterable[Any], starts: list[float], width: float,
+def bucket(timed: Iterable[tuple[float, Any]], starts: list[float], width: float,
            unit: str | None = None) -> list[Aggregate | None]:
-    """The datums in each period [start, start + width), or None for a period without any."""
+    """(timestamp, datum) pairs into periods [start, start + width); None for an empty period."""
     found: list[Aggregate | None] = [None] * len(starts)
     if not starts:
         return found
     first, end = starts[0], starts[-1] + width
-    for datum in datums:
-        if unit and datum.unit != unit:
-            continue
-        moment = epoch(datum.timestamp)
-        if not first <= moment < end:
+    for moment, datum in timed:
+        if (unit and datum.unit != unit) or not first <= moment < end:
             continue
         i = min(len(starts) - 1, int((moment - first) // width))
         while i > 0 and moment < starts[i]:  # float rounding at a boundary
@@ -169,7 +179,10 @@ def series(index: MetricIndex, metric: dict, stat: str, starts: list[float], wid
     Dimensions as the API writes them), for the periods that have a value."""
     key = metric_key(metric.get("Namespace"), metric.get("MetricName"), metric.get("Dimensions") or [])
     out: dict[float, tuple[float, float]] = {}
-    for start, agg in zip(starts, bucket(index.datums(key), starts, width, unit)):
+    if not starts:
+        return out
+    timed = index.between(key, starts[0], starts[-1] + width)
+    for start, agg in zip(starts, bucket(timed, starts, width, unit)):
         if agg is None:
             continue
         value = agg.statistic(stat)

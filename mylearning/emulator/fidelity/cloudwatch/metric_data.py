@@ -27,7 +27,7 @@ import math
 import time
 from typing import Any
 
-from mylearning.emulator.fidelity.cloudwatch.datapoints import epoch, index_for, series
+from mylearning.emulator.fidelity.cloudwatch.datapoints import epoch, index_for, metric_key, series
 from mylearning.emulator.fidelity.cloudwatch.metric_math import (Arr, Context, MathError, Unsupported,
                                                                  lookup)
 
@@ -77,12 +77,18 @@ def compute(backend: Any, queries: list[dict], start: float, end: float,
     first = rounded_start(start, default, now)
     ctx = Context(grid=[first + k * default for k in range(max(0, math.ceil((end - first) / default)))])
     found: dict[str, dict[float, float]] = {}
+    same: dict[tuple, dict[float, float]] = {}  # a request may ask for one metric many times
     for query, period in zip(stats, periods):
         stat = query["MetricStat"]
-        begin = rounded_start(start, period, now)
-        starts = [begin + k * period for k in range(max(0, math.ceil((end - begin) / period)))]
-        values = series(index, stat.get("Metric") or {}, stat.get("Stat") or "", starts, period, stat.get("Unit"))
-        found[query["Id"]] = ctx.metrics[query["Id"]] = {t: v for t, (v, _) in values.items()}
+        metric = stat.get("Metric") or {}
+        key = (metric_key(metric.get("Namespace"), metric.get("MetricName"), metric.get("Dimensions") or []),
+               stat.get("Stat"), stat.get("Unit"), period)
+        if key not in same:
+            begin = rounded_start(start, period, now)
+            starts = [begin + k * period for k in range(max(0, math.ceil((end - begin) / period)))]
+            values = series(index, metric, stat.get("Stat") or "", starts, period, stat.get("Unit"))
+            same[key] = {t: v for t, (v, _) in values.items()}
+        found[query["Id"]] = ctx.metrics[query["Id"]] = same[key]
         ctx.periods[query["Id"]] = period
     for query in queries:
         if query.get("Expression"):
