@@ -30,8 +30,10 @@ from mylearning.emulator.fidelity.core import moto_fixes
 
 MARK = "_mylearning_alarms"
 MAX_RECORDS = 100
+#: What an update keeps of the alarm it replaces: its state, and when it is next evaluated
+#: (`evaluator`), so an update neither resets the state nor brings its next comparison forward.
 _STATE = ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp",
-          "state_transitioned_timestamp", "history")
+          "state_transitioned_timestamp", "history", "_ml_due")
 
 
 def _marked(fn: Any) -> Any:
