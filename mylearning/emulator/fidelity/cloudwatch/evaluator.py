@@ -36,6 +36,7 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from mylearning.emulator.fidelity.cloudwatch import actions, composite
@@ -178,13 +179,41 @@ def _run(generation: int) -> None:
             _WAKE.wait(max(0.01, min(wait, IDLE)))
 
 
+@dataclass
+class _Job:
+    """A due alarm, read under the lock; evaluated outside it."""
+
+    region: str
+    backend: Any
+    alarm: Any
+    state: str
+    settings: Settings
+    points: list[Point]
+    unsupported: str | None
+
+
+def _read(region: str, backend: Any, alarm: Any, index: MetricIndex, now: float) -> _Job:
+    settings, why = _settings(alarm)
+    width = _width(settings)
+    last = math.floor((now - _delay(width)) / width)  # the window still filling up
+    starts = [k * width for k in range(last - range_size(settings), last)]
+    points: list[Point] = []
+    if why is None:
+        try:
+            points, why = _points(index, alarm, settings, starts, width)
+        except Exception as exc:  # say so in the alarm rather than stop evaluating the others
+            _log.exception("reading the datapoints of alarm %s failed", alarm.name)
+            why = f"the embedded AWS could not read its datapoints ({type(exc).__name__})"
+    return _Job(region, backend, alarm, alarm.state_value, settings, points, why)
+
+
 def _tick(generation: int) -> float | None:
     """Evaluate the alarms that are due; return the real seconds until the next one is."""
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.core import DEFAULT_ACCOUNT_ID
 
     now = time.time()
-    due: list[tuple] = []
+    due: list[_Job] = []
     soonest = now + IDLE
     with STATE:
         if generation != _generation:
@@ -192,38 +221,32 @@ def _tick(generation: int) -> float | None:
         for region, backend in list(dict.items(cloudwatch_backends[DEFAULT_ACCOUNT_ID])):
             index = None
             for alarm in [a for a in list(backend.alarms.values()) if a.rule is None]:
-                settings, why = _settings(alarm)
-                width = _width(settings)
+                width = _width(_settings(alarm)[0])
                 if getattr(alarm, "_ml_due", None) is None:
                     alarm._ml_due = _due_after(now, width)
-                if alarm._ml_due > now:
-                    soonest = min(soonest, alarm._ml_due)
-                    continue
-                if index is None:
-                    index = index_for(region, backend)
-                last = math.floor((now - _delay(width)) / width)
-                starts = [k * width for k in range(last - range_size(settings), last)]
-                points, unsupported = _points(index, alarm, settings, starts, width) if why is None else ([], why)
-                due.append((region, backend, alarm, alarm.state_value, settings, points, unsupported))
-                alarm._ml_due = _due_after(now, width)
+                if alarm._ml_due <= now:
+                    index = index or index_for(region, backend)
+                    due.append(_read(region, backend, alarm, index, now))
+                    alarm._ml_due = _due_after(now, width)
                 soonest = min(soonest, alarm._ml_due)
-    outcomes = [(job, evaluate(job[4], job[5], job[3], now, job[6])) for job in due]
+    outcomes = [(job, evaluate(job.settings, job.points, job.state, now, job.unsupported)) for job in due]
     if outcomes:
         with STATE, LOCK:
             if generation != _generation:
                 return None
             for job, outcome in outcomes:
-                _apply(*job[:4], outcome)
+                _apply(job, outcome)
     return soonest - time.time()
 
 
-def _apply(region: str, backend: Any, alarm: Any, read_state: str, outcome: Outcome | None) -> None:
-    if backend.alarms.get(alarm.name) is not alarm or alarm.state_value != read_state:
+def _apply(job: _Job, outcome: Outcome | None) -> None:
+    alarm = job.alarm
+    if job.backend.alarms.get(alarm.name) is not alarm or alarm.state_value != job.state:
         return  # deleted, replaced or set (SetAlarmState) since it was read
     if outcome is None or outcome.state == alarm.state_value:
         if outcome is not None and outcome.reason.startswith("Unchecked:"):
             alarm.state_reason = outcome.reason  # say why it stays INSUFFICIENT_DATA
-        actions.repeat(region, alarm)
+        actions.repeat(job.region, alarm)
         return
-    composite.change_state(backend, region, alarm, outcome.state, outcome.reason,
+    composite.change_state(job.backend, job.region, alarm, outcome.state, outcome.reason,
                            json.dumps(outcome.data) if outcome.data else "{}")
