@@ -60,11 +60,15 @@ def register_action_handler(predicate_or_arn_prefix: str | Callable[[str], bool]
     moto's alarm: ``actions_for(alarm, new_state)`` names the ARNs. `fn` runs in the actions
     thread, outside the state lock, and must take ``core.STATE`` to read or change moto; an
     exception it raises marks the action failed in the history. Returns an unregister function."""
-    test = (predicate_or_arn_prefix if callable(predicate_or_arn_prefix)
-            else functools.partial(lambda prefix, arn: arn.startswith(prefix), predicate_or_arn_prefix))
+    prefix = predicate_or_arn_prefix
+    test = prefix if callable(prefix) else (lambda arn: arn.startswith(prefix))
     entry = (test, fn)
     _HANDLERS.append(entry)
-    return lambda: _HANDLERS.remove(entry) if entry in _HANDLERS else None
+
+    def unregister() -> None:
+        if entry in _HANDLERS:
+            _HANDLERS.remove(entry)
+    return unregister
 
 
 def actions_for(alarm: Any, state: str) -> list[str]:

@@ -4,6 +4,9 @@ alarm" and "Configuring how CloudWatch alarms treat missing data"
 AlarmThatSendsEmail.html#alarms-evaluating-missing-data). Pure: `evaluate` takes the
 datapoints of the evaluation range and gives the new state; `evaluator` feeds it.
 
+* **Datapoints**: one per period, the alarm's Statistic (SampleCount, Sum, Average, Minimum,
+  Maximum) or ExtendedStatistic (pNN, tmNN, wmNN, tcNN, tsNN, also with bounds, and IQM; not
+  PR, percentile rank) of the stored values (`datapoints`), or of its Metrics' expression.
 * **M out of N**: the N (EvaluationPeriods) most recent datapoints are evaluated; M
   (DatapointsToAlarm, N when not set) or more breaching is ALARM, fewer is OK.
 * **Evaluation range**: CloudWatch "attempts to retrieve a higher number of data points than
@@ -121,10 +124,14 @@ def evaluate(settings: Settings, points: list[Point], state: str, now: float,
         return Outcome(INSUFFICIENT, f"Unchecked: {unsupported}.")
     n, m, how = settings.evaluation_periods, settings.m, settings.treatment
     compare, words = OPERATORS[settings.comparison]
+    threshold = float(settings.threshold)
+
+    def breach(point: Point) -> bool:
+        return compare(float(point.value or 0.0), threshold)
     real = [p for p in points if p.value is not None]
     if _low_samples(settings, real[-n:]):
         return None
-    breaches = [p for p in real if compare(p.value, settings.threshold)]  # type: ignore[arg-type]
+    breaches = [p for p in real if breach(p)]
     if not real:
         if how == "ignore":
             return None
@@ -138,7 +145,7 @@ def evaluate(settings: Settings, points: list[Point], state: str, now: float,
                             f"treated as [{treated}].", _data(settings, [], now))
     if len(real) >= n:
         evaluated, filled = real[-n:], 0
-        breaching = sum(compare(p.value, settings.threshold) for p in evaluated)  # type: ignore[arg-type]
+        breaching = sum(breach(p) for p in evaluated)
     else:
         evaluated, filled = real, n - len(real)
         breaching = len(breaches) + (filled if how == "breaching" else 0)
@@ -152,7 +159,7 @@ def evaluate(settings: Settings, points: list[Point], state: str, now: float,
                                _data(settings, evaluated, now))
             breaching = m  # the oldest evaluated datapoint breaches and none does not
     new = ALARM if breaching >= m else OK
-    shown = [p for p in evaluated if compare(p.value, settings.threshold) == (new == ALARM)]  # type: ignore[arg-type]
+    shown = [p for p in evaluated if breach(p) == (new == ALARM)]
     return Outcome(new, _reason(settings, new, state, shown, filled if how in ("breaching", "notBreaching") else 0,
                                 words), _data(settings, evaluated, now))
 
@@ -169,20 +176,20 @@ def _low_samples(settings: Settings, evaluated: list[Point]) -> bool:
 
 
 def _reason(settings: Settings, new: str, old: str, shown: list[Point], filled: int, words: str) -> str:
-    n, k = settings.evaluation_periods, len(shown)
-    listed = ", ".join(f"{_number(p.value)} ({stamp(p.start)})" for p in reversed(shown))  # type: ignore[arg-type]
+    n, k, threshold = settings.evaluation_periods, len(shown), float(settings.threshold or 0.0)
+    listed = ", ".join(f"{_number(p.value or 0.0)} ({stamp(p.start)})" for p in reversed(shown))
     verb = "was" if k == 1 else "were"
     op = words if new == ALARM else f"not {words}"
     need = settings.m if new == ALARM else n - settings.m + 1
     if k == n and settings.m == n and not filled:
-        return f"Threshold Crossed: {_plural(k, 'datapoint')} [{listed}] {verb} {op} the threshold " \
-               f"({_number(settings.threshold)})."  # type: ignore[arg-type]
+        return (f"Threshold Crossed: {_plural(k, 'datapoint')} [{listed}] {verb} {op} the threshold "
+                f"({_number(threshold)}).")
     text = (f"Threshold Crossed: {k} out of the last {n} datapoints [{listed}] {verb} {op} the "
-            f"threshold ({_number(settings.threshold)})")  # type: ignore[arg-type]
+            f"threshold ({_number(threshold)})")
     if filled:
         treated = "Breaching" if settings.treatment == "breaching" else "NonBreaching"
-        text += f" and {_plural(filled, 'missing datapoint')} {'was' if filled == 1 else 'were'} " \
-                f"treated as [{treated}]"
+        text += (f" and {_plural(filled, 'missing datapoint')} {'was' if filled == 1 else 'were'} "
+                 f"treated as [{treated}]")
     return text + f" (minimum {_plural(need, 'datapoint')} for {old} -> {new} transition)."
 
 
