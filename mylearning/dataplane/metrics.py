@@ -41,9 +41,10 @@ byte counts on loopback; the edge and load balancers could count them later),
 ``ContainerInstanceCount``, ``EphemeralStorage*`` (nothing here measures or knows them yet).
 
 Where it differs from AWS, on purpose: AWS aggregates to one-minute data points; the data
-plane publishes every ``period`` seconds (10 s by default) with ``StorageResolution=1``
-when the period is under a minute, so that a lab's 10 s / 30 s alarms and target tracking
-react within a lesson instead of after several minutes. Processes are not confined to
+plane publishes every ``period`` seconds (10 s by default; the agent's telemetry follows the
+embedded clock's scale, see `telemetry.publish_interval`) with ``StorageResolution=1`` when
+the period is under a minute, so that alarms and target tracking react within a lesson
+instead of after several minutes. Processes are not confined to
 their task size, so utilisation can exceed 100 % (on Fargate the task size caps it).
 """
 from __future__ import annotations

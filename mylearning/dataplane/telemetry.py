@@ -1,9 +1,15 @@
 """The agent's metrics loop: sample what the tasks use, publish it as ECS would.
 
 Every second each running task's processes are sampled (CPU time; private memory, as a
-cgroup would charge a container, see `containers.private_memory`), and every `PERIOD`
-seconds `metrics.MetricsPublisher` sends `AWS/ECS` and, where the cluster's
-``containerInsights`` setting is on, `ECS/ContainerInsights` to CloudWatch. Whether
+cgroup would charge a container, see `containers.private_memory`), and every
+`publish_interval()` seconds `metrics.MetricsPublisher` sends `AWS/ECS` and, where the
+cluster's ``containerInsights`` setting is on, `ECS/ContainerInsights` to CloudWatch.
+
+The interval follows the embedded clock (`mylearning.facts.clock`): CloudWatch alarms there
+read a period of P seconds from windows of P / scale real seconds, so a one-minute alarm (a
+target tracking alarm's period) reads 6 s windows at the default scale 10. Publishing at least
+twice per scaled minute, and never more than every `PERIOD` seconds apart, keeps every such
+window supplied: 10 s at scale 1 to 6, 3 s at scale 10, one sample (1 s) from scale 60 on. Whether
 Container Insights is on is read from the cluster
 (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterSetting.html) and
 kept for `SETTINGS_TTL` seconds.
@@ -17,6 +23,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from mylearning.dataplane import metrics
 from mylearning.dataplane.containers import private_memory
+from mylearning.facts import clock
 
 if TYPE_CHECKING:
     from mylearning.dataplane.agent import TaskAgent
@@ -26,6 +33,11 @@ SAMPLE_EVERY = 1.0
 SETTINGS_TTL = 10.0
 
 
+def publish_interval() -> float:
+    """Real seconds between publications: at most `PERIOD`, at least twice a scaled minute."""
+    return max(SAMPLE_EVERY, min(PERIOD, clock.wait(60) / 2))
+
+
 def _usage(pids: Iterable[int]) -> metrics.Usage:
     pids = list(pids)
     cpu = metrics.sample(pids).cpu_seconds
@@ -33,12 +45,12 @@ def _usage(pids: Iterable[int]) -> metrics.Usage:
 
 
 class Telemetry:
-    def __init__(self, agent: "TaskAgent", period: float = PERIOD) -> None:
+    def __init__(self, agent: "TaskAgent", period: float | None = None) -> None:
         self.agent = agent
         self._settings: dict[tuple[str, str], tuple[float, bool]] = {}
         self.publisher = metrics.MetricsPublisher(
             lambda region: agent.control.client("cloudwatch", region), self._insights,
-            period=period, sampler=_usage)
+            period=publish_interval() if period is None else period, sampler=_usage)
         self.published = 0
 
     def _insights(self, region: str, cluster: str) -> bool:

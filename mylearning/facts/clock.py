@@ -5,7 +5,8 @@ health checks for its grace period, and the scheduler backs off between failed l
 for minutes. A lab that waited for all of that in real time would take an hour. The
 embedded AWS (control plane and data plane alike) therefore divides every *wait* by
 `time_scale()`: health-check intervals and start periods, health-check grace periods,
-launch back-off. It never scales a *timeout* (a health check's timeout, a container's
+launch back-off, CloudWatch alarm periods (an alarm with a 60 s period is evaluated every
+6 s, over 6 s windows of datapoints: see `mylearning.emulator.fidelity.cloudwatch.evaluator`). It never scales a *timeout* (a health check's timeout, a container's
 stopTimeout): those measure how fast real processes answer, and a faster clock would make
 a healthy app look broken. Labs say so where a learner sees a wait.
 

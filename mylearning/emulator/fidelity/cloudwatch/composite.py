@@ -12,7 +12,8 @@ API_PutCompositeAlarm.html:
   in the alarm rule do not exist", ``ValidationError``);
 * a new composite alarm starts in ``INSUFFICIENT_DATA`` and is evaluated at once; an update
   keeps its state and is evaluated again; its state follows its children: it is evaluated
-  again whenever one of them changes state (SetAlarmState, or another composite's change),
+  again whenever one of them changes state (SetAlarmState, an evaluation of a metric alarm's
+  datapoints by `evaluator`, or another composite's change),
   which can ripple up through composites of composites (a cycle stops, as the API says).
 
 DeleteAlarms (API_DeleteAlarms.html): at most one composite alarm a call, and an alarm a
@@ -24,7 +25,7 @@ import datetime
 import json
 from typing import Any
 
-from mylearning.emulator.fidelity.cloudwatch import history
+from mylearning.emulator.fidelity.cloudwatch import actions, history
 from mylearning.emulator.fidelity.cloudwatch.alarm_rule import (RuleError, elements, evaluate, parse,
                                                                 references)
 from mylearning.emulator.fidelity.cloudwatch.common import (LOCK, SERVICE, backend,
@@ -93,11 +94,13 @@ def change_state(b, region: str, alarm, value: str, reason: str, data: str,
 
 def state_changed(b, region: str, alarm, old_value: str, old_reason: str,
                   seen: frozenset = frozenset()) -> None:
-    """After `alarm` went from `old_value` to its state: record it, and evaluate its parents."""
+    """After `alarm` went from `old_value` to its state: record it, invoke its actions for the
+    new state (`actions`), and evaluate its parents."""
     if alarm.state_value == old_value:
         return
     alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
     history.record_state(region, alarm, old_value, old_reason)
+    actions.state_changed(region, alarm, old_value)
     for parent in dependents(b, alarm.name):
         if parent.name not in seen:
             reevaluate(b, region, parent, trigger=alarm, seen=seen | {alarm.name})

@@ -1,13 +1,15 @@
 """moto 5.2 CloudWatch fixes, applied once, on the first CloudWatch call this emulator answers.
 
-* Percentile statistics (`percentiles.fix_percentiles`).
+* Percentile statistics (`percentiles.fix_percentiles`), and GetMetricData computed from the
+  stored datapoints, metric math included (`metric_data.fix_get_metric_data`).
 * The alarm store behaves as API_PutMetricAlarm.html and API_PutCompositeAlarm.html say:
   "When this operation creates an alarm, the alarm state is immediately set to
   INSUFFICIENT_DATA" (moto: OK); "When you update an existing alarm, its state is left
   unchanged" (moto: reset) and tags given on an update "are ignored" (moto: applied).
   Each create, update and delete is recorded in the alarm history (`history`), and so is each
   state change (SetAlarmState), after which the composite alarms that read the alarm are
-  evaluated again (`composite`).
+  evaluated again (`composite`). A metric alarm starts the alarm evaluator (`evaluator`), and
+  SetAlarmState's state lasts until its next comparison.
 * DescribeAlarms filters as API_DescribeAlarms.html says: AlarmTypes ("If you omit this
   parameter, only metric alarms are returned, even if composite alarms ... exist"; moto
   returns both), ChildrenOfAlarmName and ParentsOfAlarmName (moto ignores them), the other
@@ -20,15 +22,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from mylearning.emulator.fidelity.cloudwatch import composite, history
+from mylearning.emulator.fidelity.cloudwatch import composite, evaluator, history
 from mylearning.emulator.fidelity.cloudwatch.common import LOCK, SERVICE, alarm_name
+from mylearning.emulator.fidelity.cloudwatch.metric_data import fix_get_metric_data
 from mylearning.emulator.fidelity.cloudwatch.percentiles import fix_percentiles
 from mylearning.emulator.fidelity.core import moto_fixes
 
 MARK = "_mylearning_alarms"
 MAX_RECORDS = 100
+#: What an update keeps of the alarm it replaces: its state, and when it is next evaluated
+#: (`evaluator`), so an update neither resets the state nor brings its next comparison forward.
 _STATE = ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp",
-          "state_transitioned_timestamp", "history")
+          "state_transitioned_timestamp", "history", "_ml_due")
 
 
 def _marked(fn: Any) -> Any:
@@ -62,6 +67,8 @@ def fix_alarm_store() -> None:
                 alarm.state_reason = "Unchecked: Initial alarm creation"
                 alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
                 history.record_config(self.region_name, alarm, "Create")
+        if alarm.rule is None:
+            evaluator.ensure_started()
         return alarm
 
     @_marked
@@ -71,6 +78,8 @@ def fix_alarm_store() -> None:
             before = (alarm.state_value, alarm.state_reason) if alarm is not None else None
             set_state(self, alarm_name, reason, reason_data, state_value)
             if alarm is not None:
+                if alarm.rule is None:
+                    evaluator.state_was_set(alarm)
                 composite.state_changed(self, self.region_name, alarm, *before)
 
     @_marked
@@ -153,4 +162,4 @@ def fix_describe_alarms() -> None:
     CloudWatchResponse.describe_alarms = describe_alarms
 
 
-moto_fixes(SERVICE, fix_percentiles, fix_alarm_store, fix_describe_alarms)
+moto_fixes(SERVICE, fix_percentiles, fix_get_metric_data, fix_alarm_store, fix_describe_alarms)

@@ -3,8 +3,9 @@
 The history is kept here, per region, because "CloudWatch retains the history of an alarm
 even if you delete the alarm" (API_DescribeAlarmHistory.html). Items are recorded by
 `fixes` as moto's alarm store changes: a ``ConfigurationUpdate`` when an alarm is created,
-updated or deleted, a ``StateUpdate`` when its state changes (SetAlarmState, or a composite
-alarm following its children). Their shape is API_AlarmHistoryItem.html; ``HistoryData`` is
+updated or deleted, a ``StateUpdate`` when its state changes (SetAlarmState, an evaluation of
+its datapoints, or a composite alarm following its children), an ``Action`` when a state change
+invokes one of its actions. Their shape is API_AlarmHistoryItem.html; ``HistoryData`` is
 JSON in CloudWatch's own wording ("version", "type", "createdAlarm", "oldState"...).
 
 DescribeAlarmHistory filters by AlarmName, AlarmTypes (without AlarmName "only metric alarms
@@ -105,6 +106,18 @@ def record_state(region: str, alarm, old_value: str, old_reason: str) -> None:
     data = {"version": "1.0", "oldState": {"stateValue": old_value, "stateReason": old_reason},
             "newState": new_state}
     _record(region, alarm, "StateUpdate", f"Alarm updated from {old_value} to {alarm.state_value}", data)
+
+
+def record_action(region: str, alarm, arn: str, ok: bool, detail: str | None = None) -> None:
+    """An action the alarm invoked on a state change (`actions`), as CloudWatch's history words
+    it: "Successfully executed action ..." or "Failed to execute action ..."."""
+    data: dict[str, Any] = {"actionState": "Succeeded" if ok else "Failed",
+                            "stateUpdateTimestamp": iso(alarm.state_updated_timestamp),
+                            "notificationResource": arn}
+    if detail:
+        data["error" if not ok else "detail"] = detail
+    summary = f"{'Successfully executed' if ok else 'Failed to execute'} action {arn}"
+    _record(region, alarm, "Action", summary, data)
 
 
 # ---------------------------------------------------------------- DescribeAlarmHistory
