@@ -105,7 +105,7 @@ class ContainerProcess:
         """SIGKILL now (out of memory, or the stop timeout ran out)."""
         if reason and not self.killed_reason:
             self.killed_reason = reason
-        if self.running:
+        if self.running and self.process.pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, signal.SIGKILL)
 
@@ -113,7 +113,11 @@ class ContainerProcess:
         """SIGTERM, then SIGKILL after the stop timeout; returns the exit code."""
         if not self.running:
             return await self.wait() if self.process is not None else 0
-        with contextlib.suppress(ProcessLookupError):
+        for _ in range(100):  # asked to stop while the launcher is still starting it
+            if self.process.pid is not None:
+                break
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError, TypeError):
             os.kill(self.process.pid, signal.SIGTERM)
         try:
             await asyncio.wait_for(self._exited.wait(), self.stop_timeout if timeout is None else timeout)
@@ -129,14 +133,45 @@ class ContainerProcess:
         images' code. Its unique memory (private pages, from /proc/PID/smaps_rollup) is
         what a cgroup would charge it for.
         """
-        if self.process is None or not self.running:
+        if self.process is None or not self.running or self.process.pid is None:
             return 0
-        import psutil
+        return sum(private_memory(pid) for pid in descendants(self.process.pid))
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it, from /proc/PID/task/TID/children.
+
+    psutil's children() reads the status of every process on the machine to find them; the
+    agent samples each container every second, so with dozens of tasks those scans filled
+    the data plane's threads and its AWS calls waited behind them. Where the kernel lacks
+    the children files (CONFIG_PROC_CHILDREN), psutil is the fallback.
+    """
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
         try:
-            pids = [self.process.pid] + [c.pid for c in psutil.Process(self.process.pid).children(recursive=True)]
-        except psutil.Error:
-            return 0
-        return sum(private_memory(pid) for pid in pids)
+            threads = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for tid in threads:
+            try:
+                with open(f"/proc/{current}/task/{tid}/children", "rb") as fh:
+                    queue += [int(c) for c in fh.read().split()]
+            except FileNotFoundError:
+                if tid == str(current) and current == pid:
+                    return _psutil_descendants(pid)
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def _psutil_descendants(pid: int) -> list[int]:
+    import psutil
+    try:
+        return [pid] + [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return [pid]
 
 
 def private_memory(pid: int) -> int:

@@ -90,6 +90,10 @@ async def _main(endpoint: str) -> int:
 
 
 def run(endpoint: str) -> int:
+    import faulthandler
+    # `kill -USR1 <pid>` prints every thread's stack to the emulator's log: what a stuck
+    # data plane is waiting for.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     # The emulator and the tasks are on loopback: no proxy from the environment applies.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     try:

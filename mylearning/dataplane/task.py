@@ -341,7 +341,8 @@ class TaskRunner:
             usage = {}
             for state in self.containers.values():
                 if state.process is not None and state.process.running:
-                    usage[state.name] = await asyncio.to_thread(state.process.rss)
+                    usage[state.name] = await asyncio.get_running_loop().run_in_executor(
+                        _sampler(), state.process.rss)
             for name, used in usage.items():
                 limit = self.containers[name].definition.get("memory")
                 if limit and used > int(limit) * 2**20:
@@ -389,3 +390,16 @@ class TaskRunner:
     def pids(self) -> dict[str, int]:
         return {n: c.process.pid for n, c in self.containers.items()
                 if c.process is not None and c.process.running and c.process.pid}
+
+
+_SAMPLER = None
+
+
+def _sampler():
+    """The threads that read /proc for memory samples: apart from the default executor, so
+    the agent's AWS calls never queue behind them however many containers run."""
+    global _SAMPLER
+    if _SAMPLER is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _SAMPLER = ThreadPoolExecutor(2, thread_name_prefix="memory")
+    return _SAMPLER
