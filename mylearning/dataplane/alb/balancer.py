@@ -106,19 +106,37 @@ class Balancers:
 
     async def watch(self) -> None:
         """Read the configuration whenever ELB's news says it changed (and every RESYNC s)."""
-        since = -1
+        since, behind = -1, True
         while True:
+            groups = None
             try:
-                news = await asyncio.to_thread(self.agent.control.elb_poll, since, RESYNC)
+                news = await asyncio.to_thread(self.agent.control.elb_poll, since,
+                                               0.5 if behind else RESYNC)
+                if news.get("version", since) != since and not behind:
+                    groups = news.get("groups")
                 since = news.get("version", since)
             except Exception as exc:
                 self.agent.log(f"ELB poll failed: {exc}")
                 await asyncio.sleep(1.0)
             try:
-                await self.sync()
-            except Exception as exc:  # the next news (or RESYNC) tries again
+                if groups and await self.refresh(groups):
+                    await self.apply()
+                else:
+                    await self.sync()
+                behind = False
+            except Exception as exc:  # soon again, with a full read (the news is consumed)
                 self.agent.log(f"could not read the load balancers: {type(exc).__name__}: {exc}")
-                await asyncio.sleep(0.5)
+                behind = True
+
+    async def refresh(self, group_arns: list[str]) -> bool:
+        """Re-read only these groups' targets; False when one is unknown (read everything)."""
+        from mylearning.dataplane.alb.config import read_targets
+        found = [self.groups.get(arn) for arn in group_arns]
+        if any(group is None for group in found):
+            return False
+        await asyncio.gather(*(read_targets(self.agent.control.call, arn.split(":")[3], group)
+                               for arn, group in zip(group_arns, found) if group.in_use))
+        return True
 
     async def sync(self) -> None:
         for region in sorted(self.agent.regions):

@@ -3,7 +3,8 @@
 `read_region` describes a region's Application Load Balancers, their listeners and rules,
 the target groups and their targets, and returns them as plain objects the listeners and
 health checks use. It is called when ELB's change news (``ControlPlane.elb_poll``) says
-something moved, and every `RESYNC` seconds to be safe.
+something moved, and every `RESYNC` seconds to be safe; when the news names only target
+groups whose targets changed, `read_targets` refreshes just those.
 
 Only ``application`` load balancers are served: Network and Gateway Load Balancers are
 left alone (the course uses neither), as are target groups of type ``instance`` and
@@ -12,6 +13,7 @@ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html).
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -109,37 +111,53 @@ def _attributes(answer: dict) -> dict[str, str]:
     return {a["Key"]: a.get("Value", "") for a in answer.get("Attributes", [])}
 
 
+async def read_targets(call: Call, region: str, group: TargetGroup) -> None:
+    """Refresh the group's targets (registered and draining) from DescribeTargetHealth."""
+    described = await call("elbv2", region, "describe_target_health", TargetGroupArn=group.arn)
+    group.targets = [Target(t["Target"]["Id"], int(t["Target"].get("Port") or group.port),
+                            (t.get("TargetHealth") or {}).get("State", "initial"))
+                     for t in described.get("TargetHealthDescriptions", []) if t.get("Target")]
+
+
+async def _balancer(call: Call, region: str, lb: dict) -> LoadBalancer:
+    attributes, listeners = await asyncio.gather(
+        call("elbv2", region, "describe_load_balancer_attributes", LoadBalancerArn=lb["LoadBalancerArn"]),
+        _pages(call, region, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"]))
+    balancer = LoadBalancer(lb["LoadBalancerArn"], lb["LoadBalancerName"], lb["DNSName"].lower(),
+                            lb.get("Scheme", "internet-facing"), list(lb.get("SecurityGroups") or []),
+                            _attributes(attributes))
+    rules = await asyncio.gather(*(_pages(call, region, "describe_rules", "Rules",
+                                          ListenerArn=li["ListenerArn"]) for li in listeners))
+    balancer.listeners = [Listener(li["ListenerArn"], int(li["Port"]), li.get("Protocol", "HTTP"), found)
+                          for li, found in zip(listeners, rules)]
+    return balancer
+
+
+async def _group(call: Call, region: str, tg: dict) -> TargetGroup:
+    health = {k: tg.get(k, v) for k, v in HEALTH_DEFAULTS.items()}
+    group = TargetGroup(tg["TargetGroupArn"], tg["TargetGroupName"], tg["Protocol"],
+                        int(tg.get("Port") or 80), tg["TargetType"], health, {},
+                        list(tg.get("LoadBalancerArns") or []))
+    if group.in_use:  # a group no listener uses routes nothing and is not checked
+        attributes, _ = await asyncio.gather(
+            call("elbv2", region, "describe_target_group_attributes", TargetGroupArn=group.arn),
+            read_targets(call, region, group))
+        group.attributes = _attributes(attributes)
+    return group
+
+
 async def read_region(call: Call, region: str) -> RegionConfig:
-    """The region's ALBs and target groups, as ELBv2 describes them now."""
+    """The region's ALBs and target groups, as ELBv2 describes them now (calls in parallel:
+    an account the fidelity table filled has dozens of each)."""
     config = RegionConfig(region)
-    for lb in await _pages(call, region, "describe_load_balancers", "LoadBalancers"):
-        if lb.get("Type", "application") != "application":
-            continue
-        attributes = _attributes(await call("elbv2", region, "describe_load_balancer_attributes",
-                                            LoadBalancerArn=lb["LoadBalancerArn"]))
-        balancer = LoadBalancer(lb["LoadBalancerArn"], lb["LoadBalancerName"], lb["DNSName"].lower(),
-                                lb.get("Scheme", "internet-facing"), list(lb.get("SecurityGroups") or []),
-                                attributes)
-        for listener in await _pages(call, region, "describe_listeners", "Listeners",
-                                     LoadBalancerArn=balancer.arn):
-            rules = await _pages(call, region, "describe_rules", "Rules",
-                                 ListenerArn=listener["ListenerArn"])
-            balancer.listeners.append(Listener(listener["ListenerArn"], int(listener["Port"]),
-                                               listener.get("Protocol", "HTTP"), rules))
+    balancers, groups = await asyncio.gather(
+        _pages(call, region, "describe_load_balancers", "LoadBalancers"),
+        _pages(call, region, "describe_target_groups", "TargetGroups"))
+    for balancer in await asyncio.gather(*(_balancer(call, region, lb) for lb in balancers
+                                           if lb.get("Type", "application") == "application")):
         config.balancers[balancer.arn] = balancer
-    for tg in await _pages(call, region, "describe_target_groups", "TargetGroups"):
-        if tg.get("TargetType", "instance") != "ip" or tg.get("Protocol") not in ("HTTP", "HTTPS"):
-            continue
-        attributes = _attributes(await call("elbv2", region, "describe_target_group_attributes",
-                                            TargetGroupArn=tg["TargetGroupArn"]))
-        health = {k: tg.get(k, v) for k, v in HEALTH_DEFAULTS.items()}
-        group = TargetGroup(tg["TargetGroupArn"], tg["TargetGroupName"], tg["Protocol"],
-                            int(tg.get("Port") or 80), tg["TargetType"], health, attributes,
-                            list(tg.get("LoadBalancerArns") or []))
-        described = await call("elbv2", region, "describe_target_health", TargetGroupArn=group.arn)
-        for item in described.get("TargetHealthDescriptions", []):
-            target = item.get("Target") or {}
-            group.targets.append(Target(target["Id"], int(target.get("Port") or group.port),
-                                        (item.get("TargetHealth") or {}).get("State", "initial")))
+    for group in await asyncio.gather(*(_group(call, region, tg) for tg in groups
+                                        if tg.get("TargetType", "instance") == "ip"
+                                        and tg.get("Protocol") in ("HTTP", "HTTPS"))):
         config.groups[group.arn] = group
     return config

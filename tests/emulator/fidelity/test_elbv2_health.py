@@ -54,8 +54,11 @@ class Elb:
                 for t in found}
 
     def poll(self, since: int = -1, wait: float = 0) -> int:
+        return self.news(since, wait)["version"]
+
+    def news(self, since: int = -1, wait: float = 0) -> dict:
         with urllib.request.urlopen(f"{self.url}/mylearning/elb?since={since}&wait={wait}", timeout=10) as r:
-            return json.loads(r.read())["version"]
+            return json.loads(r.read())
 
     def post(self, results: list[dict]) -> dict:
         request = urllib.request.Request(f"{self.url}/mylearning/elb", method="POST",
@@ -122,3 +125,16 @@ def test_changes_wake_the_poll(elb):
     version = elb.poll()
     elb.elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": "10.0.1.9", "Port": 8080}])
     assert elb.poll(version, wait=5) > version
+
+
+def test_news_of_registrations_names_their_groups_and_other_changes_do_not(elb):
+    first, second = elb.group("one"), elb.group("two")
+    version = elb.poll()
+    elb.elb.register_targets(TargetGroupArn=first, Targets=[{"Id": "10.0.1.10", "Port": 8080}])
+    elb.elb.register_targets(TargetGroupArn=second, Targets=[{"Id": "10.0.1.11", "Port": 8080}])
+    news = elb.news(version)
+    assert news["groups"] == sorted([first, second])  # only their targets need reading again
+    version = news["version"]
+    elb.elb.deregister_targets(TargetGroupArn=first, Targets=[{"Id": "10.0.1.10", "Port": 8080}])
+    elb.elb.modify_target_group(TargetGroupArn=second, HealthCheckPath="/ready")
+    assert "groups" not in elb.news(version)  # a group's settings changed: read everything

@@ -26,6 +26,7 @@ Without a data plane (an emulator started with ``--no-dataplane``) moto's answer
 """
 from __future__ import annotations
 
+import collections
 import json
 import threading
 import time
@@ -59,15 +60,24 @@ def attached() -> bool:
     return _attached
 
 
-def changed() -> None:
-    """Something a load balancer routes by changed: wake every data plane that polls."""
+#: The latest changes, (version, target group ARN or None for "anything"), so a data plane
+#: re-reads only the targets of the groups that changed (ECS registering a task's target is
+#: the common change; a full read of a large account takes a while).
+_changes: collections.deque = collections.deque(maxlen=2000)
+
+
+def changed(group: str | None = None) -> None:
+    """Something a load balancer routes by changed (only `group`'s targets, when given):
+    wake every data plane that polls."""
     global _version
     with _cond:
         _version += 1
+        _changes.append((_version, group))
         _cond.notify_all()
 
 
 def wait_for_change(since: int, wait: float) -> dict:
+    """{"version"}, and {"groups": [...]} when only those groups' targets changed since."""
     global _attached
     _attached = True
     deadline = time.monotonic() + max(0.0, min(wait, MAX_WAIT))
@@ -77,7 +87,12 @@ def wait_for_change(since: int, wait: float) -> dict:
             if left <= 0:
                 break
             _cond.wait(left)
-        return {"version": _version}
+        news: dict[str, Any] = {"version": _version}
+        recent = [c for c in _changes if c[0] > since]
+        complete = since >= 0 and bool(_changes) and _changes[0][0] <= since + 1
+        if recent and complete and all(group for _, group in recent):
+            news["groups"] = sorted({group for _, group in recent})
+        return news
 
 
 #: Called with the ARNs of the target groups whose targets' health changed (ECS listens).
@@ -173,8 +188,8 @@ def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
 CHANGES = ("CreateLoadBalancer", "DeleteLoadBalancer", "CreateListener", "DeleteListener",
            "ModifyListener", "CreateRule", "DeleteRule", "ModifyRule", "SetRulePriorities",
            "CreateTargetGroup", "DeleteTargetGroup", "ModifyTargetGroup",
-           "ModifyTargetGroupAttributes", "ModifyLoadBalancerAttributes", "RegisterTargets",
-           "DeregisterTargets", "SetSecurityGroups", "SetSubnets")
+           "ModifyTargetGroupAttributes", "ModifyLoadBalancerAttributes", "SetSecurityGroups",
+           "SetSubnets")  # (RegisterTargets and DeregisterTargets announce their group: see below)
 
 
 @after(SERVICE, *CHANGES)
@@ -219,7 +234,7 @@ def _fix_target_groups() -> None:
             port = int(target.get("Port") or self.port)
             _draining.pop((self.arn, target["Id"], port), None)
             _health.pop((self.arn, target["Id"], port), None)  # checked afresh: initial
-        changed()
+        changed(self.arn)
 
     def deregister(self: Any, targets: list[dict[str, Any]]) -> None:
         ports = {t["Id"]: int((self.targets.get(t["Id"]) or {}).get("Port") or t.get("Port") or self.port)
@@ -230,7 +245,7 @@ def _fix_target_groups() -> None:
             _health.pop((self.arn, target_id, port), None)
             if delay > 0 and self.load_balancer_arns:
                 _draining[(self.arn, target_id, port)] = time.monotonic() + delay
-        changed()
+        changed(self.arn)
 
     def health_for(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
         if not _attached:
