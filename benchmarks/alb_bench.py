@@ -69,7 +69,10 @@ def build(url: str) -> dict:
     ecs.register_task_definition(family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
                                  cpu="256", memory="512", containerDefinitions=[{
                                      "name": "app", "image": "public.ecr.aws/mylearning/courses-api:1.1.0",
-                                     "portMappings": [{"containerPort": 8080}]}])
+                                     "portMappings": [{"containerPort": 8080}],
+                                     # the API refuses to start without its database login
+                                     "environment": [{"name": "DB_USER", "value": "app"},
+                                                     {"name": "DB_PASSWORD", "value": "bench"}]}])
     ecs.create_service(cluster="bench", serviceName="api", taskDefinition="api", desiredCount=1,
                        launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
                        loadBalancers=[{"targetGroupArn": group, "containerName": "app", "containerPort": 8080}])
