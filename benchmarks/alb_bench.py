@@ -75,7 +75,10 @@ def build(url: str) -> dict:
                                                      {"name": "DB_PASSWORD", "value": "bench"}]}])
     ecs.create_service(cluster="bench", serviceName="api", taskDefinition="api", desiredCount=1,
                        launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
-                       loadBalancers=[{"targetGroupArn": group, "containerName": "app", "containerPort": 8080}])
+                       loadBalancers=[{"targetGroupArn": group, "containerName": "app", "containerPort": 8080}],
+                       # ECS would stop the task the moment its target is unhealthy (and the
+                       # target would drain at once): a grace period keeps it in view.
+                       healthCheckGracePeriodSeconds=600)
 
     def healthy():
         found = elb.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
