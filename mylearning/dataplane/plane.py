@@ -72,7 +72,7 @@ async def _main(endpoint: str) -> int:
     workers = [asyncio.create_task(agent.watch()), asyncio.create_task(agent.send_health()),
                asyncio.create_task(Telemetry(agent).run()),
                asyncio.create_task(_heartbeat(agent, edge, balancers)),
-               asyncio.create_task(balancers.watch())]
+               asyncio.create_task(balancers.watch()), asyncio.create_task(balancers.publish())]
     try:
         await stopping.wait()
     finally:

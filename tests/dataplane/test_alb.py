@@ -156,3 +156,31 @@ def test_a_stopped_task_drains_and_leaves_its_target_group(world):
     ip = next(iter(first))
     wait_for("draining", lambda: world.states(group).get(ip, {}).get("State") == "draining")
     wait_for("the target to leave", lambda: ip not in world.states(group), timeout=20)
+
+
+def test_what_the_alb_served_reaches_cloudwatch(world):
+    import datetime
+    world.register()
+    group = world.group()
+    world.listener([{"Type": "forward", "TargetGroupArn": group}])
+    world.behind(group, 1)
+    _healthy(world, group, 1)
+    assert all(world.request("/api/courses")[0] == 200 for _ in range(25))
+    cloudwatch = world.client("cloudwatch")
+    lb_dim = [{"Name": "LoadBalancer", "Value": world.lb["LoadBalancerArn"].split("loadbalancer/")[1]}]
+    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)
+    start = end - datetime.timedelta(minutes=10)
+
+    def served() -> float:
+        found = cloudwatch.get_metric_statistics(Namespace="AWS/ApplicationELB", MetricName="RequestCount",
+                                                 Dimensions=lb_dim, StartTime=start, EndTime=end,
+                                                 Period=600, Statistics=["Sum"])["Datapoints"]
+        return sum(d["Sum"] for d in found) >= 25
+    wait_for("RequestCount to reach CloudWatch", served, timeout=30, every=0.5)
+    answer = cloudwatch.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{
+        "Id": "p99", "MetricStat": {"Metric": {"Namespace": "AWS/ApplicationELB",
+                                               "MetricName": "TargetResponseTime", "Dimensions": lb_dim},
+                                    "Period": 600, "Stat": "p99"}}])["MetricDataResults"][0]
+    assert answer["Values"] and 0 < answer["Values"][0] < 5, answer
+    names = {m["MetricName"] for m in cloudwatch.list_metrics(Namespace="AWS/ApplicationELB")["Metrics"]}
+    assert {"RequestCount", "HTTPCode_Target_2XX_Count", "HealthyHostCount", "RequestCountPerTarget"} <= names

@@ -9,4 +9,5 @@ the edge maps its DNS name to (DESIGN.md, interface 6). The parts:
 * ``config``: the load balancers, listeners, rules and target groups, read through ELBv2.
 * ``checks``: each target group's health checks, reported back to ELB.
 * ``balancer``: the listeners themselves, forwarding to healthy registered targets.
+* ``metrics``: ``AWS/ApplicationELB`` metrics from what the listeners served.
 """

@@ -31,6 +31,8 @@ The client's address is the TCP peer: the edge keeps a task's own loopback addre
 source, which maps back to its private IP; anything else (the learner's kernel through the
 edge) is a client on the internet, `INTERNET_CLIENT`.
 
+What they served is published as ``AWS/ApplicationELB`` metrics (`alb.metrics`).
+
 Not served (yet): HTTPS listeners (no certificates in the data plane), authenticate actions,
 Lambda and instance targets.
 """
@@ -46,6 +48,7 @@ from typing import Any, Optional
 from mylearning.dataplane.alb import rules
 from mylearning.dataplane.alb.checks import HealthChecker
 from mylearning.dataplane.alb.config import RESYNC, LoadBalancer, RegionConfig, TargetGroup, read_region
+from mylearning.dataplane.alb.metrics import NAMESPACE, AlbMetrics
 
 #: Stands for the learner's machine on the internet (RFC 5737 documentation address).
 INTERNET_CLIENT = "203.0.113.10"
@@ -100,6 +103,7 @@ class Balancers:
         self.picker = rules.TargetPicker()
         self.outstanding: dict[str, int] = {}
         self._session: Any = None
+        self.metrics = AlbMetrics()
         self.counts: dict[str, int] = {"requests": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, "elb_5xx": 0}
 
     # ------------------------------------------------------------ keeping in step with ELB
@@ -239,32 +243,34 @@ class Balancers:
         try:
             action = rules.routing_action(rules.select(listener.rules, wanted))
         except (rules.Unroutable, ValueError):
-            return self._elb_error(503)
+            return self._elb_error(503, arn)
         kind = action.get("Type")
         if kind == "fixed-response":
             status, content_type, body = rules.fixed_response(action)
+            self.metrics.record(arn, None, status, from_target=False)
             return self._count(web.Response(status=status, body=body,
                                             headers={"Content-Type": content_type, "Server": "awselb/2.0"}))
         if kind == "redirect":
             status, location = rules.redirect(action, wanted)
+            self.metrics.record(arn, None, status, from_target=False)
             return self._count(web.Response(status=status, headers={"Location": location,
                                                                     "Server": "awselb/2.0"}))
         if kind != "forward":
-            return self._elb_error(503)
+            return self._elb_error(503, arn)
         try:
             group_arn, cookies = self.choosers.choose(action, wanted)
         except Exception:
-            return self._elb_error(503)
+            return self._elb_error(503, arn)
         group = self.groups.get(group_arn)
         if group is None:
-            return self._elb_error(503)
+            return self._elb_error(503, arn)
         try:
             key, more = self.picker.pick(group.arn, self.healthy_targets(group), group.attributes,
                                          wanted, self.outstanding)
         except rules.NoHealthyTarget:
-            return self._elb_error(503)
+            return self._elb_error(503, arn, group.arn)
         body = await request.read()
-        response = await self._forward(lb, listener.protocol, port, key, request, body, source)
+        response = await self._forward(lb, group.arn, listener.protocol, port, key, request, body, source)
         # Application-cookie stickiness follows the cookie the target itself set.
         more += self.picker.after_response(group.arn, key, group.attributes, wanted,
                                            response.headers.getall("Set-Cookie", []))
@@ -272,14 +278,14 @@ class Balancers:
             response.headers.add("Set-Cookie", value)
         return self._count(response)
 
-    async def _forward(self, lb: LoadBalancer, protocol: str, port: int, key: str, request: Any,
-                       body: bytes, source: str) -> Any:
+    async def _forward(self, lb: LoadBalancer, group: str, protocol: str, port: int, key: str,
+                       request: Any, body: bytes, source: str) -> Any:
         import aiohttp
         from aiohttp import web
         ip, _, target_port = key.rpartition(":")
         address = self.agent.routes.get(ip)
         if address is None:
-            return self._elb_error(504)
+            return self._elb_error(504, lb.arn, group)
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP
                    and k.lower() not in ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-port",
                                          "x-amzn-trace-id")]
@@ -292,10 +298,13 @@ class Balancers:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=idle)
         url = f"http://{address}:{target_port}{request.raw_path}"
         self.outstanding[key] = self.outstanding.get(key, 0) + 1
+        sent = time.perf_counter()
         try:
             async with self._client().request(request.method, url, headers=headers, data=body or None,
                                                timeout=timeout, allow_redirects=False,
                                                auto_decompress=False) as answer:
+                self.metrics.record(lb.arn, group, answer.status, from_target=True,
+                                    seconds=time.perf_counter() - sent)
                 payload = await answer.read()
                 out = web.Response(status=answer.status, body=payload)
                 for name, value in answer.headers.items():
@@ -303,9 +312,9 @@ class Balancers:
                         out.headers.add(name, value)
                 return out
         except (aiohttp.ServerTimeoutError, asyncio.TimeoutError):
-            return self._elb_error(504)
+            return self._elb_error(504, lb.arn, group)
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError):
-            return self._elb_error(502)
+            return self._elb_error(502, lb.arn, group)
         finally:
             self.outstanding[key] -= 1
 
@@ -317,9 +326,11 @@ class Balancers:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"))
         return self._session
 
-    def _elb_error(self, status: int) -> Any:
+    def _elb_error(self, status: int, lb: str | None = None, group: str | None = None) -> Any:
         from aiohttp import web
         self.counts["elb_5xx"] += 1
+        if lb is not None:
+            self.metrics.record(lb, group, status, from_target=False)
         return self._count(web.Response(status=status, body=error_page(status),
                                         headers={"Content-Type": "text/html", "Server": "awselb/2.0"}))
 
@@ -328,6 +339,41 @@ class Balancers:
         if bucket in self.counts:
             self.counts[bucket] += 1
         return response
+
+    async def publish(self) -> None:
+        """Send the ALB metrics every publication interval (see `alb.metrics`)."""
+        import datetime
+
+        from mylearning.dataplane.telemetry import publish_interval
+        while True:
+            await asyncio.sleep(publish_interval())
+            now = datetime.datetime.now(datetime.timezone.utc)
+            healthy = {}
+            for group in self.groups.values():
+                states = [self.checker.state(group.arn, t.id, t.port) for t in group.registered()]
+                healthy[group.arn] = (states.count("healthy"), states.count("unhealthy"))
+            data = self.metrics.metric_data(list(self.groups.values()), healthy, now)
+            by_region: dict[str, list[dict]] = {}
+            for item in data:
+                region = self._region_of(item)
+                if region:
+                    by_region.setdefault(region, []).append(item)
+            for region, items in by_region.items():
+                for start in range(0, len(items), 200):
+                    try:
+                        await self.agent.control.call("cloudwatch", region, "put_metric_data",
+                                                      Namespace=NAMESPACE, MetricData=items[start:start + 200])
+                    except Exception as exc:
+                        self.agent.log(f"publishing ALB metrics failed: {exc}")
+
+    def _region_of(self, item: dict) -> str | None:
+        from mylearning.dataplane.alb.metrics import dimension
+        names = {d["Name"]: d["Value"] for d in item["Dimensions"]}
+        for region, config in self.configs.items():
+            if any(dimension(arn) == names.get("LoadBalancer") for arn in config.balancers) or \
+                    any(dimension(arn) == names.get("TargetGroup") for arn in config.groups):
+                return region
+        return None
 
     def stats(self) -> dict[str, Any]:
         return {"balancers": len(self.addresses), "listeners": len(self.served),
