@@ -1,0 +1,249 @@
+"""Scaling policies that act: an ECS service's desired count follows its alarms.
+
+Target tracking (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html):
+Application Auto Scaling creates the policy's CloudWatch alarms itself and scales when they
+fire. moto creates them with a fixed threshold of 6 and only for CPU and memory; here they
+are what AWS creates for the policy's metric -- ``ECSServiceAverageCPUUtilization`` and
+``ECSServiceAverageMemoryUtilization`` (``AWS/ECS``, Average, ``ClusterName, ServiceName``),
+``ALBRequestCountPerTarget`` (``AWS/ApplicationELB`` ``RequestCountPerTarget``, Sum, the
+``TargetGroup`` of the ``ResourceLabel``) or the customized metric -- as an ``AlarmHigh``
+(above the target value for 3 of 3 one-minute datapoints) and, unless ``DisableScaleIn``,
+an ``AlarmLow`` (below 90 % of it for 15 of 15). When one is in ALARM the new desired count
+is proportional to the metric, ``ceil(current x metric / target)``, within the scalable
+target's MinCapacity and MaxCapacity, scaling out by at least one task and in by at least
+one; a scale-out is not followed by a scale-in until ``ScaleOutCooldown`` passed, a
+scale-in not by another until ``ScaleInCooldown`` (both default 300 s for ECS), and a
+scale-out during its cooldown only raises the count above the last one
+(application-auto-scaling-target-tracking.html, "Cooldown period").
+
+Step scaling (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html):
+the learner's own alarm names the policy; the step whose bounds (relative to the alarm's
+threshold) hold the breach applies its ``ScalingAdjustment`` as ``ChangeInCapacity``,
+``ExactCapacity`` or ``PercentChangeInCapacity`` (with ``MinAdjustmentMagnitude``); no new
+activity starts within the policy's ``Cooldown``.
+
+Every change is a scaling activity (DescribeScalingActivities, which moto lacks), worded as
+AWS words them. Cooldowns are waits: divided by the time scale (`mylearning.facts.clock`).
+Scheduled actions are stored (moto) but not run yet.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from typing import Any
+
+from mylearning.emulator.fidelity.core import STATE, AwsRequest, handler, moto_backend, moto_fixes, on_reset
+from mylearning.facts import clock
+
+SERVICE = "application-autoscaling"
+DEFAULT_COOLDOWN = 300.0
+METRICS = {"ECSServiceAverageCPUUtilization": ("AWS/ECS", "CPUUtilization", "Average", "Percent"),
+           "ECSServiceAverageMemoryUtilization": ("AWS/ECS", "MemoryUtilization", "Average", "Percent"),
+           "ALBRequestCountPerTarget": ("AWS/ApplicationELB", "RequestCountPerTarget", "Sum", None)}
+
+_activities: dict[str, list[dict]] = {}
+#: (region, resource id) -> {"out": (time, capacity), "in": time, policy ARN: time}
+_last: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+@on_reset
+def _clear() -> None:
+    _activities.clear()
+    _last.clear()
+
+
+# ---------------------------------------------------------------- the alarms AWS creates
+
+def _metric(policy: Any) -> tuple[str, str, str, str | None, list[dict]]:
+    config = policy.target_tracking_scaling_policy_configuration or {}
+    _, cluster, service = policy.resource_id.split("/")
+    ecs_dims = [{"Name": "ClusterName", "Value": cluster}, {"Name": "ServiceName", "Value": service}]
+    predefined = config.get("PredefinedMetricSpecification") or {}
+    kind = predefined.get("PredefinedMetricType")
+    if kind in METRICS:
+        namespace, name, statistic, unit = METRICS[kind]
+        if kind == "ALBRequestCountPerTarget":
+            label = predefined.get("ResourceLabel") or ""
+            group = label[label.find("targetgroup/"):] if "targetgroup/" in label else label
+            return namespace, name, statistic, unit, [{"Name": "TargetGroup", "Value": group}]
+        return namespace, name, statistic, unit, ecs_dims
+    custom = config.get("CustomizedMetricSpecification") or {}
+    return (custom.get("Namespace", "AWS/ECS"), custom.get("MetricName", "CPUUtilization"),
+            custom.get("Statistic", "Average"), custom.get("Unit"),
+            [{"Name": d["Name"], "Value": d["Value"]} for d in custom.get("Dimensions") or []] or ecs_dims)
+
+
+def _ecs_alarms(policy: Any) -> list:
+    from moto.cloudwatch.models import cloudwatch_backends
+    cloudwatch = cloudwatch_backends[policy.account_id][policy.region_name]
+    config = policy.target_tracking_scaling_policy_configuration or {}
+    target = float(config.get("TargetValue") or 0)
+    namespace, name, statistic, unit, dims = _metric(policy)
+    action = f"{policy.policy_arn}:createdBy/{uuid.uuid4()}"
+    made = []
+    shapes = [("AlarmHigh", "GreaterThanThreshold", 3, target)]
+    if not config.get("DisableScaleIn"):
+        shapes.append(("AlarmLow", "LessThanThreshold", 15, round(target * 0.9, 6)))
+    for suffix, operator, periods, threshold in shapes:
+        made.append(cloudwatch.put_metric_alarm(
+            name=f"TargetTracking-{policy.resource_id}-{suffix}-{uuid.uuid4()}", namespace=namespace,
+            metric_name=name, metric_data_queries=[], comparison_operator=operator,
+            evaluation_periods=periods, datapoints_to_alarm=periods, period=60, threshold=threshold,
+            unit=unit, statistic=statistic, dimensions=dims, alarm_actions=[action],
+            description=f"DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {action}."))
+    return made
+
+
+def _fix_alarms() -> None:
+    from moto.applicationautoscaling import models
+    models.FakeApplicationAutoscalingPolicy._generate_ecs_alarms = _ecs_alarms
+
+
+moto_fixes(SERVICE, _fix_alarms)
+
+
+# ---------------------------------------------------------------- acting on an alarm
+
+def _policy(region: str, arn: str) -> Any:
+    backend = moto_backend("applicationautoscaling", region)
+    base = arn.split(":createdBy/")[0]
+    return next((p for p in backend.policies.values() if p.policy_arn == base), None)
+
+
+def _value(alarm: Any) -> float | None:
+    try:
+        points = json.loads(alarm.state_reason_data or "{}").get("recentDatapoints") or []
+    except ValueError:
+        return None
+    return float(points[-1]) if points else None
+
+
+def _within(region: str, resource: str, key: str, seconds: float) -> bool:
+    stamp = _last.get((region, resource), {}).get(key)
+    when = stamp[0] if isinstance(stamp, tuple) else stamp
+    return when is not None and time.monotonic() - when < clock.wait(seconds)
+
+
+def target_tracking_capacity(current: int, value: float, target: float, high: bool) -> int:
+    """The proportional desired count: ceil(current x value / target), by at least one task
+    in the alarm's direction."""
+    wanted = math.ceil(current * value / target) if target > 0 else current
+    return max(wanted, current + 1) if high else min(wanted, current - 1)
+
+
+def step_capacity(current: int, config: dict, breach: float) -> int | None:
+    """The capacity the step holding `breach` (metric minus the alarm's threshold) asks for."""
+    for step in config.get("StepAdjustments") or []:
+        low = step.get("MetricIntervalLowerBound")
+        high = step.get("MetricIntervalUpperBound")
+        if (low is None or breach >= float(low)) and (high is None or breach < float(high)):
+            adjustment = float(step["ScalingAdjustment"])
+            kind = config.get("AdjustmentType", "ChangeInCapacity")
+            if kind == "ExactCapacity":
+                return int(adjustment)
+            if kind == "PercentChangeInCapacity":
+                change = current * adjustment / 100
+                change = math.floor(change) if change > 0 else math.ceil(change)
+                magnitude = int(config.get("MinAdjustmentMagnitude") or 0)
+                if adjustment and abs(change) < magnitude:
+                    change = magnitude if adjustment > 0 else -magnitude
+                return current + int(change)
+            return current + int(adjustment)
+    return None
+
+
+def _act(alarm: Any, state: str, region: str) -> None:
+    from mylearning.emulator.fidelity.cloudwatch.actions import actions_for
+    if state != "ALARM":
+        return
+    with STATE:
+        for arn in actions_for(alarm, state):
+            policy = _policy(region, arn)
+            if policy is not None and policy.service_namespace == "ecs":
+                _scale(region, policy, alarm)
+
+
+def _scale(region: str, policy: Any, alarm: Any) -> None:
+    backend = moto_backend("applicationautoscaling", region)
+    target = (backend.targets.get(policy.scalable_dimension) or {}).get(policy.resource_id)
+    _, cluster, name = policy.resource_id.split("/")
+    ecs = moto_backend("ecs", region)
+    service = ecs.services.get(f"{cluster}:{name}")
+    value = _value(alarm)
+    if target is None or service is None or value is None:
+        return
+    suspended = target.suspended_state or {}
+    current = int(service.desired_count)
+    key = (region, policy.resource_id)
+    if policy.policy_type == "TargetTrackingScaling":
+        config = policy.target_tracking_scaling_policy_configuration or {}
+        high = "GreaterThan" in alarm.comparison_operator
+        out_cool = float(config.get("ScaleOutCooldown", DEFAULT_COOLDOWN))
+        in_cool = float(config.get("ScaleInCooldown", DEFAULT_COOLDOWN))
+        wanted = target_tracking_capacity(current, value, float(config.get("TargetValue") or 0), high)
+        if high:
+            last_out = _last.get(key, {}).get("out")
+            if _within(region, policy.resource_id, "out", out_cool) and last_out and wanted <= last_out[1]:
+                return
+        elif (_within(region, policy.resource_id, "out", out_cool)
+              or _within(region, policy.resource_id, "in", in_cool) or config.get("DisableScaleIn")):
+            return
+    else:
+        config = policy.step_scaling_policy_configuration or {}
+        if _within(region, policy.resource_id, policy.policy_arn, float(config.get("Cooldown", DEFAULT_COOLDOWN))):
+            return
+        wanted = step_capacity(current, config, value - float(alarm.threshold))
+        if wanted is None:
+            return
+        high = wanted > current
+    wanted = max(int(target.min_capacity), min(int(target.max_capacity), wanted))
+    if wanted == current or (high and suspended.get("DynamicScalingOutSuspended")) or (
+            not high and suspended.get("DynamicScalingInSuspended")):
+        return
+    from mylearning.emulator.fidelity.ecs import scheduler
+    service.desired_count = wanted
+    now = time.monotonic()
+    record = _last.setdefault(key, {})
+    record["out" if high else "in"] = (now, wanted) if high else now
+    record[policy.policy_arn] = now
+    _record(region, policy, alarm, wanted)
+    scheduler.settle(ecs, service)
+
+
+def _record(region: str, policy: Any, alarm: Any, wanted: int) -> None:
+    stamp = time.time()
+    _activities.setdefault(region, []).insert(0, {
+        "ActivityId": str(uuid.uuid4()), "ServiceNamespace": policy.service_namespace,
+        "ResourceId": policy.resource_id, "ScalableDimension": policy.scalable_dimension,
+        "Description": f"Setting desired count to {wanted}.",
+        "Cause": f"monitor alarm {alarm.name} in state ALARM triggered policy {policy.policy_name}",
+        "StartTime": stamp, "EndTime": stamp, "StatusCode": "Successful",
+        "StatusMessage": f"Successfully set desired count to {wanted}. Change successfully "
+                         f"fulfilled by {policy.service_namespace}."})
+
+
+def _is_policy(arn: str) -> bool:
+    return ":autoscaling:" in arn and ":scalingPolicy:" in arn
+
+
+def _listen() -> None:
+    from mylearning.emulator.fidelity.cloudwatch import register_action_handler
+    register_action_handler(_is_policy, _act)
+
+
+_listen()
+
+
+@handler(SERVICE, "DescribeScalingActivities")
+def describe_scaling_activities(req: AwsRequest) -> tuple[int, Any]:
+    """https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DescribeScalingActivities.html
+    (most recent first; filtered by ResourceId and ScalableDimension when given)."""
+    params = req.params
+    found = [a for a in _activities.get(req.region, [])
+             if a["ServiceNamespace"] == params.get("ServiceNamespace")
+             and params.get("ResourceId") in (None, a["ResourceId"])
+             and params.get("ScalableDimension") in (None, a["ScalableDimension"])]
+    limit = int(params.get("MaxResults") or 50)
+    return 200, {"ScalingActivities": found[:limit]}
