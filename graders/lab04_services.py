@@ -18,6 +18,8 @@ Rules checked here, with the AWS pages that state them:
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
 - Private subnets without public IPs for tasks behind a load balancer:
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html
+- What the load balancer served, from its CloudWatch metrics:
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from mylearning import availability, cloudmap, deployments, loadbalancer, lookup
 LAB = Lab.declared(ABOUT)
 
 WEB = tuple(microservices.WEB_SERVICES)
+#: Requests step 4.11 must have sent through the load balancer (it sends 300 or more).
+TRAFFIC_MINIMUM = 100
 #: Hours in a year for the downtime answer: 365 days, or 365.25 to count leap years.
 YEAR_HOURS, LEAP_AVERAGE_YEAR_HOURS = availability.HOURS_PER_YEAR, 365.25 * 24
 
@@ -434,3 +438,37 @@ def self_healing(ctx: Context) -> Outcome:
     return ok(f"You stopped task {tasks.task_id(victim)[:8]} ({victim.get('stoppedReason')!r}); ECS started "
               f"{tasks.task_id(replacements[0])[:8]} in its place: {found['runningCount']}/"
               f"{found['desiredCount']} running.")
+
+
+@LAB.step("4.11", "Real requests through the load balancer reached both services", points=2)
+def real_traffic(ctx: Context) -> Outcome:
+    """What the ALB really served, from its CloudWatch metrics (AWS/ApplicationELB): requests
+    that each target group's targets answered with 2XX, and the listener's own 404.
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+    """
+    alb = _alb(ctx)
+    if alb is None:
+        return fail("There is no course load balancer.", "Create it in step 4.1 first.")
+    arn = alb["LoadBalancerArn"]
+    total = loadbalancer.served(ctx.session, arn)
+    if total < TRAFFIC_MINIMUM:
+        return fail(f"CloudWatch shows {total:g} requests served by {alb['LoadBalancerName']}.",
+                    f"Run step 4.11: send at least {TRAFFIC_MINIMUM} requests to the ALB's DNS name with "
+                    "traffic.send. On AWS the ALB's metrics reach CloudWatch within a minute or two: "
+                    "check again then.")
+    answered = {}
+    for service in WEB:
+        group = _tg(ctx, service)
+        answered[service] = loadbalancer.served(ctx.session, arn, "HTTPCode_Target_2XX_Count",
+                                                group["TargetGroupArn"]) if group else 0.0
+    missing = [s for s, n in answered.items() if not n]
+    if missing:
+        return fail(f"No request reached the targets of {', '.join(missing)} with a 2XX answer "
+                    f"({total:g} requests in all).",
+                    "Send requests to each service's path (/api/courses, /api/enrollments). If they "
+                    "fail, look at describe_target_health: only healthy targets get requests.")
+    own = loadbalancer.served(ctx.session, arn, "HTTPCode_ELB_4XX_Count")
+    return ok(f"{total:g} requests through {alb['LoadBalancerName']}: "
+              + ", ".join(f"{s} answered {n:g}" for s, n in answered.items())
+              + f"; the listener itself answered {own:g} with its 404.")

@@ -143,3 +143,26 @@ def ensure_path_rule(session: Any, lab: str, listener_arn: str, priority: int,
                                    Actions=actions)["Rules"][0]
     return elb.create_rule(ListenerArn=listener_arn, Priority=priority, Conditions=conditions,
                            Actions=actions, Tags=session.tags(lab))["Rules"][0]
+
+
+def served(session: Any, load_balancer_arn: str, metric: str = "RequestCount",
+           target_group_arn: str | None = None, hours: float = 3.0) -> float:
+    """The Sum of an ``AWS/ApplicationELB`` count metric over the last `hours`, for the load
+    balancer (or one of its target groups): what it really served, as CloudWatch has it.
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+    (the ALB reports these "only when requests flow"; on AWS they arrive within a few minutes).
+    """
+    import datetime
+
+    from mylearning.facts.elbv2 import metric_dimension
+    dims = [{"Name": "LoadBalancer", "Value": metric_dimension(load_balancer_arn)}]
+    if target_group_arn:
+        dims.insert(0, {"Name": "TargetGroup", "Value": metric_dimension(target_group_arn)})
+    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+    seconds = max(60, int(hours * 3600) // 60 * 60)
+    found = session.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dims,
+        StartTime=end - datetime.timedelta(seconds=seconds), EndTime=end, Period=seconds,
+        Statistics=["Sum"])["Datapoints"]
+    return sum(point.get("Sum", 0.0) for point in found)

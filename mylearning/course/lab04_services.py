@@ -16,9 +16,9 @@ from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "04", "Services, load balancing and discovery",
-    services=("ec2", "ecs", "elbv2", "servicediscovery", "ssm", "sts"),
+    services=("cloudwatch", "ec2", "ecs", "elbv2", "servicediscovery", "ssm", "sts"),
     concepts=("loadbalancer", "cloudmap", "deployments", "microservices", "service_specs",
-              "taskdefs", "capacity", "availability", "cost", "tasks"))
+              "taskdefs", "capacity", "availability", "cost", "tasks", "traffic"))
 
 #: The availability the platform promises, and the answer the lab records for it.
 TARGET_AVAILABILITY = 0.9999

@@ -37,3 +37,11 @@ LB_COOKIE_LIFETIME_SECONDS = 7 * 24 * 3600
 #: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html
 DEFAULT_STICKINESS_SECONDS = 86400
 MAX_STICKINESS_SECONDS = 604800
+
+
+def metric_dimension(arn: str) -> str:
+    """The CloudWatch dimension value of a load balancer or target group ARN: ``app/<name>/<id>``
+    (``LoadBalancer``) or ``targetgroup/<name>/<id>`` (``TargetGroup``)
+    (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html)."""
+    tail = arn.split(":", 5)[-1]
+    return tail.split("loadbalancer/", 1)[1] if tail.startswith("loadbalancer/") else tail

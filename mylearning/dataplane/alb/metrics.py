@@ -28,15 +28,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from mylearning.facts.elbv2 import metric_dimension
+
 NAMESPACE = "AWS/ApplicationELB"
 #: "Values ... up to 150 unique values in each PutMetricData action" (API_MetricDatum.html).
 MAX_VALUES = 150
 
 
-def dimension(arn: str) -> str:
-    """``app/name/id`` of a load balancer ARN, ``targetgroup/name/id`` of a target group's."""
-    tail = arn.split(":", 5)[-1]
-    return tail.split("loadbalancer/", 1)[1] if tail.startswith("loadbalancer/") else tail
+dimension = metric_dimension  # ``app/name/id`` of a load balancer, ``targetgroup/name/id`` of a group
 
 
 @dataclass
