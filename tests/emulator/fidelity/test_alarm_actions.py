@@ -36,6 +36,13 @@ def action_items(alarm_name: str) -> list[dict]:
     return history.describe_alarm_history(req)[1]["AlarmHistoryItems"]
 
 
+@pytest.fixture(autouse=True)
+def only_this_tests_handlers(monkeypatch):
+    """The mechanism under test sees only the handlers a test registers (the emulator's own
+    Application Auto Scaling handler refuses the fake policies these alarms name)."""
+    monkeypatch.setattr(actions, "_HANDLERS", [])
+
+
 @pytest.fixture
 def calls():
     seen: list[tuple] = []

@@ -160,8 +160,12 @@ def _act(alarm: Any, state: str, region: str) -> None:
         return
     with STATE:
         for arn in actions_for(alarm, state):
+            if not _is_policy(arn):
+                continue
             policy = _policy(region, arn)
-            if policy is not None and policy.service_namespace == "ecs":
+            if policy is None:  # the history says the action failed, and why
+                raise LookupError(f"no scaling policy {arn.split(':createdBy/')[0]} in this account")
+            if policy.service_namespace == "ecs":
                 _scale(region, policy, alarm)
 
 
