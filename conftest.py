@@ -38,13 +38,15 @@ class EmulatorProcess:
     must not leave an emulator behind).
     """
 
-    def __init__(self, *extra: str, tied: bool = False):
+    def __init__(self, *extra: str, tied: bool = False, env: dict[str, str] | None = None):
         # stderr goes to a file: a pipe nobody reads would block the emulator once full.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="mylearning-emulator-", suffix=".log")
         command = ([sys.executable, "-m", "mylearning.grading.emulator_child", "--parent", str(os.getpid()),
                     "--port", "0", *extra] if tied else
                    [sys.executable, "-m", "mylearning", "emulator", "--port", "0", *extra])
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
+        # `env` adds to this process's environment (MYLEARNING_TIME_SCALE, say) for the emulator only.
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT,
+                                     env={**os.environ, **env} if env else None)
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http://127.0.0.1:"):
             self.proc.kill()

@@ -23,15 +23,13 @@ Rules checked here, with the AWS pages that state them:
 """
 from __future__ import annotations
 
-from mylearning.course.lab04_services import ABOUT, DOWNTIME_ANSWER, TARGET_AVAILABILITY
+from mylearning.course.lab04_services import ABOUT, DOWNTIME_ANSWER, TARGET_AVAILABILITY, TRAFFIC_MINIMUM
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import availability, cloudmap, deployments, loadbalancer, lookup, microservices, taskdefs
 
 LAB = Lab.declared(ABOUT)
 
 WEB = tuple(microservices.WEB_SERVICES)
-#: Requests step 4.11 must have sent through the load balancer (it sends 300 or more).
-TRAFFIC_MINIMUM = 100
 #: Hours in a year for the downtime answer: 365 days, or 365.25 to count leap years.
 YEAR_HOURS, LEAP_AVERAGE_YEAR_HOURS = availability.HOURS_PER_YEAR, 365.25 * 24
 

@@ -23,6 +23,10 @@ ABOUT = LabInfo(
 #: The availability the platform promises, and the answer the lab records for it.
 TARGET_AVAILABILITY = 0.9999
 DOWNTIME_ANSWER = "downtime-minutes-9999"
+#: Step 4.11: requests through the ALB, by path (a path no rule matches gets the listener's
+#: 404), and how many CloudWatch must show for the step to pass.
+TRAFFIC_PLAN = (("/api/courses", 200), ("/api/enrollments", 100), ("/no-such-page", 10))
+TRAFFIC_MINIMUM = 100
 #: Why the learner's chaos test of step 4.10 stopped a task.
 CHAOS_REASON = "Lab 04: chaos test, stopped by the learner"
 
@@ -84,6 +88,27 @@ def build(session: Any) -> None:
         ecs.get_waiter("services_stable").wait(cluster=cluster, services=names, WaiterConfig=stable)
     record_answer(lab, DOWNTIME_ANSWER, round(availability.allowed_downtime_minutes(TARGET_AVAILABILITY), 2),
                   session=session)
+    send_traffic(session, alb)
+
+
+def send_traffic(session: Any, alb: dict, timeout: float = 180.0) -> float:
+    """Step 4.11's requests through the ALB (both services' paths, and one no rule matches),
+    unless CloudWatch already shows enough; waits for its metrics; returns what it shows."""
+    import time
+
+    from mylearning import traffic
+    arn = alb["LoadBalancerArn"]
+    seen = loadbalancer.served(session, arn)
+    if seen >= TRAFFIC_MINIMUM:
+        return seen
+    base = f"http://{alb['DNSName']}"
+    sent = sum(traffic.send(session, base + path, requests=count, concurrency=10).count
+               for path, count in TRAFFIC_PLAN)
+    deadline = time.monotonic() + timeout
+    while seen < min(sent, TRAFFIC_MINIMUM) and time.monotonic() < deadline:
+        time.sleep(2)
+        seen = loadbalancer.served(session, arn)
+    return seen
 
 
 def teardown(session: Any, execute: bool = False) -> Plan:

@@ -4,7 +4,6 @@ or two. Every wait polls with a generous deadline; nothing asserts how fast it w
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from typing import Callable
@@ -20,15 +19,7 @@ DEADLINE = 60.0
 
 @pytest.fixture(scope="module")
 def fast():
-    saved = os.environ.get("MYLEARNING_TIME_SCALE")
-    os.environ["MYLEARNING_TIME_SCALE"] = str(SCALE)
-    try:
-        emulator = EmulatorProcess("--no-dataplane")
-    finally:
-        if saved is None:
-            os.environ.pop("MYLEARNING_TIME_SCALE", None)
-        else:
-            os.environ["MYLEARNING_TIME_SCALE"] = saved
+    emulator = EmulatorProcess("--no-dataplane", env={"MYLEARNING_TIME_SCALE": str(SCALE)})
     yield emulator
     emulator.stop()
 

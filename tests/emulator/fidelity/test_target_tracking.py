@@ -7,7 +7,6 @@ the test feeds the CPU metric itself.
 from __future__ import annotations
 
 import datetime
-import os
 import time
 
 import boto3
@@ -41,15 +40,7 @@ def test_step_scaling_picks_the_step_that_holds_the_breach():
 
 @pytest.fixture(scope="module")
 def fast():
-    saved = os.environ.get("MYLEARNING_TIME_SCALE")
-    os.environ["MYLEARNING_TIME_SCALE"] = "60"
-    try:
-        emulator = EmulatorProcess("--no-dataplane")
-    finally:
-        if saved is None:
-            os.environ.pop("MYLEARNING_TIME_SCALE", None)
-        else:
-            os.environ["MYLEARNING_TIME_SCALE"] = saved
+    emulator = EmulatorProcess("--no-dataplane", env={"MYLEARNING_TIME_SCALE": "60"})
     yield emulator
     emulator.stop()
 

@@ -115,7 +115,19 @@ def reset() -> None:
         _cond.notify_all()
 
 
-def _answer(start_response: Callable, status: str, payload: Any) -> Iterable[bytes]:
+def long_poll(environ: dict, start_response: Callable,
+              wait_for: Callable[[int, float], dict]) -> Iterable[bytes]:
+    """Answer ``GET ...?since=N&wait=W`` with ``wait_for(N, W)`` (ACS here, ELB's news too)."""
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    try:
+        since = int(query.get("since", ["-1"])[0])
+        wait = float(query.get("wait", ["20"])[0])
+    except ValueError:
+        return answer(start_response, "400 Bad Request", {"message": "since and wait are numbers"})
+    return answer(start_response, "200 OK", wait_for(since, wait))
+
+
+def answer(start_response: Callable, status: str, payload: Any) -> Iterable[bytes]:
     body = json.dumps(payload, default=str).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
@@ -125,23 +137,17 @@ def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
     """Serve ACS (long poll) and TCS (health and the agent's heartbeat)."""
     path = environ.get("PATH_INFO", "")
     if path == ACS_PATH and environ.get("REQUEST_METHOD") == "GET":
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        try:
-            since = int(query.get("since", ["-1"])[0])
-            wait = float(query.get("wait", ["20"])[0])
-        except ValueError:
-            return _answer(start_response, "400 Bad Request", {"message": "since and wait are numbers"})
-        return _answer(start_response, "200 OK", wait_for_change(since, wait))
+        return long_poll(environ, start_response, wait_for_change)
     if path == TCS_PATH and environ.get("REQUEST_METHOD") == "POST":
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             report = json.loads(environ["wsgi.input"].read(length) or b"{}")
         except (ValueError, KeyError):
-            return _answer(start_response, "400 Bad Request", {"message": "expected a JSON body"})
+            return answer(start_response, "400 Bad Request", {"message": "expected a JSON body"})
         if isinstance(report.get("agent"), dict):
             _agent_status.clear()
             _agent_status.update(report["agent"], reported=time.time())
         if report.get("health") and _health_sink is not None:
             _health_sink(report)
-        return _answer(start_response, "200 OK", {"accepted": True})
-    return _answer(start_response, "404 Not Found", {"message": f"no such agent endpoint: {path}"})
+        return answer(start_response, "200 OK", {"accepted": True})
+    return answer(start_response, "404 Not Found", {"message": f"no such agent endpoint: {path}"})

@@ -30,7 +30,6 @@ import collections
 import json
 import threading
 import time
-import urllib.parse
 from typing import Any, Callable, Iterable
 
 from mylearning.emulator.fidelity.core import AwsRequest, after, moto_fixes, on_reset
@@ -149,23 +148,12 @@ on_reset(_reset)
 
 # ---------------------------------------------------------------- the agent endpoint
 
-def _answer(start_response: Callable, status: str, payload: Any) -> Iterable[bytes]:
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
 def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
     """GET: the long poll for configuration changes; POST: health results."""
+    from mylearning.emulator.fidelity.ecs.acs import answer, long_poll
     method = environ.get("REQUEST_METHOD")
     if method == "GET":
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        try:
-            since = int(query.get("since", ["-1"])[0])
-            wait = float(query.get("wait", ["20"])[0])
-        except ValueError:
-            return _answer(start_response, "400 Bad Request", {"message": "since and wait are numbers"})
-        return _answer(start_response, "200 OK", wait_for_change(since, wait))
+        return long_poll(environ, start_response, wait_for_change)
     if method == "POST":
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -174,12 +162,12 @@ def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
             if not isinstance(results, list):
                 raise ValueError
         except (ValueError, KeyError, TypeError):
-            return _answer(start_response, "400 Bad Request", {"message": "expected {\"results\": [...]}"})
+            return answer(start_response, "400 Bad Request", {"message": "expected {\"results\": [...]}"})
         from mylearning.emulator.fidelity.core import STATE
         with STATE:
             stored = report(results)
-        return _answer(start_response, "200 OK", {"stored": stored})
-    return _answer(start_response, "405 Method Not Allowed", {"message": "GET or POST"})
+        return answer(start_response, "200 OK", {"stored": stored})
+    return answer(start_response, "405 Method Not Allowed", {"message": "GET or POST"})
 
 
 # ---------------------------------------------------------------- what moto answers
