@@ -22,6 +22,27 @@ class Unreachable(RuntimeError):
     """Nothing on this backend can carry the request (say why, and what to do)."""
 
 
+class Headers(dict):
+    """Response header fields, looked up in any case (``headers["X-MyLearning-Task"]``):
+    field names are case-insensitive (RFC 9110 section 5.1), and the edge passes them on in
+    lower case."""
+
+    def _key(self, name: object) -> object:
+        if not isinstance(name, str) or dict.__contains__(self, name):
+            return name
+        lower = name.lower()
+        return next((k for k in self if isinstance(k, str) and k.lower() == lower), name)
+
+    def __getitem__(self, name: object) -> str:
+        return dict.__getitem__(self, self._key(name))
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, self._key(name))
+
+    def get(self, name: object, default: object = None) -> object:  # type: ignore[override]
+        return dict.get(self, self._key(name), default)
+
+
 @dataclass
 class Response:
     status: int
@@ -67,8 +88,8 @@ def get(session: Any, url: str, *, method: str = "GET", body: bytes | None = Non
     t0 = time.perf_counter()
     try:
         with opener.open(request, timeout=timeout) as resp:
-            return Response(resp.status, resp.read(), dict(resp.headers), time.perf_counter() - t0)
+            return Response(resp.status, resp.read(), Headers(resp.headers), time.perf_counter() - t0)
     except urllib.error.HTTPError as err:
-        return Response(err.code, err.read(), dict(err.headers or {}), time.perf_counter() - t0)
+        return Response(err.code, err.read(), Headers(err.headers or {}), time.perf_counter() - t0)
     except (urllib.error.URLError, OSError) as exc:
         raise Unreachable(f"{url}: {getattr(exc, 'reason', exc)}") from exc
