@@ -127,6 +127,14 @@ def session(emulator, learner):
 
 
 @pytest.fixture(scope="module")
+def emulator_with_dataplane():
+    """An emulator (and its data plane) of the test module's own: its tasks really run."""
+    emu = EmulatorProcess()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="module")
 def env(emulator):
     """boto3 clients on the test emulator, for the fidelity tests (tests/emulator/fidelity)."""
     from mylearning.emulator.fidelity.cases import Env

@@ -6,15 +6,7 @@ import time
 
 import pytest
 
-from conftest import EmulatorProcess
 from tests.dataplane.world import World, private_ip, wait_for
-
-
-@pytest.fixture(scope="module")
-def emulator_with_dataplane():
-    emu = EmulatorProcess()
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture

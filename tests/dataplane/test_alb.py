@@ -8,15 +8,7 @@ import urllib.request
 
 import pytest
 
-from conftest import EmulatorProcess
 from tests.dataplane.world import World, wait_for
-
-
-@pytest.fixture(scope="module")
-def emulator_with_dataplane():
-    emu = EmulatorProcess()
-    yield emu
-    emu.stop()
 
 
 class AlbWorld(World):

@@ -5,17 +5,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from conftest import EmulatorProcess
 from mylearning import traffic
 from mylearning.backend import CourseSession
 from tests.dataplane.world import REGION, World, private_ip, wait_for
-
-
-@pytest.fixture(scope="module")
-def emulator_with_dataplane():
-    emu = EmulatorProcess()
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture

@@ -96,6 +96,7 @@ class Balancers:
         self.configs: dict[str, RegionConfig] = {}
         self.addresses: dict[str, str] = {}          # ALB ARN -> loopback address
         self.served: dict[tuple[str, int], _Served] = {}  # (ALB ARN, listener port) -> server
+        self.balancers: dict[str, LoadBalancer] = {}  # ARN -> balancer, every region
         self.by_name: dict[str, LoadBalancer] = {}
         self.groups: dict[str, TargetGroup] = {}
         self.checker = HealthChecker(self._locate, self._report)
@@ -148,7 +149,8 @@ class Balancers:
         await self.apply()
 
     async def apply(self) -> None:
-        balancers = {arn: lb for c in self.configs.values() for arn, lb in c.balancers.items()}
+        self.balancers = balancers = {arn: lb for c in self.configs.values()
+                                      for arn, lb in c.balancers.items()}
         self.groups = {arn: g for c in self.configs.values() for arn, g in c.groups.items()}
         self.by_name = {lb.dns: lb for lb in balancers.values()}
         wanted_servers = {(arn, listener.port): listener for arn, lb in balancers.items()
@@ -197,9 +199,6 @@ class Balancers:
             return None
         return address, served.port
 
-    def owns(self, address: str) -> bool:
-        return address in self.addresses.values()
-
     # ------------------------------------------------------------ health
 
     def _locate(self, ip: str) -> Optional[str]:
@@ -229,7 +228,7 @@ class Balancers:
     async def handle(self, arn: str, port: int, request: Any) -> Any:
         from aiohttp import web
         self.counts["requests"] += 1
-        lb = next((b for c in self.configs.values() for a, b in c.balancers.items() if a == arn), None)
+        lb = self.balancers.get(arn)
         listener = next((li for li in (lb.listeners if lb else []) if li.port == port), None)
         if lb is None or listener is None:
             return self._elb_error(503)

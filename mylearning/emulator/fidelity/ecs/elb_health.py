@@ -27,15 +27,22 @@ def _group(region: str, arn: str | None) -> Any:
     return moto_backend("elbv2", region).target_groups.get(arn) if arn else None
 
 
+def _targets(task: Any, service: Any):
+    """(group, target) for each target group of the service: the task's target, and the
+    group's moto object (None when the group is gone)."""
+    for lb in getattr(service, "load_balancers", None) or []:
+        target = registration._target(task, lb)
+        if target:
+            yield _group(task.region_name, lb.get("targetGroupArn")), target
+
+
 def unhealthy_target(task: Any, service: Any) -> tuple[str, str, Any] | None:
     """(target group ARN, reason description, port) of a target of the task that is
     ``unhealthy``, or None."""
     if not _health.attached():
         return None
-    for lb in getattr(service, "load_balancers", None) or []:
-        target = registration._target(task, lb)
-        group = _group(task.region_name, lb.get("targetGroupArn"))
-        if not target or group is None or target["Id"] not in group.targets:
+    for group, target in _targets(task, service):
+        if group is None or target["Id"] not in group.targets:
             continue
         state, reason, description = _health.state_of(group, target["Id"], target["Port"])
         if state == "unhealthy":
@@ -47,10 +54,8 @@ def targets_healthy(task: Any, service: Any) -> bool:
     """True when every target of the task is ``healthy`` (or no load balancer checks it)."""
     if service is None or not _health.attached():
         return True
-    for lb in getattr(service, "load_balancers", None) or []:
-        target = registration._target(task, lb)
-        group = _group(task.region_name, lb.get("targetGroupArn"))
-        if not target or group is None:
+    for group, target in _targets(task, service):
+        if group is None:
             continue
         if target["Id"] not in group.targets:
             return False  # not registered yet (it is once RUNNING)

@@ -126,10 +126,6 @@ def report(results: Iterable[dict]) -> int:
     return count
 
 
-def reported(group_arn: str, target_id: str, port: int) -> tuple[str, str | None, str | None] | None:
-    return _health.get((group_arn, target_id, int(port)))
-
-
 def state_of(group: Any, target_id: str, port: int) -> tuple[str, str | None, str | None]:
     """What ``DescribeTargetHealth`` says of a registered target while attached."""
     if not group.load_balancer_arns:
