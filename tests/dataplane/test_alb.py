@@ -68,8 +68,12 @@ def world(emulator_with_dataplane):
 
 
 def _healthy(world: AlbWorld, group: str, count: int) -> dict:
-    return wait_for(f"{count} healthy targets", lambda: (lambda s: s if len(s) == count and all(
-        h["State"] == "healthy" for h in s.values()) else None)(world.states(group)), timeout=30)
+    try:
+        return wait_for(f"{count} healthy targets", lambda: (lambda s: s if len(s) == count and all(
+            h["State"] == "healthy" for h in s.values()) else None)(world.states(group)), timeout=30)
+    except AssertionError as timed_out:  # say what ELB and ECS saw, for a failure on CI
+        events = [e["message"] for e in world.service()["events"][:8]]
+        raise AssertionError(f"{timed_out}; targets: {world.states(group)}; events: {events}") from None
 
 
 def test_requests_reach_healthy_targets_through_the_alb_dns_name(world):

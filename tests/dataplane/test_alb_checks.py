@@ -139,3 +139,41 @@ def test_trace_ids_follow_the_alb_format():
 def test_error_pages_name_the_status():
     assert b"<title>503 Service Temporarily Unavailable</title>" in error_page(503)
     assert b"502 Bad Gateway" in error_page(502)
+
+
+def test_a_report_elb_did_not_take_is_sent_again_and_a_read_that_disagrees_is_answered(monkeypatch):
+    monkeypatch.setenv("MYLEARNING_TIME_SCALE", "100")
+    monkeypatch.setattr("mylearning.dataplane.alb.checks.REPORT_RETRY", 0.01)
+
+    async def scenario():
+        server, port, _ = await _serve(b"HTTP/1.1 200 OK")
+        taken, refusals = [], [1]
+
+        async def report(items):
+            if refusals[0]:
+                refusals[0] -= 1
+                raise OSError("the emulator was busy")
+            taken.extend(items)
+        checker = HealthChecker(lambda ip: "127.0.0.1", report)
+        settings = {"HealthCheckIntervalSeconds": 5, "HealthCheckTimeoutSeconds": 2,
+                    "HealthyThresholdCount": 2, "UnhealthyThresholdCount": 2,
+                    "HealthCheckPath": "/", "HealthCheckPort": "traffic-port",
+                    "Matcher": {"HttpCode": "200"}}
+        key = ("tg", "10.0.1.5", port)
+        async with server:
+            checker.update({key: settings})
+            for _ in range(100):
+                if taken:
+                    break
+                await asyncio.sleep(0.02)
+            first = list(taken)
+            # ELB says initial (it registered the target afresh): told again; agreeing: not.
+            again = checker.reconcile({key: "initial"})
+            agreed = checker.reconcile({key: "healthy"})
+            await asyncio.sleep(0.05)
+        checker.close()
+        return first, again, agreed, taken
+    first, again, agreed, taken = asyncio.run(scenario())
+    assert [r["State"] for r in first] == ["healthy"]  # the refused report was not lost
+    assert (again, agreed) == (1, 0)
+    assert [r["State"] for r in taken] == ["healthy", "healthy"]

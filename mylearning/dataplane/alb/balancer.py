@@ -165,12 +165,14 @@ class Balancers:
                     arn, self.agent.addresses.take(f"alb:{arn}"))
                 self.served[(arn, port)] = await self._listen(arn, address, port)
         # Health checks: every registered target of every group a listener uses.
-        wanted = {}
+        wanted, said = {}, {}
         for group in self.groups.values():
             if group.in_use:
                 for target in group.registered():
                     wanted[(group.arn, target.id, target.port)] = group.health
+                    said[(group.arn, target.id, target.port)] = target.state
         self.checker.update(wanted)
+        self.checker.reconcile(said)
 
     async def _listen(self, arn: str, address: str, port: int) -> _Served:
         """aiohttp's low-level server for one listener (its handler gets every request)."""

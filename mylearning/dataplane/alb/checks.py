@@ -33,6 +33,9 @@ from mylearning.facts import clock
 
 USER_AGENT = "ELB-HealthChecker/2.0"
 
+#: Seconds before a health report ELB did not take is sent again.
+REPORT_RETRY = 0.5
+
 
 def parse_matcher(code: str) -> Callable[[int], bool]:
     """``Matcher.HttpCode``: codes and ranges, comma-separated ("200,202", "200-299")."""
@@ -195,12 +198,30 @@ class HealthChecker:
         if self._flush is None or self._flush.done():
             self._flush = asyncio.ensure_future(self._send())
 
+    def reconcile(self, said: dict[tuple[str, str, int], str]) -> int:
+        """Report again each checked target whose state ELB tells otherwise (`said`: the
+        states a DescribeTargetHealth read gave): a report lost on the way, or a target ELB
+        registered afresh, heals on the next read. Returns how many were queued."""
+        queued = 0
+        for key, watch in self._watches.items():
+            told = said.get(key)
+            if watch.checks and told in ("initial", "healthy", "unhealthy") and told != watch.machine.state:
+                self._queue(watch)
+                queued += 1
+        return queued
+
     async def _send(self) -> None:
         await asyncio.sleep(0)  # gather what changed in the same moment
         while self._pending:
             batch, self._pending = self._pending, []
-            with contextlib.suppress(Exception):
+            try:
                 await self.report(batch)
+            except Exception:
+                # Not lost: sent again (behind anything newer about the same target) soon.
+                newer = {(i["TargetGroupArn"], i["Id"], i["Port"]) for i in self._pending}
+                self._pending[:0] = [i for i in batch if (i["TargetGroupArn"], i["Id"], i["Port"]) not in newer
+                                     and (i["TargetGroupArn"], i["Id"], i["Port"]) in self._watches]
+                await asyncio.sleep(REPORT_RETRY)
 
     def close(self) -> None:
         for watch in self._watches.values():

@@ -7,6 +7,7 @@ emulator without a data plane, attached by the test's own DiscoverPollEndpoint c
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import boto3
@@ -85,6 +86,9 @@ def test_a_task_moves_only_on_the_agents_reports(ecs):
     running = _task(ecs, task["taskArn"])
     assert running["lastStatus"] == "RUNNING" and "startedAt" in running
     assert running["containers"][0]["runtimeId"] == "r1"
+    time.sleep(0.01)
+    _report(ecs, task, "RUNNING")  # an agent that retried: the task started once
+    assert _task(ecs, task["taskArn"])["startedAt"] == running["startedAt"]
 
 
 def test_stop_task_waits_for_the_agent_and_keeps_user_initiated(ecs):

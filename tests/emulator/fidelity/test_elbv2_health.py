@@ -90,6 +90,18 @@ def test_targets_are_initial_until_a_health_check_reports(elb):
                                          "Description": "Health checks failed with these codes: [404]"}
 
 
+def test_registering_a_registered_target_again_keeps_its_health_but_a_new_registration_starts_initial(elb):
+    arn = elb.group("again")
+    target = [{"Id": "10.0.1.12", "Port": 8080}]
+    elb.elb.register_targets(TargetGroupArn=arn, Targets=target)
+    elb.post([{"TargetGroupArn": arn, "Id": "10.0.1.12", "Port": 8080, "State": "healthy"}])
+    elb.elb.register_targets(TargetGroupArn=arn, Targets=target)
+    assert elb.health(arn) == {"10.0.1.12": ("healthy", None)}
+    elb.elb.deregister_targets(TargetGroupArn=arn, Targets=target)
+    elb.elb.register_targets(TargetGroupArn=arn, Targets=target)
+    assert elb.health(arn) == {"10.0.1.12": ("initial", "Elb.RegistrationInProgress")}
+
+
 def test_a_group_no_listener_uses_is_unused(elb):
     arn = elb.group("idle", listener=False)
     elb.elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": "10.0.1.6", "Port": 8080}])

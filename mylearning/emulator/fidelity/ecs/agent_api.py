@@ -125,6 +125,8 @@ def _running(task: Any, service: Any) -> None:
 
     if task.desired_status != "RUNNING":
         return  # asked to stop meanwhile: it stays DEACTIVATING until the agent stops it
+    if task.last_status == "RUNNING":
+        return  # the same report again (an agent retrying): the task started once
     task.last_status = "RUNNING"
     task.started_at = utcnow()
     task._ml_running_since = time.monotonic()

@@ -213,11 +213,19 @@ def _fix_target_groups() -> None:
     original_describe = models.ELBv2Backend.describe_target_health
 
     def register(self: Any, targets: list[dict[str, Any]]) -> None:
+        # A target registered again on the same port keeps its health (registering is
+        # idempotent: the API reference only describes registering *other* ports anew,
+        # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RegisterTargets.html);
+        # a new or draining one is checked afresh from initial.
+        already = {(t["Id"], int(t.get("Port") or self.port)) for t in targets
+                   if t["Id"] in self.targets
+                   and int(self.targets[t["Id"]].get("Port") or self.port) == int(t.get("Port") or self.port)}
         original_register(self, targets)
         for target in targets:
             port = int(target.get("Port") or self.port)
-            _draining.pop((self.arn, target["Id"], port), None)
-            _health.pop((self.arn, target["Id"], port), None)  # checked afresh: initial
+            was_draining = _draining.pop((self.arn, target["Id"], port), None) is not None
+            if was_draining or (target["Id"], port) not in already:
+                _health.pop((self.arn, target["Id"], port), None)
         changed(self.arn)
 
     def deregister(self: Any, targets: list[dict[str, Any]]) -> None:
