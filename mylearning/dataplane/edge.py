@@ -64,7 +64,9 @@ import h11
 
 Address = tuple[str, int]
 Resolver = Callable[[str, int], Union[Awaitable[Optional[Address]], Optional[Address]]]
-Admitter = Callable[[str, str, int], Union[bool, Awaitable[bool]]]
+#: ``admit(source address, host, port, serving address)``: the client's loopback address,
+#: what it asked for, and the loopback address that answers for it.
+Admitter = Callable[[str, str, int, str], Union[bool, Awaitable[bool]]]
 
 #: Via's received-protocol and pseudonym (RFC 9110 §7.6.3).
 VIA = b"1.1 mylearning-edge"
@@ -182,7 +184,7 @@ class _Client:
 
 class EdgeProxy:
     """The edge. ``resolve(host, port)`` maps a DNS name or private IP to the loopback
-    address that really serves it (or None); ``admit(source_ip, host, port)`` says whether
+    address that really serves it (or None); ``admit(source_ip, host, port, served)`` says whether
     the destination's security groups let this source in (default: allow)."""
 
     def __init__(self, resolve: Resolver, admit: Optional[Admitter] = None, *,
@@ -354,7 +356,7 @@ class EdgeProxy:
                            f"{host}:{port} (nothing with that name or private IP runs "
                            f"in the embedded AWS)")
         if self._admit is not None:
-            allowed = self._admit(client.source_ip, host, port)
+            allowed = self._admit(client.source_ip, host, port, answer[0])
             if inspect.isawaitable(allowed):
                 allowed = await allowed
             if not allowed:

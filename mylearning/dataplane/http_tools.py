@@ -114,7 +114,8 @@ async def _fetch_once(sh: Any, req: Request, url: URL, method: str, data: bytes 
     headers.setdefault("Host", url.raw_authority)
     total = None if deadline is None else max(0.001, deadline - time.monotonic())
     timeout = aiohttp.ClientTimeout(total=total, connect=req.connect)
-    local = (sh.address, 0) if proxy is None and _is_ip(sh.address) else None
+    # From the task's own address, through the edge too: security groups see the task.
+    local = (sh.address, 0) if _is_ip(sh.address) else None
     connector = aiohttp.TCPConnector(force_close=True, local_addr=local,
                                      ssl=False if req.insecure else True)
     extra: dict[str, Any] = {}

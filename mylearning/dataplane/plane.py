@@ -56,7 +56,9 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane.alb.balancer import Balancers
     balancers = Balancers(agent)
     resolver = Resolver(agent, balancers)
-    edge = EdgeProxy(resolver.resolve)
+    from mylearning.dataplane.security import SecurityGroups
+    balancers.security = security = SecurityGroups(agent, balancers)
+    edge = EdgeProxy(resolver.resolve, security.admit)
     agent.proxy_url = await edge.start("127.0.0.1", 0)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

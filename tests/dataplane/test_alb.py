@@ -15,9 +15,8 @@ class AlbWorld(World):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.elb = self.client("elbv2")
-        vpc = self.ec2.describe_subnets(SubnetIds=self.subnets)["Subnets"][0]["VpcId"]
-        self.vpc = vpc
-        self.lb = self.elb.create_load_balancer(Name="alb", Subnets=self.subnets)["LoadBalancers"][0]
+        self.lb = self.elb.create_load_balancer(Name="alb", Subnets=self.subnets,
+                                                SecurityGroups=[self.open_sg])["LoadBalancers"][0]
         self.dns = self.lb["DNSName"]
 
     def group(self, name: str = "api", path: str = "/health", interval: int = 15, **extra) -> str:

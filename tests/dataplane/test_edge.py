@@ -218,10 +218,10 @@ def test_keep_alive_across_two_destinations() -> None:
 def test_source_address_reaches_admit_and_upstream() -> None:
     async def scenario() -> None:
         runner, port = await serve(echo_app(), "127.0.72.3")
-        calls: list[tuple[str, str, int]] = []
+        calls: list[tuple[str, str, int, str]] = []
 
-        def admit(source: str, host: str, dest_port: int) -> bool:
-            calls.append((source, host, dest_port))
+        def admit(source: str, host: str, dest_port: int, served: str) -> bool:
+            calls.append((source, host, dest_port, served))
             return True
 
         proxy = EdgeProxy(lambda h, p: ("127.0.72.3", port), admit)
@@ -229,7 +229,7 @@ def test_source_address_reaches_admit_and_upstream() -> None:
         response, body = await client.request("GET", "http://10.0.3.3:8080/", [("Host", "x")])
         assert response.status_code == 200
         assert json.loads(body)["peer"][0] == "127.0.55.5"
-        assert calls == [("127.0.55.5", "10.0.3.3", 8080)]
+        assert calls == [("127.0.55.5", "10.0.3.3", 8080, "127.0.72.3")]
         client.close()
         await proxy.close()
         await runner.cleanup()
@@ -492,7 +492,7 @@ def test_admit_refusal_drops_like_a_security_group() -> None:
         runner, port = await serve(echo_app(), "127.0.75.4")
         calls: list[tuple[str, str, int]] = []
 
-        def admit(source: str, host: str, dest_port: int) -> bool:
+        def admit(source: str, host: str, dest_port: int, served: str) -> bool:
             calls.append((source, host, dest_port))
             return host != "10.0.1.4"
 

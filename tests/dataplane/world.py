@@ -40,8 +40,14 @@ class World:
         self.subnets = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24",
                                                AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
                         for n, z in ((1, "a"), (2, "b"))]
+        self.vpc = vpc
         self.ecs.create_cluster(clusterName="c")
-        self.network = {"awsvpcConfiguration": {"subnets": self.subnets}}
+        # Open to the internet (the test process) on every TCP port: tests of what runs reach
+        # tasks directly; tests of security groups make their own.
+        self.open_sg = self.ec2.create_security_group(GroupName="open", Description="all TCP", VpcId=vpc)["GroupId"]
+        self.ec2.authorize_security_group_ingress(GroupId=self.open_sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        self.network = {"awsvpcConfiguration": {"subnets": self.subnets, "securityGroups": [self.open_sg]}}
         self.logs.create_log_group(logGroupName="/ecs/app")
         self.secret = self.sm.create_secret(
             Name="db", SecretString=json.dumps({"username": "app", "password": "s3cret"}))["ARN"]

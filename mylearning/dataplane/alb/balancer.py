@@ -50,8 +50,7 @@ from mylearning.dataplane.alb.checks import HealthChecker
 from mylearning.dataplane.alb.config import RESYNC, LoadBalancer, RegionConfig, TargetGroup, read_region
 from mylearning.dataplane.alb.metrics import NAMESPACE, AlbMetrics
 
-#: Stands for the learner's machine on the internet (RFC 5737 documentation address).
-INTERNET_CLIENT = "203.0.113.10"
+from mylearning.dataplane.security import INTERNET as INTERNET_CLIENT
 #: "the load balancer failed to establish a connection to the target before the connection
 #: timeout expired (10 seconds)" (load-balancer-troubleshooting.html, HTTP 504).
 CONNECT_TIMEOUT = 10.0
@@ -99,7 +98,9 @@ class Balancers:
         self.balancers: dict[str, LoadBalancer] = {}  # ARN -> balancer, every region
         self.by_name: dict[str, LoadBalancer] = {}
         self.groups: dict[str, TargetGroup] = {}
-        self.checker = HealthChecker(self._locate, self._report)
+        #: Security groups (`mylearning.dataplane.security.SecurityGroups`); None: all open.
+        self.security: Any = None
+        self.checker = HealthChecker(self._locate, self._report, self._may_check)
         self.choosers = rules.ForwardChooser()
         self.picker = rules.TargetPicker()
         self.outstanding: dict[str, int] = {}
@@ -206,6 +207,17 @@ class Balancers:
     def _locate(self, ip: str) -> Optional[str]:
         return self.agent.routes.get(ip)
 
+    async def _may_check(self, group_arn: str, target_ip: str, port: int) -> bool:
+        """Health checks come from the load balancer's nodes, so its security groups and the
+        target's decide whether they arrive (a check that is dropped times out)."""
+        group = self.groups.get(group_arn)
+        if self.security is None or group is None or not group.load_balancers:
+            return True
+        for arn in group.load_balancers:
+            if await self.security.balancer_may_reach(arn, target_ip, port):
+                return True
+        return False
+
     async def _report(self, results: list[dict]) -> None:
         await asyncio.to_thread(self.agent.control.elb_report, results)
 
@@ -286,6 +298,11 @@ class Balancers:
         ip, _, target_port = key.rpartition(":")
         address = self.agent.routes.get(ip)
         if address is None:
+            return self._elb_error(504, lb.arn, group)
+        if self.security is not None and not await self.security.balancer_may_reach(lb.arn, ip, int(target_port)):
+            # The target's security group drops the balancer's connection: the ALB waits for
+            # its connection timeout, then answers 504 (load-balancer-troubleshooting.html).
+            await asyncio.sleep(CONNECT_TIMEOUT)
             return self._elb_error(504, lb.arn, group)
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP
                    and k.lower() not in ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-port",
@@ -378,7 +395,8 @@ class Balancers:
 
     def stats(self) -> dict[str, Any]:
         return {"balancers": len(self.addresses), "listeners": len(self.served),
-                "targets_checked": len(self.checker.watching()), **self.counts}
+                "targets_checked": len(self.checker.watching()), **self.counts,
+                **({"security_groups": dict(self.security.counts)} if self.security else {})}
 
     async def close(self) -> None:
         self.checker.close()

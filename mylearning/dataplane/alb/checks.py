@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from mylearning.facts import clock
 
@@ -140,9 +140,12 @@ class HealthChecker:
     """
 
     def __init__(self, locate: Callable[[str], Optional[str]],
-                 report: Callable[[list[dict]], Any]) -> None:
+                 report: Callable[[list[dict]], Any],
+                 admit: Optional[Callable[[str, str, int], Awaitable[bool]]] = None) -> None:
         self.locate = locate
         self.report = report
+        #: ``admit(group, target id, port)``: False when security groups drop the check.
+        self.admit = admit
         self._watches: dict[tuple[str, str, int], _Watch] = {}
         self._pending: list[dict] = []
         self._flush: Optional[asyncio.Task] = None
@@ -180,7 +183,11 @@ class HealthChecker:
         path = settings.get("HealthCheckPath") or "/"
         while True:
             started = time.monotonic()
-            outcome = await check_once(self.locate(watch.target_id), port, path, timeout, matches)
+            address = self.locate(watch.target_id)
+            if address is not None and self.admit is not None and \
+                    not await self.admit(watch.group_arn, watch.target_id, port):
+                address = None  # dropped on the way: nothing answers, the check times out
+            outcome = await check_once(address, port, path, timeout, matches)
             watch.checks += 1
             watch.last_check = started
             if watch.machine.record(outcome) or watch.checks == 1:

@@ -78,6 +78,8 @@ class LoadBalancer:
     security_groups: list[str]
     attributes: dict[str, str]
     listeners: list[Listener] = field(default_factory=list)
+    vpc: str = ""
+    subnets: tuple = ()
 
     def attribute(self, name: str, default: float) -> float:
         try:
@@ -125,7 +127,9 @@ async def _balancer(call: Call, region: str, lb: dict) -> LoadBalancer:
         _pages(call, region, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"]))
     balancer = LoadBalancer(lb["LoadBalancerArn"], lb["LoadBalancerName"], lb["DNSName"].lower(),
                             lb.get("Scheme", "internet-facing"), list(lb.get("SecurityGroups") or []),
-                            _attributes(attributes))
+                            _attributes(attributes), vpc=lb.get("VpcId", ""),
+                            subnets=tuple(z["SubnetId"] for z in lb.get("AvailabilityZones") or []
+                                          if z.get("SubnetId")))
     rules = await asyncio.gather(*(_pages(call, region, "describe_rules", "Rules",
                                           ListenerArn=li["ListenerArn"]) for li in listeners))
     balancer.listeners = [Listener(li["ListenerArn"], int(li["Port"]), li.get("Protocol", "HTTP"), found)

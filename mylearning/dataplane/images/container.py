@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsv
 from __future__ import annotations
 
 import errno
+import ipaddress
 import json
 import os
 import posixpath
@@ -118,6 +119,14 @@ class Container:
         return TaskHTTP(self, timeout)
 
 
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 class TaskHTTP:
     """An aiohttp ClientSession wrapped so each request takes the task's route.
 
@@ -128,7 +137,11 @@ class TaskHTTP:
 
     def __init__(self, container: Container, timeout: float = 5.0) -> None:
         self.container = container
-        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), trust_env=False)
+        # Connections leave from the task's own address (to the edge too), so the security
+        # groups of whatever it calls see this task as the source.
+        local = (container.address, 0) if _is_ipv4(container.address) else None
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), trust_env=False,
+                                             connector=aiohttp.TCPConnector(local_addr=local))
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         target = self.container.url(url)

@@ -20,7 +20,7 @@ from typing import Any
 import ipaddress
 import re
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, moto_backend, rule
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, after, moto_backend, rule
 
 SERVICE = "ec2"
 API = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/"
@@ -244,3 +244,19 @@ def launch_template_name_well_formed(req: AwsRequest) -> None:
         raise AwsError("InvalidLaunchTemplateName.MalformedException",
                        "A launch template name must be between 3 and 128 characters, and may contain "
                        "letters, numbers, and the following characters: - ( ) . / _.'", 400)
+
+
+@after(SERVICE, "CreateVpc", "CreateDefaultVpc")
+def default_group_admits_its_members(req: AwsRequest, status: int, body: bytes) -> None:
+    """A VPC's default security group allows all inbound traffic from members of the same
+    group (and all outbound traffic), https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html;
+    moto creates it with the outbound rule only. Added once per group: a learner may remove it."""
+    backend = _backend(req.region)
+    for vpc_id in list(backend.vpcs):
+        group = backend.get_security_group_from_name("default", vpc_id=vpc_id)
+        if group is None or getattr(group, "_ml_members_rule", False):
+            continue
+        group._ml_members_rule = True
+        if not group.ingress_rules:
+            backend.authorize_security_group_ingress(group.id, "-1", None, None, [],
+                                                     source_groups=[{"GroupId": group.id}], vpc_id=vpc_id)
