@@ -398,6 +398,13 @@ def enrollment(ctx: Context) -> Outcome:
                      _logging(ctx, td, "enrollment"), _secrets(ctx, td, needed), _hardening(td))
     if problem:
         return problem
+    env = {e["name"]: e.get("value") for c in _app_containers(td) for e in c.get("environment", [])}
+    wanted = microservices.backend_url(ctx.session, "courses-api")
+    if env.get("COURSES_API_URL") != wanted:
+        return fail(f"Enrollment's COURSES_API_URL is {env.get('COURSES_API_URL')!r}: it could not find the "
+                    "courses API.",
+                    f"Set environment COURSES_API_URL={wanted} (microservices.backend_url(session, "
+                    "'courses-api')): the courses API's name in the Cloud Map namespace of lab 04.")
     arch = (td.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64")
     if arch != "ARM64":
         return fail(f"Enrollment runs on {arch}; its code has no x86-only parts, so Graviton "

@@ -20,12 +20,15 @@ Rules checked here, with the AWS pages that state them:
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html
 - What the load balancer served, from its CloudWatch metrics:
   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+- A security group rule's source can be another group or the group itself; rules only allow:
+  https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
 """
 from __future__ import annotations
 
-from mylearning.course.lab04_services import ABOUT, DOWNTIME_ANSWER, TARGET_AVAILABILITY, TRAFFIC_MINIMUM
+from mylearning.course.lab04_services import (ABOUT, DOWNTIME_ANSWER, TARGET_AVAILABILITY, TRAFFIC_MINIMUM,
+                                            address_ranges_admitted, admits_itself)
 from mylearning.steps import Context, Lab, Outcome, fail, ok
-from mylearning import availability, cloudmap, deployments, loadbalancer, lookup, microservices, taskdefs
+from mylearning import availability, cloudmap, loadbalancer, lookup, microservices, taskdefs
 
 LAB = Lab.declared(ABOUT)
 
@@ -470,3 +473,32 @@ def real_traffic(ctx: Context) -> Outcome:
     return ok(f"{total:g} requests through {alb['LoadBalancerName']}: "
               + ", ".join(f"{s} answered {n:g}" for s, n in answered.items())
               + f"; the listener itself answered {own:g} with its 404.")
+
+
+@LAB.step("4.12", "Tasks call each other through their own security group; the internet still cannot",
+          points=2)
+def service_to_service(ctx: Context) -> Outcome:
+    """The tasks' group admits the app port from its own members (a self-referencing rule),
+    and from no address range: the internet reaches the tasks only through the ALB.
+
+    https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-network.html
+    """
+    vpc = lookup.vpc(ctx.session, ctx.name("vpc"))
+    group = lookup.security_group(ctx.session, vpc["VpcId"], ctx.name("tasks-sg")) if vpc else None
+    if group is None:
+        return fail(f"There is no security group {ctx.name('tasks-sg')}.", "Lab 02 creates it: run its set-up first.")
+    ranges = address_ranges_admitted(group)
+    if ranges:
+        return fail(f"{group['GroupName']} lets {', '.join(ranges)} reach port {microservices.APP_PORT}: "
+                    "the tasks are open to more than the load balancer and each other.",
+                    "Revoke that rule (ec2.revoke_security_group_ingress) and allow the tasks' own group "
+                    "instead: UserIdGroupPairs=[{'GroupId': tasks_sg}].")
+    if not admits_itself(group):
+        return fail(f"{group['GroupName']} admits port {microservices.APP_PORT} only from the load balancer, so "
+                    "enrollment cannot call the courses API.",
+                    "ec2.authorize_security_group_ingress(GroupId=tasks_sg, IpPermissions=[{'IpProtocol': 'tcp', "
+                    f"'FromPort': {microservices.APP_PORT}, 'ToPort': {microservices.APP_PORT}, "
+                    "'UserIdGroupPairs': [{'GroupId': tasks_sg}]}]).")
+    return ok(f"{group['GroupName']} admits port {microservices.APP_PORT} from the load balancer and from its own "
+              "members, and from no address range.")

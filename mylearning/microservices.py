@@ -36,6 +36,9 @@ class Microservice:
     #: environment variable -> JSON key of the database secret
     secret_keys: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    #: environment variable -> the service it names: the URL of that service's Cloud Map
+    #: name in the learner's namespace (lab 04 registers them), see `backend_environment`.
+    calls: dict[str, str] = field(default_factory=dict)
 
 
 SERVICES: dict[str, Microservice] = {
@@ -48,7 +51,8 @@ SERVICES: dict[str, Microservice] = {
         "enrollment", "Enrollment service (writes enrollments to DynamoDB)",
         cpu=256, memory=512, arch="ARM64", version="1.0.0",
         secret_keys={"DB_USER": "username", "DB_PASSWORD": "password"},
-        environment={"PORT": str(APP_PORT), "LOG_LEVEL": "info"}),
+        environment={"PORT": str(APP_PORT), "LOG_LEVEL": "info"},
+        calls={"COURSES_API_URL": "courses-api"}),
     "video-worker": Microservice(
         "video-worker", "Video processing worker (SQS jobs, S3 in and out; x86-only encoder)",
         cpu=2048, memory=4096, arch="X86_64", version="1.0.0", port=None,
@@ -74,6 +78,18 @@ def image(session: Any, service: str, version: str, account: str | None = None) 
         from mylearning.lookup import account_id
         account = account_id(session)
     return f"{account}.dkr.ecr.{session.region_name}.amazonaws.com/mylearning/{service}:{version}"
+
+
+def backend_url(session: Any, service: str) -> str:
+    """How another task calls `service`: its name in the learner's Cloud Map namespace."""
+    from mylearning.cloudmap import namespace_name
+    return f"http://{service}.{namespace_name(session)}:{APP_PORT}"
+
+
+def backend_environment(session: Any, service: str) -> dict[str, str]:
+    """The service's environment, with the URLs of the services it calls."""
+    spec = SERVICES[service]
+    return {**spec.environment, **{var: backend_url(session, target) for var, target in spec.calls.items()}}
 
 
 def started_by(session: Any, lab: str) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 
 from mylearning import taskdefs
 from mylearning.microservices import (APP_PORT, DESIRED_COUNT, GRACE_PERIOD_SECONDS, HEALTH_PATH,
-                                      INIT_CONTAINER, INIT_IMAGE, SERVICES, TMP_VOLUME, family,
-                                      image, log_group, service_name)
+                                      INIT_CONTAINER, INIT_IMAGE, SERVICES, TMP_VOLUME,
+                                      backend_environment, family, image, log_group, service_name)
 
 
 def task_definition(session: Any, service: str, *, execution_role_arn: str, task_role_arn: str,
@@ -23,7 +23,7 @@ def task_definition(session: Any, service: str, *, execution_role_arn: str, task
     secrets = {var: f"{secret_arn}:{key}::" for var, key in spec.secret_keys.items()} if secret_arn else None
     if spec.port:
         app = taskdefs.container(
-            "app", app_image, log=log, port=spec.port, environment=spec.environment,
+            "app", app_image, log=log, port=spec.port, environment=backend_environment(session, service),
             secrets=secrets, health_check=taskdefs.http_health_check(spec.port, HEALTH_PATH),
             writable_paths={TMP_VOLUME: "/tmp"})
         containers, volumes = [app], [TMP_VOLUME]
@@ -33,7 +33,7 @@ def task_definition(session: Any, service: str, *, execution_role_arn: str, task
             command=["sh", "-c", "mkdir -p /scratch/in /scratch/out"],
             writable_paths={"scratch": "/scratch"})
         app = taskdefs.container(
-            "app", app_image, log=log, environment=spec.environment, secrets=secrets,
+            "app", app_image, log=log, environment=backend_environment(session, service), secrets=secrets,
             health_check=taskdefs.command_health_check(
                 "test -n \"$(find /scratch/heartbeat -mmin -1)\" || exit 1", start_period=60),
             writable_paths={"scratch": "/scratch", TMP_VOLUME: "/tmp"},

@@ -29,6 +29,62 @@ TRAFFIC_PLAN = (("/api/courses", 200), ("/api/enrollments", 100), ("/no-such-pag
 TRAFFIC_MINIMUM = 100
 #: Why the learner's chaos test of step 4.10 stopped a task.
 CHAOS_REASON = "Lab 04: chaos test, stopped by the learner"
+#: Step 4.12: the description of the tasks' group's rule for calls between MyLearning's tasks.
+SERVICE_TO_SERVICE = "from the other MyLearning tasks"
+
+
+def service_to_service_rule(tasks_sg: str) -> dict:
+    """The app port, from members of the tasks' own group (a self-referencing rule):
+    https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html ("the source
+    can be ... the current security group")."""
+    return {"IpProtocol": "tcp", "FromPort": ms.APP_PORT, "ToPort": ms.APP_PORT,
+            "UserIdGroupPairs": [{"GroupId": tasks_sg, "Description": SERVICE_TO_SERVICE}]}
+
+
+def _covers_app_port(rule: dict) -> bool:
+    if str(rule.get("IpProtocol")) == "-1":
+        return True
+    return str(rule.get("IpProtocol")) in ("tcp", "6") and \
+        int(rule.get("FromPort", -1)) <= ms.APP_PORT <= int(rule.get("ToPort", -1))
+
+
+def admits_itself(group: dict) -> bool:
+    """Whether the group lets its own members reach the app port."""
+    return any(_covers_app_port(r) and any(p.get("GroupId") == group["GroupId"]
+                                           for p in r.get("UserIdGroupPairs") or [])
+               for r in group.get("IpPermissions", []))
+
+
+def address_ranges_admitted(group: dict) -> list[str]:
+    """The CIDR blocks the group lets reach the app port (the course's tasks-sg has none)."""
+    return [r["CidrIp"] for rule in group.get("IpPermissions", []) if _covers_app_port(rule)
+            for r in rule.get("IpRanges") or [] if r.get("CidrIp")]
+
+
+def allow_service_to_service(session: Any, tasks_sg: str) -> bool:
+    """Add step 4.12's rule unless the group has it; True when it was added."""
+    ec2 = session.client("ec2")
+    group = ec2.describe_security_groups(GroupIds=[tasks_sg])["SecurityGroups"][0]
+    if admits_itself(group):
+        return False
+    ec2.authorize_security_group_ingress(GroupId=tasks_sg, IpPermissions=[service_to_service_rule(tasks_sg)])
+    return True
+
+
+def enroll(session: Any, base: str, learner: str = "ada", timeout: float = 10.0) -> Any:
+    """POST /api/enroll through the load balancer for the catalogue's first course: the
+    enrollment service asks the courses API, by its Cloud Map name, whether it exists."""
+    import json
+
+    from mylearning import traffic
+    catalogue = traffic.get(session, f"{base}/api/courses", timeout=timeout)
+    listed = (catalogue.json() or {}).get("courses") if catalogue.status == 200 else None
+    if not listed:
+        return catalogue  # no catalogue to enroll in: its answer says why
+    course = listed[0]["id"]
+    return traffic.get(session, f"{base}/api/enroll", method="POST", timeout=timeout,
+                       body=json.dumps({"learner": learner, "course": course}).encode(),
+                       headers={"Content-Type": "application/json"})
 
 
 def stopped_by_learner(session: Any, cluster: str, service: str) -> list[dict]:
@@ -46,8 +102,9 @@ def stopped_by_learner(session: Any, cluster: str, service: str) -> list[dict]:
 
 def build(session: Any) -> None:
     """Lab 04's end state: the ALB with its target groups and path rules, the Cloud Map
-    namespace and services, both web services, the courses API rolled out to 1.2.0, and
-    the recorded availability answer."""
+    namespace and services, both web services, the courses API rolled out to 1.2.0, the
+    recorded availability answer, step 4.11's requests and step 4.12's service-to-service
+    rule."""
     lab, ecs, cluster = ABOUT.number, session.client("ecs"), session.name("cluster")
     vpc = lookup.vpc(session, session.name("vpc"))
     public = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "public")]
@@ -89,6 +146,7 @@ def build(session: Any) -> None:
     record_answer(lab, DOWNTIME_ANSWER, round(availability.allowed_downtime_minutes(TARGET_AVAILABILITY), 2),
                   session=session)
     send_traffic(session, alb)
+    allow_service_to_service(session, tasks_sg)
 
 
 def send_traffic(session: Any, alb: dict, timeout: float = 180.0) -> float:

@@ -77,13 +77,18 @@ def proxy_url(session: Any) -> str:
 
 def get(session: Any, url: str, *, method: str = "GET", body: bytes | None = None,
         headers: dict[str, str] | None = None, timeout: float = 10.0) -> Response:
-    """One HTTP request through the edge, as a client on the internet would send it.
+    """One HTTP request, as a client on the internet would send it: through the edge on
+    the embedded AWS, straight to the URL on a real account.
 
     HTTP errors are answers too (a 503 is what the learner should see), so they are
-    returned, not raised; a request that cannot be carried raises `Unreachable`.
+    returned, not raised; a request that cannot be carried (no answer within `timeout`, as
+    when a security group drops it) raises `Unreachable`.
     """
-    proxy = proxy_url(session)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+    proxies = {}
+    if getattr(session, "is_emulator", False):
+        proxy = proxy_url(session)
+        proxies = {"http": proxy, "https": proxy}
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     t0 = time.perf_counter()
     try:
