@@ -6,9 +6,12 @@ for minutes. A lab that waited for all of that in real time would take an hour. 
 embedded AWS (control plane and data plane alike) therefore divides every *wait* by
 `time_scale()`: health-check intervals and start periods, health-check grace periods,
 launch back-off, CloudWatch alarm periods (an alarm with a 60 s period is evaluated every
-6 s, over 6 s windows of datapoints: see `mylearning.emulator.fidelity.cloudwatch.evaluator`). It never scales a *timeout* (a health check's timeout, a container's
-stopTimeout): those measure how fast real processes answer, and a faster clock would make
-a healthy app look broken. Labs say so where a learner sees a wait.
+6 s, over 6 s windows of datapoints: see `mylearning.emulator.fidelity.cloudwatch.evaluator`),
+the intervals of scheduled scaling's ``rate()`` expressions (``at()`` and ``cron()`` stay
+wall-clock times, as on AWS: see `mylearning.emulator.fidelity.applicationautoscaling.scheduled`).
+It never scales a *timeout* (a health check's timeout, a container's stopTimeout): those
+measure how fast real processes answer, and a faster clock would make a healthy app look
+broken. Labs say so where a learner sees a wait.
 
 The scale comes from ``MYLEARNING_TIME_SCALE`` (default 10; 1 is AWS's own pace); the
 emulator passes its environment to its data plane, so both agree.

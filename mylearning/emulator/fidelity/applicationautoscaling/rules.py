@@ -4,11 +4,13 @@ The service speaks JSON 1.1; its errors are ``ValidationException`` (HTTP 400).
 """
 from __future__ import annotations
 
-import datetime
+import functools
 import json
 import re
+import zoneinfo
 from typing import Any
 
+from mylearning.emulator.fidelity.applicationautoscaling import schedules
 from mylearning.emulator.fidelity.core import (AwsError, AwsRequest, after, handler, moto_backend,
                                               on_reset, rule)
 
@@ -77,53 +79,57 @@ def alb_request_count_needs_resource_label(req: AwsRequest) -> None:
             f"ResourceLabel can only be specified for ALBRequestCountPerTarget, not {kind}.")
 
 
-_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\((.+)\)$")
-#: One cron field: numbers, names (JAN, MON), and the wildcards * ? - , / L W #.
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?,/#\-]+$")
-
-
 def schedule_error(schedule: str) -> str | None:
-    """Why a schedule expression is malformed, or None when it is one of AWS's forms.
-
-    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html
-    ("At expressions - at(yyyy-mm-ddThh:mm:ss)", "Rate expressions - rate(value unit)" with
-    unit minute | minutes | hour | hours | day | days, "Cron expressions - cron(fields)" with
-    six fields: minutes, hours, day of month, month, day of week, year).
-    """
-    at = _AT.match(schedule)
-    if at:
-        try:
-            datetime.datetime.strptime(at.group(1), "%Y-%m-%dT%H:%M:%S")
-        except ValueError:
-            return f"the date in '{schedule}' does not exist"
-        return None
-    rate = _RATE.match(schedule)
-    if rate:
-        value = int(rate.group(1))
-        if value < 1:
-            return "a rate must be a positive number"
-        return None
-    cron = _CRON.match(schedule)
-    if cron:
-        fields = cron.group(1).split()
-        if len(fields) != 6:
-            return f"a cron expression has 6 fields, '{schedule}' has {len(fields)}"
-        if not all(_CRON_FIELD.match(f) for f in fields):
-            return f"'{schedule}' has a field with characters cron does not allow"
-        return None
-    return "use at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(fields)"
+    """Why a schedule expression is malformed, or None when it is one of AWS's forms
+    (at, rate, cron: see `schedules` for the grammar and the pages it follows)."""
+    return schedules.error(schedule)
 
 
 @rule(SERVICE, "PutScheduledAction")
 def schedule_is_well_formed(req: AwsRequest) -> None:
+    """https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html
+    (Schedule: at, rate or cron expressions; ValidationException for any other)."""
     schedule = req.params.get("Schedule")
     if schedule is None:
         return
-    problem = schedule_error(schedule.strip())
+    problem = schedule_error(schedule)
     if problem:
         raise validation_exception(f"Schedule expression '{schedule}' is not valid: {problem}.")
+
+
+@functools.cache
+def _have_zones() -> bool:
+    return bool(zoneinfo.available_timezones())
+
+
+@rule(SERVICE, "PutScheduledAction")
+def timezone_is_an_iana_zone(req: AwsRequest) -> None:
+    """Timezone: "Valid values are the canonical names of the IANA time zones supported by
+    Joda-Time (such as Etc/GMT+9 or Pacific/Tahiti)" (API_PutScheduledAction.html). When this
+    machine has no time zone database at all, every name is let through (and read as UTC)."""
+    name = req.params.get("Timezone")
+    if not name or not _have_zones():
+        return
+    try:
+        schedules.zone(name)
+    except schedules.ScheduleError as err:
+        raise validation_exception(f"Timezone '{name}' is not valid: {err}.") from None
+
+
+@rule(SERVICE, "DeleteScheduledAction")
+def deletes_an_existing_action(req: AwsRequest) -> None:
+    """Deleting a scheduled action that does not exist is ObjectNotFoundException
+    (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScheduledAction.html,
+    Errors); moto answers 200."""
+    backend = moto_backend("applicationautoscaling", req.region)
+    key = tuple(req.params.get(k) for k in ("ServiceNamespace", "ResourceId", "ScalableDimension",
+                                             "ScheduledActionName"))
+    if not any((a.service_namespace, a.resource_id, a.scalable_dimension, a.scheduled_action_name) == key
+               for a in backend.scheduled_actions):
+        raise AwsError(
+            "ObjectNotFoundException",
+            f"No scheduled action found for service namespace: {key[0]}, resource ID: {key[1]}, "
+            f"scalable dimension: {key[2]}, scheduled action name: {key[3]}", 400)
 
 
 @rule(SERVICE, "PutScalingPolicy", "PutScheduledAction")

@@ -24,7 +24,7 @@ activity starts within the policy's ``Cooldown``.
 
 Every change is a scaling activity (DescribeScalingActivities, which moto lacks), worded as
 AWS words them. Cooldowns are waits: divided by the time scale (`mylearning.facts.clock`).
-Scheduled actions are stored (moto) but not run yet.
+Scheduled actions run in `scheduled`, through `set_desired_count` and `record_activity` here.
 """
 from __future__ import annotations
 
@@ -206,26 +206,68 @@ def _scale(region: str, policy: Any, alarm: Any) -> None:
     if wanted == current or (high and suspended.get("DynamicScalingOutSuspended")) or (
             not high and suspended.get("DynamicScalingInSuspended")):
         return
-    from mylearning.emulator.fidelity.ecs import scheduler
-    service.desired_count = wanted
     now = time.monotonic()
     record = _last.setdefault(key, {})
     record["out" if high else "in"] = (now, wanted) if high else now
     record[policy.policy_arn] = now
     _record(region, policy, alarm, wanted)
+    _settle(ecs, service, wanted)
+
+
+def _settle(ecs: Any, service: Any, wanted: int) -> None:
+    """The new desired count, and one look of the ECS service scheduler at it (which starts or
+    stops tasks); the caller holds ``core.STATE``."""
+    from mylearning.emulator.fidelity.ecs import scheduler
+    service.desired_count = wanted
     scheduler.settle(ecs, service)
 
 
-def _record(region: str, policy: Any, alarm: Any, wanted: int) -> None:
+def set_desired_count(region: str, resource_id: str, wanted: int) -> bool:
+    """Set an ECS service's desired count as a scaling activity does (resource id
+    ``service/<cluster>/<service>``); False when the service is gone. Caller holds STATE."""
+    parts = resource_id.split("/")
+    if len(parts) != 3:
+        return False
+    ecs = moto_backend("ecs", region)
+    service = ecs.services.get(f"{parts[1]}:{parts[2]}")
+    if service is None or getattr(service, "status", "ACTIVE") != "ACTIVE":
+        return False
+    _settle(ecs, service, wanted)
+    return True
+
+
+def current_desired_count(region: str, resource_id: str) -> int | None:
+    """The ECS service's desired count (its capacity), or None when it is gone."""
+    parts = resource_id.split("/")
+    if len(parts) != 3:
+        return None
+    service = moto_backend("ecs", region).services.get(f"{parts[1]}:{parts[2]}")
+    if service is None or getattr(service, "status", "ACTIVE") != "ACTIVE":
+        return None
+    return int(service.desired_count)
+
+
+def record_activity(region: str, target: Any, description: str, cause: str, message: str,
+                    status: str = "Successful", ended: bool = True) -> None:
+    """One scaling activity of `target` (anything with service_namespace, resource_id and
+    scalable_dimension), newest first, as DescribeScalingActivities lists them."""
     stamp = time.time()
-    _activities.setdefault(region, []).insert(0, {
-        "ActivityId": str(uuid.uuid4()), "ServiceNamespace": policy.service_namespace,
-        "ResourceId": policy.resource_id, "ScalableDimension": policy.scalable_dimension,
-        "Description": f"Setting desired count to {wanted}.",
-        "Cause": f"monitor alarm {alarm.name} in state ALARM triggered policy {policy.policy_name}",
-        "StartTime": stamp, "EndTime": stamp, "StatusCode": "Successful",
-        "StatusMessage": f"Successfully set desired count to {wanted}. Change successfully "
-                         f"fulfilled by {policy.service_namespace}."})
+    activity = {
+        "ActivityId": str(uuid.uuid4()), "ServiceNamespace": target.service_namespace,
+        "ResourceId": target.resource_id, "ScalableDimension": target.scalable_dimension,
+        "Description": description, "Cause": cause, "StartTime": stamp, "StatusCode": status,
+        "StatusMessage": message}
+    if ended:
+        activity["EndTime"] = stamp
+    _activities.setdefault(region, []).insert(0, activity)
+
+
+def _record(region: str, policy: Any, alarm: Any, wanted: int) -> None:
+    record_activity(
+        region, policy, f"Setting desired count to {wanted}.",
+        f"monitor alarm {alarm.name} in state ALARM triggered policy {policy.policy_name}",
+        f"Successfully set desired count to {wanted}. Change successfully fulfilled by "
+        f"{policy.service_namespace}.")
 
 
 def _is_policy(arn: str) -> bool:

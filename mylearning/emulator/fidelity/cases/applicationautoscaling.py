@@ -81,6 +81,21 @@ def _schedule(expression: str) -> Callable[[Env], Any]:
     return call
 
 
+def _schedule_in_zone(expression: str, timezone: str) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        return env.client("application-autoscaling").put_scheduled_action(
+            ServiceNamespace="ecs", ScheduledActionName=env.name("evening"), ResourceId=_target(env),
+            ScalableDimension=DIMENSION, Schedule=expression, Timezone=timezone,
+            ScalableTargetAction={"MinCapacity": 1})
+    return call
+
+
+def _delete_unknown_schedule(env: Env) -> Any:
+    return env.client("application-autoscaling").delete_scheduled_action(
+        ServiceNamespace="ecs", ScheduledActionName=env.name("never-put"), ResourceId=_target(env),
+        ScalableDimension=DIMENSION)
+
+
 def _policy_without_target(env: Env) -> Any:
     c, name, _ = service(env, desired=1)
     return env.client("application-autoscaling").put_scaling_policy(
@@ -122,6 +137,7 @@ def _deregister_drops_policies(env: Env) -> None:
 DOC_REGISTER = API + "API_RegisterScalableTarget.html"
 DOC_METRIC = API + "API_PredefinedMetricSpecification.html"
 DOC_SCHEDULE = API + "API_PutScheduledAction.html"
+DOC_CRON = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html"
 
 CASES = [
     Case("aas-min-above-max", "application-autoscaling", _register(5, 2), "ValidationException",
@@ -158,6 +174,25 @@ CASES = [
          DOC_SCHEDULE),
     Case("aas-valid-schedule-at", "application-autoscaling", _schedule("at(2026-12-01T22:00:00)"),
          OK, DOC_SCHEDULE),
+    Case("aas-schedule-cron-both-day-fields", "application-autoscaling",
+         _schedule("cron(0 22 * * MON-FRI *)"), "ValidationException", DOC_CRON),
+    Case("aas-schedule-cron-minute-out-of-range", "application-autoscaling",
+         _schedule("cron(60 22 ? * MON-FRI *)"), "ValidationException", DOC_CRON),
+    Case("aas-valid-schedule-cron-last-weekday", "application-autoscaling",
+         _schedule("cron(0 22 LW * ? *)"), OK, DOC_CRON),
+    Case("aas-valid-schedule-cron-nth-weekday", "application-autoscaling",
+         _schedule("cron(0 8 ? * 2#1 *)"), OK, DOC_CRON),
+    Case("aas-valid-schedule-at-one-digit-hour", "application-autoscaling",
+         _schedule("at(2026-12-08T9:36:00)"), OK,
+         "https://docs.aws.amazon.com/autoscaling/application/userguide/"
+         "scheduled-scaling-additional-cli-commands.html"),
+    Case("aas-schedule-unknown-timezone", "application-autoscaling",
+         _schedule_in_zone("cron(45 17 ? * MON-FRI *)", "America/Gotham"), "ValidationException",
+         DOC_SCHEDULE),
+    Case("aas-valid-schedule-timezone", "application-autoscaling",
+         _schedule_in_zone("cron(45 17 ? * MON-FRI *)", "America/New_York"), OK, DOC_SCHEDULE),
+    Case("aas-delete-unknown-scheduled-action", "application-autoscaling", _delete_unknown_schedule,
+         "ObjectNotFoundException", API + "API_DeleteScheduledAction.html"),
     Case("aas-policy-without-target", "application-autoscaling", _policy_without_target,
          "ObjectNotFoundException", API + "API_PutScalingPolicy.html"),
     Case("aas-schedule-without-target", "application-autoscaling", _schedule_without_target,
