@@ -218,7 +218,8 @@ def settle_live(backend: Any, service: Any) -> None:
             started = scheduler._start_tasks(backend, service, primary, count)
             new.extend(started)
             active.extend(started)
-            scheduler._event(service, f"has started {len(started)} tasks: {scheduler._task_list(started)}.")
+            if started:
+                scheduler._event(service, f"has started {len(started)} tasks: {scheduler._task_list(started)}.")
 
     launch()
     # Stop old tasks while the healthy ones stay at or over minimumHealthyPercent; old tasks

@@ -14,7 +14,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, after
 from mylearning.emulator.fidelity.ecs.access import FARGATE_PROVIDERS, SERVICE, _backend, _cluster
-from mylearning.emulator.fidelity.ecs import acs, placement, registration, rollout
+from mylearning.emulator.fidelity.ecs import acs, placement, quotas, registration, rollout
 
 # ---------------------------------------------------------------- services: parameters and deployments
 
@@ -240,8 +240,13 @@ def _start_tasks(backend: Any, service: Any, deployment: dict, count: int) -> li
                if t.started_by == deployment["id"]]
     providers = placement.providers_for(
         getattr(service, "capacity_provider_strategy", None) or [], running, count)
+    budget, cpu = quotas.Budget(backend), quotas.vcpus(backend, td.arn)
     started = []
     for n in range(count):
+        if not budget.take(providers[n], service.launch_type or "", cpu):
+            if not service.events or not service.events[0]["message"].endswith(quotas.MESSAGE):
+                _event(service, quotas.MESSAGE)
+            break
         task = Task(
             cluster, td,
             instances[n % len(instances)].container_instance_arn if (
@@ -369,7 +374,8 @@ def _settle_at_once(backend: Any, service: Any) -> None:
     if missing > 0 and placeable:
         started = _start_tasks(backend, service, primary, missing)
         current += started
-        _event(service, f"has started {len(started)} tasks: {_task_list(started)}.")
+        if started:
+            _event(service, f"has started {len(started)} tasks: {_task_list(started)}.")
     elif missing > 0:
         _event(service, "was unable to place a task because no container instance met all of "
                         "its requirements. Reason: No Container Instances were found in your "
