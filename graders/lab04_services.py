@@ -25,8 +25,9 @@ Rules checked here, with the AWS pages that state them:
 """
 from __future__ import annotations
 
-from mylearning.course.lab04_services import (ABOUT, DOWNTIME_ANSWER, TARGET_AVAILABILITY, TRAFFIC_MINIMUM,
-                                            address_ranges_admitted, admits_itself)
+from mylearning.course.lab04_services import (ABOUT, DOWNTIME_ANSWER, ROLLOUT_MINIMUM, TARGET_AVAILABILITY,
+                                            TRAFFIC_MINIMUM, address_ranges_admitted, admits_itself,
+                                            rollout_traffic)
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import availability, cloudmap, loadbalancer, lookup, microservices, taskdefs
 
@@ -352,7 +353,8 @@ def registries(ctx: Context) -> Outcome:
     return ok(f"Tasks are discoverable as {names}.")
 
 
-@LAB.step("4.8", "A rolling update of the courses API to 1.2.0, completed", points=2)
+@LAB.step("4.8", "A rolling update of the courses API to 1.2.0, completed under load with no failed request",
+          points=2)
 def rolling_update(ctx: Context) -> Outcome:
     found = _service(ctx, "courses-api")
     if found is None:
@@ -375,8 +377,25 @@ def rolling_update(ctx: Context) -> Outcome:
     if found.get("runningCount") != found.get("desiredCount"):
         return fail(f"{found.get('runningCount')} of {found.get('desiredCount')} tasks are running.",
                     "Wait for the service to reach a steady state, then check again.")
+    alb, group = _alb(ctx), _tg(ctx, "courses-api")
+    if alb is None or group is None:
+        return fail("There is no course load balancer and courses target group to measure the rollout by.",
+                    "Create them in steps 4.1 and 4.2.")
+    requests, failed = rollout_traffic(ctx.session, alb["LoadBalancerArn"], group["TargetGroupArn"], primary)
+    if requests < ROLLOUT_MINIMUM:
+        return fail(f"The rollout completed, but CloudWatch shows {requests:g} requests to the courses API "
+                    "while it ran: nothing measured whether it dropped any.",
+                    "Run step 4.8's cells in order: the traffic starts before update_service. On AWS the "
+                    "metrics arrive a minute or two later; check again then.")
+    if failed:
+        return fail(f"{failed:g} of the {requests:g} requests during the rollout failed (5XX from the ALB or "
+                    "the targets).",
+                    "With minimumHealthyPercent=100 and maximumPercent=200 the old tasks keep serving until "
+                    "the new ones are healthy, and deregistered targets drain before their tasks stop: look "
+                    "at the service events and the target health during the rollout.")
     return ok(f"{found['serviceName']} completed its rollout to revision {td['revision']} "
-              f"({version}); {found['runningCount']} tasks running.")
+              f"({version}) under load: {requests:g} requests while it ran, none failed; "
+              f"{found['runningCount']} tasks running.")
 
 
 @LAB.step("4.9", "The yearly downtime a 99.99% availability target allows", points=1)

@@ -58,6 +58,25 @@ def _task_lines(ecs: Any, cluster: str, name: str) -> dict[str, str]:
     return {t["taskArn"]: tasks.row(t) for t in tasks.describe_client(ecs, cluster, arns)}
 
 
+def wait_steady(session: Any, cluster: str, name: str, timeout: float = 600, delay: float = 1.0) -> dict | None:
+    """Wait, quietly, until the service's only deployment is COMPLETED: its tasks run and
+    have stayed healthy (their container health checks and their load balancer targets),
+    the "steady state" of its events. The ``services_stable`` waiter asks less: that the
+    tasks run. Returns the service (None if it does not exist)."""
+    import time
+
+    ecs = session.client("ecs")
+    deadline = time.monotonic() + timeout
+    while True:
+        found = ecs.describe_services(cluster=cluster, services=[name])["services"]
+        service = found[0] if found and found[0].get("status") == "ACTIVE" else None
+        current = (service or {}).get("deployments", [])
+        if service is None or (len(current) == 1 and current[0].get("rolloutState") == "COMPLETED") \
+                or time.monotonic() >= deadline:
+            return service
+        time.sleep(delay)
+
+
 def watch(session: Any, cluster: str, name: str, *, timeout: float = 1800, delay: float = 15,
           out: Callable[[str], None] = print, show_tasks: bool = True) -> dict:
     """Print the deployments, new events and (with `show_tasks`) each task's changes until the

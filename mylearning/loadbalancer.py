@@ -155,14 +155,65 @@ def served(session: Any, load_balancer_arn: str, metric: str = "RequestCount",
     """
     import datetime
 
+    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+    seconds = max(60, int(hours * 3600) // 60 * 60)
+    return served_between(session, load_balancer_arn, end - datetime.timedelta(seconds=seconds), end,
+                          metric, target_group_arn)
+
+
+def served_between(session: Any, load_balancer_arn: str, start: Any, end: Any,
+                   metric: str = "RequestCount", target_group_arn: str | None = None) -> float:
+    """The Sum of an ``AWS/ApplicationELB`` count metric in the whole minutes that hold
+    [start, end] (datetimes): what the load balancer served while something happened (a
+    rollout, say). CloudWatch keeps these metrics per minute, so the minutes at either
+    end are counted whole."""
+    import datetime
+
     from mylearning.facts.elbv2 import metric_dimension
     dims = [{"Name": "LoadBalancer", "Value": metric_dimension(load_balancer_arn)}]
     if target_group_arn:
         dims.insert(0, {"Name": "TargetGroup", "Value": metric_dimension(target_group_arn)})
-    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
-    seconds = max(60, int(hours * 3600) // 60 * 60)
+    first = start.replace(second=0, microsecond=0)
+    last = end.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    seconds = max(60, int((last - first).total_seconds()))
     found = session.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dims,
-        StartTime=end - datetime.timedelta(seconds=seconds), EndTime=end, Period=seconds,
+        StartTime=first, EndTime=first + datetime.timedelta(seconds=seconds), Period=seconds,
         Statistics=["Sum"])["Datapoints"]
     return sum(point.get("Sum", 0.0) for point in found)
+
+
+def wait_served(session: Any, load_balancer_arn: str, at_least: float, timeout: float = 180.0,
+                every: float = 2.0) -> float:
+    """Wait until CloudWatch shows `at_least` requests served by the load balancer (its
+    metrics arrive a little after the requests: seconds on the embedded AWS, a minute or two
+    on AWS), or `timeout` passes; what it shows then."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen = served(session, load_balancer_arn)
+    while seen < at_least and time.monotonic() < deadline:
+        time.sleep(every)
+        seen = served(session, load_balancer_arn)
+    return seen
+
+
+
+def wait_healthy(session: Any, target_group_arn: str, at_least: int, timeout: float = 300.0,
+                 every: float = 1.0) -> int:
+    """Wait until `at_least` of the group's targets are ``healthy`` (a service's waiter says
+    its tasks run, not that the load balancer sends them requests yet), or `timeout` passes;
+    how many are then."""
+    import time
+
+    elb = session.client("elbv2")
+
+    def healthy() -> int:
+        found = elb.describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+        return sum(1 for t in found if t["TargetHealth"]["State"] == "healthy")
+    deadline = time.monotonic() + timeout
+    count = healthy()
+    while count < at_least and time.monotonic() < deadline:
+        time.sleep(every)
+        count = healthy()
+    return count

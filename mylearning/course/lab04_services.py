@@ -27,6 +27,11 @@ DOWNTIME_ANSWER = "downtime-minutes-9999"
 #: 404), and how many CloudWatch must show for the step to pass.
 TRAFFIC_PLAN = (("/api/courses", 200), ("/api/enrollments", 100), ("/no-such-page", 10))
 TRAFFIC_MINIMUM = 100
+#: Step 4.8: the traffic that flows while the courses API rolls out, and how much of it
+#: CloudWatch must show in the rollout's minutes for the step to pass.
+ROLLOUT_PATH = "/api/courses"
+ROLLOUT_RATE = 10
+ROLLOUT_MINIMUM = 20
 #: Why the learner's chaos test of step 4.10 stopped a task.
 CHAOS_REASON = "Lab 04: chaos test, stopped by the learner"
 #: Step 4.12: the description of the tasks' group's rule for calls between MyLearning's tasks.
@@ -129,14 +134,19 @@ def build(session: Any) -> None:
     courses = lookup.ecs_service(session, cluster, ms.service_name(session, "courses-api"))
     running = ecs.describe_task_definition(taskDefinition=courses["taskDefinition"])["taskDefinition"]
     image = ms.image(session, "courses-api", ms.ROLLOUT_VERSION)
+    stable = {"Delay": 0.5 if session.is_emulator else 15, "MaxAttempts": 240}
+    names = [ms.service_name(session, s) for s in ms.WEB_SERVICES]
     if not any(c["image"] == image for c in running["containerDefinitions"]):
+        ecs.get_waiter("services_stable").wait(cluster=cluster, services=names, WaiterConfig=stable)
+        load = rollout_load(session, alb)  # step 4.8 rolls out under load
         spec = taskdefs.with_image(taskdefs.as_spec(running, tags=session.tags(lab, style="key")),
                                    "app", image)
         new, _ = taskdefs.ensure_registered(ecs, spec)
         ecs.update_service(cluster=cluster, service=courses["serviceName"],
                            taskDefinition=new["taskDefinitionArn"])
-    stable = {"Delay": 0.5 if session.is_emulator else 15, "MaxAttempts": 240}
-    names = [ms.service_name(session, s) for s in ms.WEB_SERVICES]
+        ecs.get_waiter("services_stable").wait(cluster=cluster, services=names, WaiterConfig=stable)
+        sent = load.stop().count
+        loadbalancer.wait_served(session, alb["LoadBalancerArn"], min(sent, ROLLOUT_MINIMUM))
     ecs.get_waiter("services_stable").wait(cluster=cluster, services=names, WaiterConfig=stable)
     if not stopped_by_learner(session, cluster, ms.service_name(session, "courses-api")):
         arns = ecs.list_tasks(cluster=cluster, serviceName=ms.service_name(session, "courses-api"),
@@ -152,8 +162,6 @@ def build(session: Any) -> None:
 def send_traffic(session: Any, alb: dict, timeout: float = 180.0) -> float:
     """Step 4.11's requests through the ALB (both services' paths, and one no rule matches),
     unless CloudWatch already shows enough; waits for its metrics; returns what it shows."""
-    import time
-
     from mylearning import traffic
     arn = alb["LoadBalancerArn"]
     seen = loadbalancer.served(session, arn)
@@ -162,11 +170,46 @@ def send_traffic(session: Any, alb: dict, timeout: float = 180.0) -> float:
     base = f"http://{alb['DNSName']}"
     sent = sum(traffic.send(session, base + path, requests=count, concurrency=10).count
                for path, count in TRAFFIC_PLAN)
-    deadline = time.monotonic() + timeout
-    while seen < min(sent, TRAFFIC_MINIMUM) and time.monotonic() < deadline:
-        time.sleep(2)
-        seen = loadbalancer.served(session, arn)
-    return seen
+    return loadbalancer.wait_served(session, arn, seen + min(sent, TRAFFIC_MINIMUM), timeout)
+
+
+def rollout_load(session: Any, alb: dict) -> Any:
+    """Step 4.8's traffic: `ROLLOUT_RATE` requests a second to the courses API through the
+    ALB, in the background, for up to `rollout_seconds` (stop it when the rollout is done).
+    It starts once the courses API's targets are all healthy: before that the ALB has
+    nothing to send requests to, and the rollout would be blamed for it -- and once the
+    service is steady (its tasks' own health checks passed too: ECS replaces tasks that are
+    not healthy first, whatever minimumHealthyPercent says)."""
+    from mylearning import deployments, traffic
+    deployments.wait_steady(session, session.name("cluster"), ms.service_name(session, "courses-api"),
+                            timeout=rollout_seconds(session))
+    group = lookup.target_group(session, ms.target_group_name(session, "courses-api"))
+    if group is not None:
+        loadbalancer.wait_healthy(session, group["TargetGroupArn"], ms.DESIRED_COUNT,
+                                  timeout=rollout_seconds(session))
+    return traffic.start(session, f"http://{alb['DNSName']}{ROLLOUT_PATH}", rate=ROLLOUT_RATE,
+                         duration=rollout_seconds(session))
+
+
+def rollout_seconds(session: Any) -> float:
+    """Long enough for a rollout: seconds on the embedded AWS, several minutes on AWS (new
+    tasks start and pass health checks, old targets drain for the deregistration delay)."""
+    return 180.0 if session.is_emulator else 1200.0
+
+
+def rollout_window(deployment: dict) -> tuple[Any, Any]:
+    """When a deployment ran: created, and last updated (completed, once COMPLETED)."""
+    return deployment["createdAt"], deployment.get("updatedAt") or deployment["createdAt"]
+
+
+def rollout_traffic(session: Any, alb_arn: str, group_arn: str, deployment: dict) -> tuple[float, float]:
+    """Requests the courses API's target group got while the deployment ran, and how many of
+    all the ALB's requests failed then (its own 5XX answers, the targets' 5XX), from CloudWatch."""
+    start, end = rollout_window(deployment)
+    requests = loadbalancer.served_between(session, alb_arn, start, end, "RequestCount", group_arn)
+    failed = (loadbalancer.served_between(session, alb_arn, start, end, "HTTPCode_ELB_5XX_Count")
+              + loadbalancer.served_between(session, alb_arn, start, end, "HTTPCode_Target_5XX_Count", group_arn))
+    return requests, failed
 
 
 def teardown(session: Any, execute: bool = False) -> Plan:

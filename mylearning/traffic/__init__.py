@@ -19,16 +19,19 @@ is, a task's private IP is not (it answers only inside its VPC).
   with ``summary.plot()``, and gives graders ``summary.to_dict()``. In Jupyter a run
   longer than a few seconds shows live: requests per second, error rate, answers by
   version -- a rolling update or a canary is seen as it happens.
+* ``start(session, url, rate=20, duration=60)`` sends the same traffic in the background
+  and returns a `Running` at once: do something meanwhile (roll out a version), then
+  ``run.wait()`` gives the `Summary`.
 
 Importing this package is cheap: aiohttp, matplotlib and ipywidgets load on first use.
 """
 from __future__ import annotations
 
-from .load import send
+from .load import Running, send, start
 from .plan import MAX_IN_FLIGHT
 from .reach import HEALTH_PATH, Response, Unreachable, get, proxy_url
 from .results import TASK_HEADER, UNKNOWN, VERSION_HEADER, Percentiles, percentile
 from .summary import Summary
 
 __all__ = ["HEALTH_PATH", "MAX_IN_FLIGHT", "TASK_HEADER", "UNKNOWN", "VERSION_HEADER", "Percentiles",
-           "Response", "Summary", "Unreachable", "get", "percentile", "proxy_url", "send"]
+           "Response", "Running", "Summary", "Unreachable", "get", "percentile", "proxy_url", "send", "start"]

@@ -57,31 +57,83 @@ def send(session: Any, url: str, *, requests: int | None = None, rate: float | N
     version) at once, None shows it for runs that last more than a few seconds, False
     never. Ctrl-C (Jupyter's interrupt) ends the run early and returns what it measured.
     """
+    running = start(session, url, requests=requests, rate=rate, duration=duration, concurrency=concurrency,
+                    method=method, headers=headers, body=body, timeout=timeout, proxy=proxy)
+    view = live_views.view_for(running.plan, live)
+    interrupted = False
+    try:
+        while not running.runner.done.wait(TICK_SECONDS):
+            view.tick(running.recorder)
+    except KeyboardInterrupt:
+        interrupted = True
+        running.runner.stop()
+        _wait(running.runner.done)
+    summary = running.wait(interrupted=interrupted)
+    view.finish(summary)
+    return summary
+
+
+def start(session: Any, url: str, *, requests: int | None = None, rate: float | None = None,
+          duration: float | None = None, concurrency: int = 10, method: str = "GET",
+          headers: Mapping[str, str] | None = None, body: bytes | str | dict | list | None = None,
+          timeout: float = 10.0, proxy: str | None = None) -> "Running":
+    """`send`, in the background: returns at once with a `Running` run, so the cell can do
+    something else while the traffic flows (roll out a new version, stop a task), then
+    ``run.wait()`` for its `Summary` (or ``run.stop()`` to end it early). Same arguments as
+    `send`, without the live view."""
     plan = Plan.build(url, requests=requests, rate=rate, duration=duration, concurrency=concurrency,
                       method=method, headers=headers, body=body, timeout=timeout)
     via = route(session, proxy)
     from . import client  # aiohttp is imported on the first run, not with mylearning.traffic
 
     recorder = Recorder()
-    view = live_views.view_for(plan, live)
     runner, thread = client.start(plan, via, recorder)
-    interrupted = False
-    try:
-        while not runner.done.wait(TICK_SECONDS):
-            view.tick(recorder)
-    except KeyboardInterrupt:
-        interrupted = True
-        runner.stop()
-        _wait(runner.done)
-    thread.join(STOP_GRACE_SECONDS)  # it only has to return: the run is over
-    summary = Summary.build(recorder, url=plan.url, method=plan.method, mode=plan.mode,
-                            scheduled=plan.scheduled, concurrency=plan.concurrency if plan.mode == "requests" else None,
-                            rate=plan.rate, planned_duration=plan.duration, interrupted=interrupted,
-                            via=via, examples=runner.examples)
-    view.finish(summary)
-    if runner.error is not None:
-        raise runner.error
-    return summary
+    return Running(plan, via, recorder, runner, thread)
+
+
+class Running:
+    """Traffic that `start` sends in the background."""
+
+    def __init__(self, plan: Plan, via: str | None, recorder: Recorder, runner: Any,
+                 thread: threading.Thread) -> None:
+        self.plan, self.via, self.recorder, self.runner, self.thread = plan, via, recorder, runner, thread
+        self._summary: Summary | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.runner.done.is_set()
+
+    def __repr__(self) -> str:
+        state = "finished" if self.done else "running"
+        return f"<traffic to {self.plan.url}: {state}, {len(self.recorder.results)} answered so far>"
+
+    def stop(self) -> Summary:
+        """End the run now (requests in flight finish) and summarize it."""
+        if not self.done:
+            self.runner.stop()
+        return self.wait(interrupted=True)
+
+    def wait(self, interrupted: bool = False) -> Summary:
+        """Wait until the run has sent all it planned; its `Summary`."""
+        if self._summary is not None:
+            return self._summary
+        try:
+            while not self.runner.done.wait(TICK_SECONDS):
+                pass
+        except KeyboardInterrupt:
+            interrupted = True
+            self.runner.stop()
+            _wait(self.runner.done)
+        self.thread.join(STOP_GRACE_SECONDS)  # it only has to return: the run is over
+        plan = self.plan
+        self._summary = Summary.build(
+            self.recorder, url=plan.url, method=plan.method, mode=plan.mode, scheduled=plan.scheduled,
+            concurrency=plan.concurrency if plan.mode == "requests" else None, rate=plan.rate,
+            planned_duration=plan.duration, interrupted=interrupted, via=self.via,
+            examples=self.runner.examples)
+        if self.runner.error is not None:
+            raise self.runner.error
+        return self._summary
 
 
 def _wait(done: threading.Event) -> None:

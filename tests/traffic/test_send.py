@@ -157,3 +157,16 @@ def test_a_run_stopped_before_it_began_ends_cleanly(server):
     thread.join(5)
     assert not thread.is_alive() and runner.error is None and runner.recorder.sent < 1000
     assert client_connections(server.port) == []
+
+
+def test_start_runs_in_the_background_until_waited_for_or_stopped(server):
+    run = traffic.start(None, server.url + "/mix", rate=50, duration=0.6)
+    assert not run.done and "running" in repr(run)  # returned at once, while it sends
+    summary = run.wait()
+    assert run.done and summary.count == summary.sent == 30 and summary.mode == "rate"
+    assert run.wait() is summary  # the same summary each time
+    long = traffic.start(None, server.url + "/slow?ms=50", rate=40, duration=30)
+    threading.Event().wait(0.3)
+    cut = long.stop()
+    assert cut.interrupted and 0 < cut.count < 40 * 30
+    assert client_connections(server.port) == [] and no_client_threads()
