@@ -120,8 +120,10 @@ def _emulator_config():
     from botocore.config import Config
     # One attempt: the emulator is local, and a retried half-done write would
     # repeat its effects.
+    # inject_host_prefix=False: an operation whose model prefixes the host (Cloud Map's
+    # DiscoverInstances: "data-servicediscovery...") must still reach the emulator's address.
     return Config(retries={"max_attempts": 1, "mode": "standard"},
-                  connect_timeout=5, read_timeout=120)
+                  connect_timeout=5, read_timeout=120, inject_host_prefix=False)
 
 
 #: Emulator clients made ahead of time, by (endpoint, region, service). Clients

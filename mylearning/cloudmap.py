@@ -62,3 +62,18 @@ def ensure_service(session: Any, lab: str, namespace_id: str, name: str, ttl: in
             HealthCheckCustomConfig={"FailureThreshold": 1}, Tags=session.tags(lab))
         found = lookup.discovery_service(session, namespace_id, name)
     return found
+
+
+def resolve(session: Any, name: str) -> list[str]:
+    """The IPv4 addresses a task would get for ``service.namespace`` (``courses-api.ml-alice.internal``):
+    the service's healthy instances, or all of them when none is healthy, as Route 53 answers
+    for a Cloud Map service (DiscoverInstances ``HEALTHY_OR_ELSE_ALL``,
+    https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html). Your
+    notebook cannot ask the private DNS itself: only resources in the namespace's VPC can."""
+    service, _, namespace = name.rstrip(".").partition(".")
+    if not namespace:
+        raise ValueError(f"{name!r} is not service.namespace (for example courses-api.{namespace_name(session)})")
+    found = session.client("servicediscovery").discover_instances(
+        NamespaceName=namespace, ServiceName=service, HealthStatus="HEALTHY_OR_ELSE_ALL")["Instances"]
+    return [i["Attributes"]["AWS_INSTANCE_IPV4"] for i in found if i.get("Attributes", {}).get("AWS_INSTANCE_IPV4")]
+

@@ -152,11 +152,33 @@ class TaskAgent:
                 runner = TaskRunner(self, region, task, definition)
                 self.runners[arn] = runner
                 asyncio.create_task(self._run(runner))
-            for arn, runner in list(self.runners.items()):
-                in_scope = only is None or runner.cluster.rsplit("/", 1)[-1] in only
-                if runner.region == region and in_scope and arn not in wanted:
+            leaving = [runner for arn, runner in list(self.runners.items())
+                       if runner.region == region and arn not in wanted
+                       and (only is None or runner.cluster.rsplit("/", 1)[-1] in only)]
+            try:
+                draining = await self._draining(region, leaving)
+            except Exception as exc:
+                self.log(f"could not describe the tasks leaving in {region}: {exc}")
+                complete = False
+                continue
+            for runner in leaving:
+                if runner.arn not in draining:
                     runner.request_stop(None)
         return complete
+
+    async def _draining(self, region: str, runners: list[TaskRunner]) -> set[str]:
+        """The tasks among these that ECS still drains (DEACTIVATING): their containers keep
+        running until ECS moves them to STOPPING, once their load balancer targets drained."""
+        by_cluster: dict[str, list[str]] = {}
+        for runner in runners:
+            by_cluster.setdefault(runner.cluster, []).append(runner.arn)
+        found: set[str] = set()
+        for cluster, arns in by_cluster.items():
+            for start in range(0, len(arns), 100):
+                answer = await self.control.call("ecs", region, "describe_tasks", cluster=cluster,
+                                                 tasks=arns[start:start + 100])
+                found.update(t["taskArn"] for t in answer.get("tasks", []) if t.get("lastStatus") == "DEACTIVATING")
+        return found
 
     async def _run(self, runner: TaskRunner) -> None:
         try:

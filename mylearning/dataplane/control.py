@@ -28,8 +28,12 @@ class ControlPlane:
         # The emulator's own credential when it has one (grading), passed down to us.
         self._headers = auth.request_headers(auth.required_token())
         self._session = boto3.session.Session(region_name="us-east-1", **auth.client_credentials())
+        # inject_host_prefix=False: operations whose model puts a prefix before the host
+        # (Cloud Map's DiscoverInstances goes to "data-servicediscovery...") must reach the
+        # emulator's own address, not "data-127.0.0.1".
         self._config = Config(retries={"max_attempts": 2, "mode": "standard"},
-                              connect_timeout=5, read_timeout=40, max_pool_connections=20)
+                              connect_timeout=5, read_timeout=40, max_pool_connections=20,
+                              inject_host_prefix=False)
         self._clients: dict[tuple, Any] = {}
         self._lock = threading.Lock()
         self.acs_url: str | None = None

@@ -6,6 +6,8 @@ listener is served on (`alb.balancer.Balancers.resolve`). A name in a Cloud Map 
 resolves as Route 53 answers for a namespace's service: to the IPv4 addresses of its
 registered instances (https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html),
 read through the Cloud Map API and kept for one second, the way a short DNS TTL would.
+Like Route 53, it answers with the healthy instances, or with all of them when none is
+healthy (DiscoverInstances ``HEALTHY_OR_ELSE_ALL``).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class Resolver:
                 try:
                     answer = await self.agent.control.call(
                         "servicediscovery", region, "discover_instances",
-                        NamespaceName=namespace, ServiceName=service)
+                        NamespaceName=namespace, ServiceName=service, HealthStatus="HEALTHY_OR_ELSE_ALL")
                 except Exception:
                     continue
                 addresses += [i.get("Attributes", {}).get("AWS_INSTANCE_IPV4")

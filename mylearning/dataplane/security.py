@@ -79,6 +79,8 @@ def _within(other: Endpoint, cidr: str) -> bool:
         block = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
+    if block.prefixlen == 0:
+        return True  # 0.0.0.0/0 holds every address, whoever the other side is
     if other.ip is not None:
         try:
             return ipaddress.ip_address(other.ip) in block
@@ -111,13 +113,12 @@ def rule_matches(permission: dict, other: Endpoint, port: int) -> bool:
 def allowed(rules: dict[str, dict], source: Endpoint, destination: Endpoint, port: int) -> bool:
     """Whether a TCP connection from source to destination:port flows (`rules`: group id ->
     ``DescribeSecurityGroups`` item). Pure: the module docstring has the rules."""
-    if destination.known:
-        if destination.internet:
-            pass  # the internet has no security groups
-        elif not any(rule_matches(p, source, port) for g in destination.groups
-                     for p in (rules.get(g) or {}).get("IpPermissions", [])):
+    # A side none of whose groups EC2 described (deleted meanwhile, say) is not enforced.
+    if destination.known and not destination.internet and any(g in rules for g in destination.groups):
+        if not any(rule_matches(p, source, port) for g in destination.groups
+                   for p in (rules.get(g) or {}).get("IpPermissions", [])):
             return False
-    if source.known and not source.internet:
+    if source.known and not source.internet and any(g in rules for g in source.groups):
         if not any(rule_matches(p, destination, port) for g in source.groups
                    for p in (rules.get(g) or {}).get("IpPermissionsEgress", [])):
             return False
@@ -183,17 +184,23 @@ class SecurityGroups:
         return view
 
     async def view(self, fresh: bool = False) -> _View:
-        """EC2's view, read again when older than `FRESH` (or now, when `fresh`); one read
-        at a time serves every connection that waits for it."""
-        if not fresh and time.monotonic() - self._view.read_at < FRESH:
+        """EC2's view, read again when older than `FRESH` (or, when `fresh`, by a read that
+        began after this call: one already under way may predate the change that matters);
+        one read at a time serves every connection that waits for it."""
+        asked = time.monotonic()
+        if not fresh and asked - self._view.read_at < FRESH:
             return self._view
-        if self._reading is None or self._reading.done():
-            self._reading = asyncio.ensure_future(self._read())
-        try:
-            self._view = await asyncio.shield(self._reading)
-        except Exception as exc:
-            self.agent.log(f"could not read security groups: {type(exc).__name__}: {exc}")
-        return self._view
+        while True:
+            if self._reading is None or self._reading.done():
+                self._reading = asyncio.ensure_future(self._read())
+            reading = self._reading
+            try:
+                self._view = await asyncio.shield(reading)
+            except Exception as exc:
+                self.agent.log(f"could not read security groups: {type(exc).__name__}: {exc}")
+                return self._view
+            if not fresh or self._view.read_at >= asked:
+                return self._view
 
     # ------------------------------------------------------------ who is who
 

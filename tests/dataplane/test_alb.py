@@ -44,12 +44,13 @@ class AlbWorld(World):
         return {t["Target"]["Id"]: t["TargetHealth"] for t in found}
 
     def request(self, path: str, host: str | None = None, headers: dict | None = None,
-                timeout: float = 5.0) -> tuple[int, Any, bytes]:
+                timeout: float = 5.0, method: str = "GET", body: bytes | None = None) -> tuple[int, Any, bytes]:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": self.proxy}),
                                              _NoRedirect())
         url = f"http://{host or self.dns}{path}"
         try:
-            with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as resp:
+            with opener.open(urllib.request.Request(url, data=body, method=method, headers=headers or {}),
+                             timeout=timeout) as resp:
                 return resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as err:
             return err.code, err.headers, err.read()
@@ -67,9 +68,12 @@ def world(emulator_with_dataplane):
 
 
 def _healthy(world: AlbWorld, group: str, count: int) -> dict:
+    """Wait for `count` registered targets, all healthy (draining ones are on their way out)."""
+    def registered() -> dict:
+        return {k: h for k, h in world.states(group).items() if h["State"] != "draining"}
     try:
         return wait_for(f"{count} healthy targets", lambda: (lambda s: s if len(s) == count and all(
-            h["State"] == "healthy" for h in s.values()) else None)(world.states(group)), timeout=30)
+            h["State"] == "healthy" for h in s.values()) else None)(registered()), timeout=30)
     except AssertionError as timed_out:  # say what ELB and ECS saw, for a failure on CI
         events = [e["message"] for e in world.service()["events"][:8]]
         raise AssertionError(f"{timed_out}; targets: {world.states(group)}; events: {events}") from None

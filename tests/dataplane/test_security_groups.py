@@ -85,3 +85,39 @@ def test_a_load_balancer_without_a_rule_for_the_internet_drops_its_requests(worl
     found = wait_for("the listener to be served", lambda: (lambda r: r if r[0] != 502 else None)(answered()),
                      timeout=30)
     assert found == (504, "timeout")
+
+
+def test_a_task_calls_another_by_its_cloud_map_name_once_their_group_admits_itself(world):
+    sd = world.client("servicediscovery")
+    operation = sd.create_private_dns_namespace(Name="shop.internal", Vpc=world.vpc)["OperationId"]
+    namespace = sd.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
+    registry = sd.create_service(Name="courses-api", NamespaceId=namespace,
+                                 DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]},
+                                 HealthCheckCustomConfig={"FailureThreshold": 1})["Service"]["Arn"]
+    world.register(family="courses")
+    world.ecs.create_service(cluster="c", serviceName="courses", taskDefinition="courses", desiredCount=1,
+                             launchType="FARGATE", networkConfiguration=world.network,
+                             serviceRegistries=[{"registryArn": registry}])
+    world.register(world.container(image="public.ecr.aws/mylearning/enrollment:1.1.0",
+                                   env={"COURSES_API_URL": "http://courses-api.shop.internal:8080"}),
+                   family="enroll")
+    group = world.group(name="enroll")
+    world.listener([{"Type": "forward", "TargetGroupArn": group}])
+    world.ecs.create_service(cluster="c", serviceName="enroll", taskDefinition="enroll", desiredCount=1,
+                             launchType="FARGATE", networkConfiguration=world.network,
+                             loadBalancers=[{"targetGroupArn": group, "containerName": "app",
+                                             "containerPort": 8080}])
+    _healthy(world, group, 1)
+    wait_for("the courses task in Cloud Map", lambda: sd.discover_instances(
+        NamespaceName="shop.internal", ServiceName="courses-api")["Instances"], timeout=30)
+    enroll = json.dumps({"learner": "ada", "course": "ecs-101"}).encode()
+
+    def post():
+        return world.request("/api/enroll", headers={"Content-Type": "application/json"}, timeout=15,
+                             method="POST", body=enroll)
+    status, _, body = post()  # enrollment's call leaves a tasks-sg task: tasks-sg admits only the ALB
+    assert status == 503 and b"courses-api unavailable" in body
+    world.ec2.authorize_security_group_ingress(GroupId=world.tasks_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": world.tasks_sg}]}])
+    status, _, body = post()
+    assert status == 201 and json.loads(body)["enrollment"]["course"] == "ecs-101"

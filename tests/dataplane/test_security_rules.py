@@ -76,3 +76,9 @@ def test_a_load_balancer_matches_a_cidr_rule_that_holds_its_whole_subnets():
 def test_what_ec2_does_not_describe_is_not_enforced():
     assert allowed({}, THE_INTERNET, UNKNOWN, 8080)
     assert allowed({}, THE_INTERNET, Endpoint("10.0.9.9", known=False), 8080)
+
+
+def test_groups_ec2_did_not_describe_are_not_enforced_and_all_addresses_match_any_side():
+    assert allowed({}, THE_INTERNET, Endpoint("10.0.3.7", frozenset({"sg-gone"})), 8080)
+    alb = Endpoint(None, frozenset({"sg-alb"}))  # its subnets not known
+    assert rule_matches(_tcp(8080, cidr="0.0.0.0/0"), alb, 8080)

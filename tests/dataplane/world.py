@@ -33,7 +33,10 @@ class World:
     def __init__(self, url: str) -> None:
         self.url = url
         session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
-        self.client = lambda name: session.client(name, endpoint_url=url)
+        from botocore.config import Config
+        # No host prefix (DiscoverInstances would go to "data-127.0.0.1"), as mylearning's clients.
+        config = Config(inject_host_prefix=False)
+        self.client = lambda name: session.client(name, endpoint_url=url, config=config)
         self.ecs, self.ec2, self.iam = self.client("ecs"), self.client("ec2"), self.client("iam")
         self.logs, self.sm = self.client("logs"), self.client("secretsmanager")
         vpc = self.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]

@@ -98,7 +98,8 @@ def test_stop_task_waits_for_the_agent_and_keeps_user_initiated(ecs):
     _report(ecs, task, "RUNNING")
     ecs.stop_task(cluster="c", task=task["taskArn"], reason="maintenance")
     stopping = _task(ecs, task["taskArn"])
-    assert (stopping["lastStatus"], stopping["desiredStatus"]) == ("DEACTIVATING", "STOPPED")
+    # Nothing to drain (no load balancer): the agent is told to stop the containers at once.
+    assert (stopping["lastStatus"], stopping["desiredStatus"]) == ("STOPPING", "STOPPED")
     _report(ecs, task, "STOPPED", containers=[{"containerName": "app", "status": "STOPPED", "exitCode": 143}])
     stopped = _task(ecs, task["taskArn"])
     assert stopped["lastStatus"] == "STOPPED"

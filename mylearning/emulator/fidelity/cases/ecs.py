@@ -85,7 +85,7 @@ def settled(env: Env, c: str, name: str, timeout: float = 20.0) -> dict:
         time.sleep(0.1)
 
 
-def running(env: Env, c: str, arns: list[str], status: str = "RUNNING", timeout: float = 20.0) -> list[dict]:
+def running(env: Env, c: str, arns: list[str], status: str = "RUNNING", timeout: float = 60.0) -> list[dict]:
     """The tasks once every one reached `status` (or the last description after `timeout`)."""
     import time
     deadline = time.monotonic() + timeout

@@ -148,6 +148,23 @@ def deregister(service: Any, tasks: list) -> None:
             _drop_instance(cloud_map, service_id, task.id)
 
 
+def drain_seconds(task: Any) -> float:
+    """How long the task's targets will drain once deregistered: the longest deregistration
+    delay of the service's target groups that hold it (0 without any)."""
+    service = service_of(task)
+    longest = 0.0
+    for lb in getattr(service, "load_balancers", None) or []:
+        try:
+            group = _elbv2(task.region_name).target_groups.get(lb.get("targetGroupArn"))
+        except Exception:
+            group = None
+        target = _target(task, lb)
+        if group is not None and target and target.get("Id") in group.targets and group.load_balancer_arns:
+            from mylearning.emulator.fidelity.elbv2 import health
+            longest = max(longest, health.drain_delay(group))
+    return longest
+
+
 def service_of(task: Any) -> Any:
     """The ECS service a task belongs to (its group is ``service:<name>``), or None."""
     group = getattr(task, "group", "") or ""

@@ -302,13 +302,41 @@ def _stop_tasks(tasks: list, reason: str, stop_code: str = "ServiceSchedulerInit
         task.stop_code = stop_code
         task.stopping_at = now
         if live and task.last_status not in ("STOPPED",):
-            task.last_status = "DEACTIVATING"
+            deactivate(task)
         else:
             task.last_status = "STOPPED"
             task.stopped_at = task.execution_stopped_at = now
     forget_tasks(tasks, release=not live)
     for task in tasks if live else ():
         acs.changed(task.region_name, task.cluster_name)
+
+
+def deactivate(task: Any) -> None:
+    """DEACTIVATING: ECS deregisters the task from its target groups and waits for them to
+    drain (their deregistration delay) before it has the agent stop the containers
+    (STOPPING), so the load balancer's requests in flight finish and no new ones arrive at
+    a stopping task. Call before the task is deregistered.
+
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html
+    ("DEACTIVATING ... deregistering the task from the load balancer target groups";
+    "STOPPING ... the ECS agent stops the containers").
+    """
+    import threading
+
+    drain = registration.drain_seconds(task)
+    if drain <= 0:
+        task.last_status = "STOPPING"
+        return
+    task.last_status = "DEACTIVATING"
+
+    def drained() -> None:
+        with rollout.LOCK:
+            if task.last_status == "DEACTIVATING":
+                task.last_status = "STOPPING"
+                acs.changed(task.region_name, task.cluster_name)
+    timer = threading.Timer(drain, drained)
+    timer.daemon = True
+    timer.start()
 
 
 def _task_list(tasks: list) -> str:
@@ -438,7 +466,7 @@ def _fix_stop_task_waits_for_agent() -> None:
             task.stop_code = "UserInitiated"
             task.stopping_at = utcnow()
             if acs.attached():
-                task.last_status = "DEACTIVATING"
+                deactivate(task)
             else:
                 task.stopped_at = task.execution_stopped_at = task.stopping_at
         return task

@@ -181,7 +181,8 @@ def _announce(req: AwsRequest, status: int, body: bytes) -> None:
     changed()
 
 
-def _delay(group: Any) -> float:
+def drain_delay(group: Any) -> float:
+    """The group's deregistration delay, as a wait (scaled by the time scale)."""
     try:
         seconds = float(group.attributes.get("deregistration_delay.timeout_seconds", DEFAULT_DELAY))
     except (TypeError, ValueError):
@@ -232,7 +233,7 @@ def _fix_target_groups() -> None:
         ports = {t["Id"]: int((self.targets.get(t["Id"]) or {}).get("Port") or t.get("Port") or self.port)
                  for t in targets}
         original_deregister(self, targets)
-        delay = _delay(self)
+        delay = drain_delay(self)
         for target_id, port in ports.items():
             _health.pop((self.arn, target_id, port), None)
             if delay > 0 and self.load_balancer_arns:
