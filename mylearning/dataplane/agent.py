@@ -114,13 +114,19 @@ class TaskAgent:
                 token = page.get("nextToken")
                 if not token:
                     break
-            for start in range(0, len(arns), 100):
-                answer = await self.control.call("ecs", region, "describe_tasks", cluster=cluster,
-                                                 tasks=arns[start:start + 100])
-                for task in answer.get("tasks", []):
-                    if task.get("desiredStatus") == "RUNNING" and task.get("lastStatus") != "STOPPED":
-                        found[task["taskArn"]] = task
+            for task in await self._describe(region, cluster, arns):
+                if task.get("desiredStatus") == "RUNNING" and task.get("lastStatus") != "STOPPED":
+                    found[task["taskArn"]] = task
         return found
+
+    async def _describe(self, region: str, cluster: str, arns: list[str]) -> list[dict]:
+        """DescribeTasks for any number of tasks (it takes 100 at a time)."""
+        described: list[dict] = []
+        for start in range(0, len(arns), 100):
+            answer = await self.control.call("ecs", region, "describe_tasks", cluster=cluster,
+                                             tasks=arns[start:start + 100])
+            described += answer.get("tasks", [])
+        return described
 
     async def reconcile(self, regions: set[str], clusters: list[tuple[str, str]] | None = None) -> bool:
         """Start what ECS placed and stop what it no longer wants, in the `clusters` that
@@ -174,10 +180,8 @@ class TaskAgent:
             by_cluster.setdefault(runner.cluster, []).append(runner.arn)
         found: set[str] = set()
         for cluster, arns in by_cluster.items():
-            for start in range(0, len(arns), 100):
-                answer = await self.control.call("ecs", region, "describe_tasks", cluster=cluster,
-                                                 tasks=arns[start:start + 100])
-                found.update(t["taskArn"] for t in answer.get("tasks", []) if t.get("lastStatus") == "DEACTIVATING")
+            found.update(t["taskArn"] for t in await self._describe(region, cluster, arns)
+                         if t.get("lastStatus") == "DEACTIVATING")
         return found
 
     async def _run(self, runner: TaskRunner) -> None:
