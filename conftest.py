@@ -72,7 +72,9 @@ _EMULATOR: EmulatorProcess | None = None
 def shared_emulator() -> EmulatorProcess:
     global _EMULATOR
     if _EMULATOR is None:
-        _EMULATOR = EmulatorProcess(tied=True)
+        # Every test shares this account (learners are told apart by name), so Fargate's vCPU
+        # quota of a new account (fidelity/ecs/quotas.py) would be shared too: lift it.
+        _EMULATOR = EmulatorProcess(tied=True, env={"MYLEARNING_FARGATE_VCPU_QUOTA": "100000"})
         os.environ["MYLEARNING_ENDPOINT"] = _EMULATOR.url
         os.environ.setdefault("MYLEARNING_LEARNER", "nbval")
     return _EMULATOR

@@ -180,8 +180,13 @@ class TaskAgent:
             by_cluster.setdefault(runner.cluster, []).append(runner.arn)
         found: set[str] = set()
         for cluster, arns in by_cluster.items():
-            found.update(t["taskArn"] for t in await self._describe(region, cluster, arns)
-                         if t.get("lastStatus") == "DEACTIVATING")
+            try:
+                described = await self._describe(region, cluster, arns)
+            except Exception as exc:
+                if "ClusterNotFound" in type(exc).__name__ or "ClusterNotFound" in str(exc):
+                    continue  # the cluster is gone, and with it anything to drain
+                raise
+            found.update(t["taskArn"] for t in described if t.get("lastStatus") == "DEACTIVATING")
         return found
 
     async def _run(self, runner: TaskRunner) -> None:

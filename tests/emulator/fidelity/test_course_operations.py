@@ -78,7 +78,8 @@ def clients(emulator):
 
     session = boto3.Session(aws_access_key_id="course", aws_secret_access_key="course",
                             region_name=REGION)
-    config = Config(parameter_validation=False, retries={"max_attempts": 1}, read_timeout=60)
+    config = Config(parameter_validation=False, retries={"max_attempts": 1}, read_timeout=60,
+                    inject_host_prefix=False)  # as mylearning's clients: no "data-127.0.0.1"
     made: dict = {}
 
     def client(service: str):

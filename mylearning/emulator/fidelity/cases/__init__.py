@@ -55,7 +55,8 @@ class Env:
         self.region = region
         self._session = boto3.Session(aws_access_key_id="fidelity", aws_secret_access_key="fidelity",
                                       region_name=region)
-        self._config = Config(retries={"max_attempts": 1}, read_timeout=60)
+        # No host prefix: DiscoverInstances would go to "data-127.0.0.1" (as mylearning's clients).
+        self._config = Config(retries={"max_attempts": 1}, read_timeout=60, inject_host_prefix=False)
         self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:

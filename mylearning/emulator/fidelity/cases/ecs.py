@@ -37,6 +37,9 @@ def network(env: Env, dns_hostnames: bool = True) -> dict[str, Any]:
                    for i, zone in enumerate("ab")]
         group = ec2.create_security_group(GroupName=env.name("tasks-sg"), Description="fidelity",
                                           VpcId=vpc)["GroupId"]
+        # Security groups are enforced: the cases' load balancers (in the VPC) must reach the tasks.
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
         setattr(env, key, {"vpc": vpc, "subnets": subnets, "group": group})
     return getattr(env, key)
 
