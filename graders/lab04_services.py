@@ -25,9 +25,8 @@ Rules checked here, with the AWS pages that state them:
 """
 from __future__ import annotations
 
-from mylearning.course.lab04_services import (ABOUT, BAD_HEALTH_PATH, DOWNTIME_ANSWER, ROLLOUT_MINIMUM,
-                                            TARGET_AVAILABILITY, TRAFFIC_MINIMUM, address_ranges_admitted,
-                                            admits_itself, breaker_tripped, health_check_path,
+from mylearning.course.lab04_services import (ABOUT, DOWNTIME_ANSWER, ROLLOUT_MINIMUM, TARGET_AVAILABILITY,
+                                            TRAFFIC_MINIMUM, address_ranges_admitted, admits_itself,
                                             rollout_traffic)
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 from mylearning import availability, cloudmap, loadbalancer, lookup, microservices, taskdefs
@@ -523,46 +522,3 @@ def service_to_service(ctx: Context) -> Outcome:
     return ok(f"{group['GroupName']} admits port {microservices.APP_PORT} from the load balancer and from its own "
               "members, and from no address range.")
 
-
-@LAB.step("4.13", "A release with a bad health check, stopped and rolled back by the circuit breaker",
-          points=2)
-def bad_release_rolled_back(ctx: Context) -> Outcome:
-    """The learner deployed a revision whose container health check asks a path the app does
-    not serve; its tasks failed their health checks, the circuit breaker marked the
-    deployment FAILED after its threshold of failed tasks, and ECS rolled back to the last
-    deployment that completed.
-
-    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
-    """
-    found = _service(ctx, "courses-api")
-    if found is None:
-        return _no_service(ctx, "courses-api")
-    ecs = ctx.client("ecs")
-    family = taskdefs.family_of(found["taskDefinition"])
-    bad = [arn for arn in taskdefs.revision_arns(ecs, family)
-           if health_check_path(ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]) == BAD_HEALTH_PATH]
-    if not bad:
-        return fail(f"No revision of {family} has a container health check on {BAD_HEALTH_PATH}.",
-                    "Register a copy of the running revision with taskdefs.with_health_check(spec, 'app', "
-                    f"taskdefs.http_health_check(8080, '{BAD_HEALTH_PATH}')), then update_service to it.")
-    current = found.get("deployments", [])
-    primary = next((d for d in current if d.get("status") == "PRIMARY"), {})
-    if not breaker_tripped(found):
-        if primary.get("taskDefinition") in bad:
-            return fail(f"The bad release is still rolling out: {primary.get('failedTasks', 0)} task(s) failed so far.",
-                        "Wait: the circuit breaker stops a deployment once half its desired count of tasks "
-                        "(at least 3) failed. deployments.watch shows it happen.")
-        return fail("The circuit breaker has not stopped a deployment of the courses API.",
-                    "update_service(taskDefinition=<the bad revision's ARN>) with the circuit breaker of step "
-                    "4.6 enabled, and watch.")
-    td = ecs.describe_task_definition(taskDefinition=found["taskDefinition"])["taskDefinition"]
-    if found["taskDefinition"] in bad or health_check_path(td) == BAD_HEALTH_PATH:
-        return fail(f"{found['serviceName']} still runs the bad revision {td['revision']}.",
-                    "Turn on rollback (deploymentCircuitBreaker rollback=True) so ECS goes back by itself, or "
-                    "update_service to the last good revision.")
-    if len(current) > 1 or primary.get("rolloutState") != "COMPLETED":
-        return fail(f"The circuit breaker tripped; the rollback is not finished ({len(current)} deployments, "
-                    f"PRIMARY {primary.get('rolloutState')}).",
-                    "Wait for the service to settle: deployments.watch or the services_stable waiter.")
-    return ok(f"The circuit breaker stopped the bad release, and {found['serviceName']} rolled back to "
-              f"revision {td['revision']}, which completed.")

@@ -272,15 +272,6 @@ def as_spec(described: Mapping[str, Any], tags: list[dict] | None = None) -> dic
 
 def with_image(spec: Mapping[str, Any], container_name: str, image: str) -> dict[str, Any]:
     """A copy of `spec` whose container `container_name` runs `image`."""
-    return _with(spec, container_name, "image", image)
-
-
-def with_health_check(spec: Mapping[str, Any], container_name: str, health_check: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `spec` whose container `container_name` has this ``healthCheck``."""
-    return _with(spec, container_name, "healthCheck", dict(health_check))
-
-
-def _with(spec: Mapping[str, Any], container_name: str, field: str, value: Any) -> dict[str, Any]:
     import copy
     out = copy.deepcopy(dict(spec))
     names = [c["name"] for c in out["containerDefinitions"]]
@@ -288,5 +279,5 @@ def _with(spec: Mapping[str, Any], container_name: str, field: str, value: Any) 
         raise KeyError(f"No container {container_name!r}; the containers are {', '.join(names)}")
     for c in out["containerDefinitions"]:
         if c["name"] == container_name:
-            c[field] = value
+            c["image"] = image
     return out

@@ -32,8 +32,6 @@ TRAFFIC_MINIMUM = 100
 ROLLOUT_PATH = "/api/courses"
 ROLLOUT_RATE = 10
 ROLLOUT_MINIMUM = 20
-#: Step 4.13: the health check path of the bad release (the app answers /health only).
-BAD_HEALTH_PATH = "/healthz"
 #: Why the learner's chaos test of step 4.10 stopped a task.
 CHAOS_REASON = "Lab 04: chaos test, stopped by the learner"
 #: Step 4.12: the description of the tasks' group's rule for calls between MyLearning's tasks.
@@ -110,8 +108,8 @@ def stopped_by_learner(session: Any, cluster: str, service: str) -> list[dict]:
 def build(session: Any) -> None:
     """Lab 04's end state: the ALB with its target groups and path rules, the Cloud Map
     namespace and services, both web services, the courses API rolled out to 1.2.0, the
-    recorded availability answer, step 4.11's requests, step 4.12's service-to-service
-    rule and step 4.13's bad release, rolled back."""
+    recorded availability answer, step 4.11's requests and step 4.12's service-to-service
+    rule."""
     lab, ecs, cluster = ABOUT.number, session.client("ecs"), session.name("cluster")
     vpc = lookup.vpc(session, session.name("vpc"))
     public = [s["SubnetId"] for s in lookup.subnets(session, vpc["VpcId"], "public")]
@@ -159,7 +157,6 @@ def build(session: Any) -> None:
                   session=session)
     send_traffic(session, alb)
     allow_service_to_service(session, tasks_sg)
-    bad_release(session, alb)
 
 
 def send_traffic(session: Any, alb: dict, timeout: float = 180.0) -> float:
@@ -259,41 +256,3 @@ def teardown(session: Any, execute: bool = False) -> Plan:
             actions.append(Action("target group", tg["TargetGroupName"],
                                   lambda tg_arn=tg_arn: elb.delete_target_group(TargetGroupArn=tg_arn)))
     return Plan(actions).run(execute)
-
-
-def breaker_tripped(service: dict) -> bool:
-    """Whether the service's events tell of a deployment the circuit breaker stopped."""
-    return any("deployment failed: tasks failed to start" in e["message"] for e in service.get("events", []))
-
-
-def bad_release(session: Any, alb: dict) -> None:
-    """Step 4.13 as the solution does it, under load, unless the circuit breaker already
-    stopped a release of the courses API: a revision whose health check asks
-    `BAD_HEALTH_PATH`, deployed, and waited for until the rollback completed."""
-    from mylearning import deployments
-    ecs, cluster = session.client("ecs"), session.name("cluster")
-    name = ms.service_name(session, "courses-api")
-    courses = lookup.ecs_service(session, cluster, name)
-    if courses is None or breaker_tripped(courses):
-        return
-    good = ecs.describe_task_definition(taskDefinition=courses["taskDefinition"])["taskDefinition"]
-    spec = taskdefs.with_health_check(taskdefs.as_spec(good, tags=session.tags(ABOUT.number, style="key")),
-                                      "app", taskdefs.http_health_check(ms.APP_PORT, BAD_HEALTH_PATH))
-    bad, _ = taskdefs.ensure_registered(ecs, spec)
-    load = rollout_load(session, alb)
-    ecs.update_service(cluster=cluster, service=name, taskDefinition=bad["taskDefinitionArn"])
-    deployments.wait_steady(session, cluster, name, timeout=rollout_seconds(session))
-    sent = load.stop().count
-    loadbalancer.wait_served(session, alb["LoadBalancerArn"], min(sent, ROLLOUT_MINIMUM))
-
-
-def health_check_path(task_definition: dict, container: str = "app") -> str | None:
-    """The path the container's HTTP health check asks for (``curl ... http://localhost:8080/health``),
-    or None when it has none of that shape."""
-    import re
-    for c in task_definition.get("containerDefinitions", []):
-        if c.get("name") == container:
-            command = " ".join((c.get("healthCheck") or {}).get("command", []))
-            found = re.search(r"https?://(?:localhost|127\.0\.0\.1)(?::\d+)?(/[^\s|'\"]*)", command)
-            return found.group(1) if found else None
-    return None

@@ -265,7 +265,9 @@ class SecurityGroups:
                 ok = False  # an internal load balancer has no address on the internet
             else:
                 ok = allowed(view.groups, source, destination, port)
-            if ok:
+            # A group the cached view does not know (just created) is read before it lets anything through.
+            unknown = any(g not in view.groups for g in source.groups | destination.groups)
+            if ok and (fresh or not unknown):
                 self.counts["allowed"] += 1
                 return True
         self.counts["dropped"] += 1
