@@ -250,6 +250,9 @@ def specificity(match: Mapping) -> int:
     ("App Mesh does sort the routes according to length", aws-app-mesh-roadmap issue 77)."""
     if match.get("prefix") is not None:
         return len(match["prefix"])
-    spec = match.get("path") or {}
-    return len(spec.get("exact") or spec.get("regex") or match.get("serviceName") or "") + \
-        (len(match.get("methodName") or "") if match.get("serviceName") else 0)
+    path = match.get("path") or {}
+    if path:
+        return len(path.get("exact") or path.get("regex") or "")
+    if match.get("serviceName"):
+        return len(match["serviceName"]) + len(match.get("methodName") or "")
+    return 0

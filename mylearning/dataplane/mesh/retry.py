@@ -227,9 +227,10 @@ class RetryState:
                     self.stats.response(outcome.status, retried=True)
                 self.stats.inc("upstream_rq_retry")
             return Verdict(True, backoff=self.backoff(self.retries + 1), reason=f"retry {self.retries + 1}")
-        flags = "URX" if retriable and self.policy.max_retries and not expired else ""
+        exhausted = retriable and not expired and self.policy.max_retries > 0
+        flags = "URX" if exhausted else ""
         if self.stats:
-            if retriable and not expired:
+            if exhausted:
                 self.stats.inc("upstream_rq_retry_limit_exceeded")
             elif self.attempts > 1:
                 self.stats.inc("upstream_rq_retry_success")

@@ -198,3 +198,16 @@ def test_snapshot_of_a_virtual_gateway(appmesh, mesh):
     assert (r.path, r.target_node, r.cluster) == ("/reviews/1", "reviews", f"cds_egress_{mesh}_reviews_http_9090")
     quiet = poller.poll_once()
     assert not quiet.changed
+
+
+def test_snapshots_are_immutable(appmesh, mesh):
+    snap = read_snapshot(appmesh, f"mesh/{mesh}/virtualNode/web")
+    with pytest.raises(TypeError):
+        snap.services["other.local"] = snap.services["catalog.local"]
+    with pytest.raises(TypeError):
+        snap.proxy.logging["accessLog"] = {}
+    with pytest.raises(AttributeError):
+        snap.egress_filter = "ALLOW_ALL"
+    route = snap.routers["catalog-router"].routes[0]
+    with pytest.raises(TypeError):
+        route.match["prefix"] = "/"
