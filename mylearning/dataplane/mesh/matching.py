@@ -51,6 +51,7 @@ class Request:
     scheme: str = "http"
     headers: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     query: tuple[tuple[str, str], ...] = ()
+    raw_query: str = ""  # as received, forwarded unchanged
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())
@@ -129,14 +130,13 @@ def make_request(method: str, path: str, *, host: str = "", scheme: str = "http"
                  headers: Mapping | Iterable | None = None, query: str | Mapping | None = None) -> Request:
     """A ``Request`` from what the proxy read off the wire; ``path`` may carry ``?query``."""
     raw_path, _, raw_query = (path or "/").partition("?")
-    if query is None:
-        pairs = parse_query(raw_query)
-    elif isinstance(query, str):
-        pairs = parse_query(query)
-    else:
-        pairs = tuple((k, v) for k, vs in query.items() for v in ([vs] if isinstance(vs, str) else vs))
+    if isinstance(query, str):
+        raw_query = query
+    elif query is not None:
+        raw_query = "&".join(f"{k}={v}" for k, vs in query.items() for v in ([vs] if isinstance(vs, str) else vs))
     return Request(method=method.upper(), path=normalize_path(raw_path), host=split_host(host)[0],
-                   scheme=scheme.lower(), headers=headers_of(headers), query=pairs)
+                   scheme=scheme.lower(), headers=headers_of(headers), query=parse_query(raw_query),
+                   raw_query=raw_query)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -236,8 +236,7 @@ class RouteTable:
         svc = self.snapshot.services.get(service)
         if svc is None or svc.provider_kind is None:
             return self._no_cluster(f"virtual service {service} does not exist or has no provider")
-        upstream_path = request.path + (("?" + "&".join(f"{k}={v}" if v else k for k, v in request.query))
-                                        if request.query else "")
+        upstream_path = request.path + ("?" + request.raw_query if request.raw_query else "")
         common = dict(virtual_service=service, path=upstream_path, host=host, gateway_route=gateway_route,
                       client_policy=self._client_policy(service))
         if svc.provider_kind == "virtualNode":

@@ -164,3 +164,10 @@ def test_grpc_route_match(match, path, metadata, matches):
 ])
 def test_gateway_hostname_match(spec, host, matches):
     assert hostname_match(spec, host) is matches
+
+
+@pytest.mark.parametrize("path, query, raw", [
+    ("/a?x=1&y=", None, "x=1&y="), ("/a", "b=&c", "b=&c"), ("/a", {"k": ["1", "2"]}, "k=1&k=2"), ("/a", None, "")])
+def test_the_query_string_is_kept_as_received(path, query, raw):
+    request = make_request("GET", path, query=query)
+    assert request.raw_query == raw and request.path == "/a"
