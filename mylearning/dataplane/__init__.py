@@ -14,6 +14,9 @@ uses), never through moto's memory:
   which any client reaches a task by the private IP `describe_tasks` reports;
 * **telemetry** (`metrics`, `awslogs`): container logs to CloudWatch Logs, usage metrics
   to CloudWatch.
+* the **mesh sidecar's decision core** (`mesh`): the App Mesh configuration of a proxy, read
+  through the App Mesh API, and what Envoy would decide with it (routes, retries, timeouts,
+  outlier detection, connection pools, the egress filter, Envoy's stats), without sockets.
 
 Each task gets its own loopback address (127.x.y.z) standing for its ENI's private IP,
 so its containers listen on the task definition's own ports. It is a faithful teaching
