@@ -115,6 +115,20 @@ def _table() -> dict[str, Template]:
     return {t.arn: t for t in table.values()}
 
 
+def x509_key_usage(bits: frozenset[str] | set[str]) -> object:
+    """cryptography's KeyUsage extension with `bits` set (imported here, on use)."""
+    from cryptography import x509
+
+    return x509.KeyUsage(**{bit: bit in bits for bit in KEY_USAGE_BITS})
+
+
+def x509_extended_key_usage(names: tuple[str, ...] | list[str]) -> object:
+    """cryptography's ExtendedKeyUsage extension for RFC 5280 names (or dotted OIDs)."""
+    from cryptography import x509
+
+    return x509.ExtendedKeyUsage([x509.ObjectIdentifier(EKU_OIDS.get(n, n)) for n in names])
+
+
 #: Every template by its ARN.
 TEMPLATES: dict[str, Template] = _table()
 

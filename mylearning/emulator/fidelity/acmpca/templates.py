@@ -14,7 +14,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from mylearning.facts.pca import EKU_OIDS, EKU_TYPES, KEY_USAGE_BITS, Template
+from mylearning.facts.pca import EKU_TYPES, Template
+from mylearning.facts.pca import x509_extended_key_usage as extended_key_usage
+from mylearning.facts.pca import x509_key_usage as key_usage
 
 #: ASN1Subject members (API_ASN1Subject.html) -> cryptography NameOID attribute names.
 _SUBJECT = (("Country", "COUNTRY_NAME"), ("State", "STATE_OR_PROVINCE_NAME"),
@@ -29,18 +31,6 @@ _KEY_USAGE = {"DigitalSignature": "digital_signature", "NonRepudiation": "conten
               "KeyEncipherment": "key_encipherment", "DataEncipherment": "data_encipherment",
               "KeyAgreement": "key_agreement", "KeyCertSign": "key_cert_sign", "CRLSign": "crl_sign",
               "EncipherOnly": "encipher_only", "DecipherOnly": "decipher_only"}
-
-
-def key_usage(bits: frozenset[str] | set[str]) -> Any:
-    from cryptography import x509
-
-    return x509.KeyUsage(**{bit: bit in bits for bit in KEY_USAGE_BITS})
-
-
-def extended_key_usage(names: tuple[str, ...] | list[str]) -> Any:
-    from cryptography import x509
-
-    return x509.ExtendedKeyUsage([x509.ObjectIdentifier(EKU_OIDS.get(n, n)) for n in names])
 
 
 def subject(template: Template, csr: Any, passthrough: dict | None) -> Any:
