@@ -186,9 +186,12 @@ def _build(subject: Any, public_key: Any, template: pca.Template, days: int, san
                               critical=template.basic_constraints_critical)
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
     if issuer is not None:
-        ski = issuer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
-                                        critical=False)
+        try:  # "[SKI from CA certificate]"
+            ski = issuer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+        except x509.ExtensionNotFound:
+            aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.private_key.public_key())
+        builder = builder.add_extension(aki, critical=False)
     if template.key_usage is not None:
         builder = builder.add_extension(pca.x509_key_usage(template.key_usage), critical=True)
     if template.extended_key_usage is not None:
