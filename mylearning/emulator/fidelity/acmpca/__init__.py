@@ -11,10 +11,13 @@ Parts, each small enough to be offered upstream to moto on its own:
 * **Rules** (``rules``): CA states (issue only from an ACTIVE CA, delete only an inactive
   one, update only an ACTIVE or DISABLED one), signing algorithm against key algorithm,
   validity within the CA certificate, malformed CA certificates, unknown certificate ARNs.
-* **moto fixes** (``fixes``): Validity and ValidityNotBefore honoured, revoked
-  certificates retrievable, UsageMode kept.
+* **moto fixes** (``fixes``): real certificates (the CA's key of its KeyAlgorithm, the
+  template's extensions, a chain that verifies), Validity and ValidityNotBefore honoured,
+  revoked certificates retrievable, UsageMode kept.
 
-Shared by them: ``access`` (moto's CAs, algorithm families, templates, Validity times).
+Shared by them: ``access`` (moto's CAs, algorithm families, Validity times), ``keys`` (CA
+keys and signatures), ``templates`` (a template's subject and extensions, from
+``mylearning.facts.pca``) and ``issuing`` (signing a certificate as the CA; ACM uses it too).
 moto is imported lazily: importing this package leaves moto untouched.
 """
 from __future__ import annotations

@@ -10,14 +10,13 @@ import datetime
 from typing import Any
 
 from mylearning.emulator.fidelity.core import moto_backend
+from mylearning.facts import pca
 
 SERVICE = "acm-pca"
 API = "https://docs.aws.amazon.com/privateca/latest/APIReference/"
 GUIDE = "https://docs.aws.amazon.com/privateca/latest/userguide/"
-TEMPLATE_PREFIX = "arn:aws:acm-pca:::template/"
-#: The templates that issue a root CA's own, self-signed certificate (UsingTemplates.html).
-ROOT_TEMPLATES = frozenset({TEMPLATE_PREFIX + "RootCACertificate/V1",
-                            TEMPLATE_PREFIX + "RootCACertificate_APIPassthrough/V1"})
+#: The templates that issue a root CA's own, self-signed certificate (template-definitions.html).
+ROOT_TEMPLATES = pca.ROOT_TEMPLATES
 
 
 def ca(region: str, arn: Any) -> Any:

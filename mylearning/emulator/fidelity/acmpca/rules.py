@@ -194,3 +194,38 @@ def certificate_issued_by_the_ca(req: AwsRequest) -> None:
                        f"Certificate {certificate} not found for certificate authority "
                        f"{authority.arn}.", 400)
 
+
+
+def _public_key_der(key: object) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_bytes(serialization.Encoding.DER,  # type: ignore[attr-defined]
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@rule(SERVICE, "ImportCertificateAuthorityCertificate")
+def imported_certificate_is_for_the_ca_key(req: AwsRequest) -> None:
+    """The imported certificate certifies the CA's own key, the one its CSR carries.
+
+    https://docs.aws.amazon.com/privateca/latest/APIReference/API_ImportCertificateAuthorityCertificate.html
+    (the CA certificate is the CSR from GetCertificateAuthorityCsr, signed; Errors:
+    CertificateMismatchException, "The certificate authority certificate you are importing
+    does not comply with conditions specified in the certificate that signed it"). A
+    certificate for another key would leave the CA signing with a key nothing chains to.
+    """
+    from cryptography import x509
+
+    from mylearning.emulator.fidelity.acmpca.issuing import ca_key
+
+    authority = ca(req.region, req.params.get("CertificateAuthorityArn"))
+    value = req.params.get("Certificate")
+    if authority is None or not isinstance(value, str):
+        return
+    try:
+        certificate = x509.load_pem_x509_certificate(base64.b64decode(value, validate=False))
+    except (binascii.Error, ValueError):
+        return  # imported_certificate_well_formed names it
+    if _public_key_der(certificate.public_key()) != _public_key_der(ca_key(authority).public_key()):
+        raise AwsError("CertificateMismatchException",
+                       "The certificate's public key is not the key of this certificate authority: "
+                       "import the certificate issued for its CSR (GetCertificateAuthorityCsr).", 400)

@@ -55,6 +55,8 @@ ANSWERS: dict[str, Answer] = {
         "https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html#API_CreateService_Errors")),
     "application-autoscaling": Answer("ValidationException", source=(
         "https://docs.aws.amazon.com/autoscaling/application/APIReference/CommonErrors.html")),
+    "acm": Answer("ValidationException", source=(
+        "https://docs.aws.amazon.com/acm/latest/APIReference/CommonErrors.html")),
     "acm-pca": Answer("ValidationException", source=(
         "https://docs.aws.amazon.com/privateca/latest/APIReference/CommonErrors.html")),
     "xray": Answer("InvalidRequestException", source=(
