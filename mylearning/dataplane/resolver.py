@@ -51,10 +51,12 @@ class Resolver:
     async def resolve(self, host: str, port: int) -> tuple[str, int] | None:
         host = host.strip("[]").lower()
         routes = self.agent.routes
+        # A connection from outside a task to an app port of its App Mesh proxy lands on the
+        # proxy's ingress port (interception.py).
         if host in routes:
-            return routes[host], port
+            return routes[host], self.agent.inbound_port(routes[host], port)
         if self.agent.addresses.owns(host):
-            return host, port
+            return host, self.agent.inbound_port(host, port)
         if self.balancers is not None:
             served = self.balancers.resolve(host, port)
             if served is not None:
@@ -62,5 +64,6 @@ class Resolver:
         if any(c.isalpha() for c in host):
             candidates = [routes[a] for a in await self._discover(host) if a in routes]
             if candidates:
-                return random.choice(candidates), port
+                chosen = random.choice(candidates)
+                return chosen, self.agent.inbound_port(chosen, port)
         return None
