@@ -36,6 +36,8 @@ class TaskAgent:
         self.runners: dict[str, TaskRunner] = {}
         #: private IP (or our own loopback) -> loopback address of the task
         self.routes: dict[str, str] = {}
+        #: loopback address of a task -> its App Mesh interception (interception.py)
+        self.interceptions: dict[str, Any] = {}
         #: The regions ECS has told this agent about (its long poll names them).
         self.regions: set[str] = {"us-east-1"}
         self._role_credentials: dict[tuple[str, str], tuple[float, dict]] = {}
@@ -44,6 +46,13 @@ class TaskAgent:
         self.reconciles = 0
         #: On shutdown containers get 2 s after SIGTERM, not their stopTimeout.
         self.shutting_down = False
+
+    def inbound_port(self, address: str, port: int) -> int:
+        """The port that answers a connection from outside a task to ``address:port``: the
+        proxy's ingress port for an app port of a task with an App Mesh proxy
+        (interception.py), else `port` itself."""
+        interception = self.interceptions.get(address)
+        return port if interception is None else interception.inbound_port(port)
 
     def log(self, message: str) -> None:
         print(f"mylearning dataplane: {message}", file=sys.stderr, flush=True)

@@ -29,11 +29,11 @@ from mylearning.dataplane.resolver import Resolver
 HEARTBEAT = 2.0
 
 
-async def _heartbeat(agent: TaskAgent, edge: object, balancers: object) -> None:
+async def _heartbeat(agent: TaskAgent, edge: object, balancers: object, management: object) -> None:
     while True:
         with contextlib.suppress(Exception):
             status = {**agent.status(), "proxy": agent.proxy_url, "edge": edge.stats(),
-                      "load_balancers": balancers.stats()}
+                      "load_balancers": balancers.stats(), "mesh": management.stats()}
             await asyncio.to_thread(agent.control.telemetry, {"agent": status})
         await asyncio.sleep(HEARTBEAT)
 
@@ -58,6 +58,9 @@ async def _main(endpoint: str) -> int:
     resolver = Resolver(agent, balancers)
     from mylearning.dataplane.security import SecurityGroups
     balancers.security = security = SecurityGroups(agent, balancers)
+    from mylearning.dataplane.mesh_management import MeshManagement
+    resolver.management = management = MeshManagement(agent, resolver)
+    await management.start()
     edge = EdgeProxy(resolver.resolve, security.admit)
     agent.proxy_url = await edge.start("127.0.0.1", 0)
     stopping = asyncio.Event()
@@ -73,7 +76,7 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane.telemetry import Telemetry
     workers = [asyncio.create_task(agent.watch()), asyncio.create_task(agent.send_health()),
                asyncio.create_task(Telemetry(agent).run()),
-               asyncio.create_task(_heartbeat(agent, edge, balancers)),
+               asyncio.create_task(_heartbeat(agent, edge, balancers, management)),
                asyncio.create_task(balancers.watch()), asyncio.create_task(balancers.publish())]
     try:
         await stopping.wait()
@@ -85,6 +88,8 @@ async def _main(endpoint: str) -> int:
             await edge.close()
         with contextlib.suppress(Exception):
             await balancers.close()
+        with contextlib.suppress(Exception):
+            await management.close()
         shutil.rmtree(scratch, ignore_errors=True)
         # Every container is stopped; do not wait for the ACS poll's thread (up to 30 s).
         sys.stderr.flush()

@@ -27,8 +27,10 @@ class Resolver:
         #: The data plane's load balancers (`alb.balancer.Balancers`): their DNS names.
         self.balancers = balancers
         self._cache: dict[str, tuple[float, list[str]]] = {}
+        #: The App Mesh Envoy management service (`mesh_management.MeshManagement`), by its name.
+        self.management: Any = None
 
-    async def _discover(self, name: str) -> list[str]:
+    async def discover(self, name: str) -> list[str]:
         cached = self._cache.get(name)
         if cached and cached[0] > time.monotonic():
             return cached[1]
@@ -51,16 +53,23 @@ class Resolver:
     async def resolve(self, host: str, port: int) -> tuple[str, int] | None:
         host = host.strip("[]").lower()
         routes = self.agent.routes
+        # A connection from outside a task to an app port of its App Mesh proxy lands on the
+        # proxy's ingress port (interception.py).
         if host in routes:
-            return routes[host], port
+            return routes[host], self.agent.inbound_port(routes[host], port)
         if self.agent.addresses.owns(host):
-            return host, port
+            return host, self.agent.inbound_port(host, port)
+        if self.management is not None:
+            served = self.management.resolve(host, port)
+            if served is not None:
+                return served
         if self.balancers is not None:
             served = self.balancers.resolve(host, port)
             if served is not None:
                 return served
         if any(c.isalpha() for c in host):
-            candidates = [routes[a] for a in await self._discover(host) if a in routes]
+            candidates = [routes[a] for a in await self.discover(host) if a in routes]
             if candidates:
-                return random.choice(candidates), port
+                chosen = random.choice(candidates)
+                return chosen, self.agent.inbound_port(chosen, port)
         return None

@@ -65,6 +65,8 @@ class TaskRunner:
         self.definition = definition
         self.private_ip = task_private_ip(task)
         self.address: str | None = None
+        #: App Mesh traffic interception from proxyConfiguration (interception.py), if any.
+        self.interception: Any = None
         self.containers = {c["name"]: ContainerState(c) for c in definition["containerDefinitions"]}
         self.stop_requested = asyncio.Event()
         self.stop_reason: str | None = None
@@ -162,8 +164,16 @@ class TaskRunner:
         """Address, log streams and secrets: the task's resources, prepared with the execution
         role before any image is pulled (ECS reports a failure here as a
         ResourceInitializationError, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resource-initialization-error.html)."""
+        from mylearning.dataplane.interception import Interception, InterceptionError
+        try:
+            self.interception = Interception.from_definition(self.definition)
+        except InterceptionError as error:
+            raise TaskStartError(f"ResourceInitializationError: failed to configure the App Mesh "
+                                 f"proxy (proxyConfiguration): {error}") from None
         self.address = self.agent.addresses.take(self.arn)
         self.agent.routes[self.private_ip or self.address] = self.address
+        if self.interception is not None:
+            self.agent.interceptions[self.address] = self.interception
         self.scratch.mkdir(parents=True, exist_ok=True)
         execution_role = self.definition.get("executionRoleArn")
         launch_type = self.task.get("launchType") or "FARGATE"
@@ -260,7 +270,7 @@ class TaskRunner:
             environment=env, command=d.get("command"), entry_point=d.get("entryPoint"),
             log_path=str(state.log_path), root=str(root), mounts=mounts,
             readonly_root=bool(d.get("readonlyRootFilesystem")), user=d.get("user"),
-            proxy=self.agent.proxy_url,
+            proxy=self.agent.proxy_url, egress=self._egress(state),
             architecture=(self.definition.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64")
         state.process = ContainerProcess(state.name, spec.to_dict(), d.get("stopTimeout"))
         await state.process.start()
@@ -285,6 +295,14 @@ class TaskRunner:
         if state.shipper is not None and not self.agent.shutting_down:
             await state.shipper.close()
         await self.report_container(state)
+
+    def _egress(self, state: ContainerState) -> dict | None:
+        """Where this container's outbound traffic goes instead of the edge: the App Mesh
+        proxy's egress listener, unless the container is the proxy's own user
+        (interception.py); None without a proxy configuration."""
+        if self.interception is None or self.interception.ignores_user(state.definition.get("user")):
+            return None
+        return self.interception.to_dict()
 
     def _start_health(self, state: ContainerState, env: dict[str, str], spec: Any) -> None:
         from mylearning.dataplane import shell
@@ -381,6 +399,7 @@ class TaskRunner:
     def _release(self) -> None:
         if self.address:
             self.agent.routes.pop(self.private_ip or self.address, None)
+            self.agent.interceptions.pop(self.address, None)
             self.agent.addresses.give_back(self.address)
 
     def request_stop(self, reason: str | None) -> None:

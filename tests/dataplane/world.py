@@ -124,6 +124,17 @@ class World:
         except urllib.error.HTTPError as err:
             return err.code, err.read()
 
+    def post(self, url: str, payload: Any, timeout: float = 5.0) -> tuple[int, bytes]:
+        """POST JSON through the data plane's edge proxy."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": self.proxy}))
+        request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with opener.open(request, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
 
 def private_ip(task: dict) -> str:
     from mylearning.facts.ecs import task_private_ip

@@ -100,7 +100,8 @@ class Balancers:
         self.groups: dict[str, TargetGroup] = {}
         #: Security groups (`mylearning.dataplane.security.SecurityGroups`); None: all open.
         self.security: Any = None
-        self.checker = HealthChecker(self._locate, self._report, self._may_check)
+        self.checker = HealthChecker(self._locate, self._report, self._may_check,
+                                     inbound=self.agent.inbound_port)
         self.choosers = rules.ForwardChooser()
         self.picker = rules.TargetPicker()
         self.outstanding: dict[str, int] = {}
@@ -314,7 +315,8 @@ class Balancers:
                     ("X-Amzn-Trace-Id", trace_id(request.headers.get("X-Amzn-Trace-Id")))]
         idle = lb.attribute("idle_timeout.timeout_seconds", 60.0)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=idle)
-        url = f"http://{address}:{target_port}{request.raw_path}"
+        # An App Mesh task's app port is answered by its proxy's ingress (interception.py).
+        url = f"http://{address}:{self.agent.inbound_port(address, int(target_port))}{request.raw_path}"
         self.outstanding[key] = self.outstanding.get(key, 0) + 1
         sent = time.perf_counter()
         try:

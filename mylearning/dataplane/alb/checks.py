@@ -141,8 +141,13 @@ class HealthChecker:
 
     def __init__(self, locate: Callable[[str], Optional[str]],
                  report: Callable[[list[dict]], Any],
-                 admit: Optional[Callable[[str, str, int], Awaitable[bool]]] = None) -> None:
+                 admit: Optional[Callable[[str, str, int], Awaitable[bool]]] = None,
+                 inbound: Optional[Callable[[str, int], int]] = None) -> None:
         self.locate = locate
+        #: ``inbound(address, port)``: the port that really answers there (an App Mesh
+        #: task's proxy ingress for its app ports: the check goes through the proxy, as the
+        #: task's iptables redirect sends it on AWS).
+        self.inbound = inbound or (lambda address, port: port)
         self.report = report
         #: ``admit(group, target id, port)``: False when security groups drop the check.
         self.admit = admit
@@ -187,7 +192,8 @@ class HealthChecker:
             if address is not None and self.admit is not None and \
                     not await self.admit(watch.group_arn, watch.target_id, port):
                 address = None  # dropped on the way: nothing answers, the check times out
-            outcome = await check_once(address, port, path, timeout, matches)
+            outcome = await check_once(address, port if address is None else self.inbound(address, port),
+                                       path, timeout, matches)
             watch.checks += 1
             watch.last_check = started
             if watch.machine.record(outcome) or watch.checks == 1:

@@ -141,6 +141,16 @@ IMAGES: tuple[Image, ...] = (
           (8080,), {**_HTTP_ENV, "COURSES_API_URL": "http://courses-api.mylearning.local:8080",
                     "ENROLLMENT_URL": "http://enrollment.mylearning.local:8080"},
           architectures=MULTI_ARCH, executable="/usr/local/bin/web"),
+    # App Mesh's Envoy image (https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy.html):
+    # the proxy for a virtual node or gateway; runs as the task definition's user (1337, the
+    # proxyConfiguration's IgnoredUID, in AWS's examples). Admin port 9901.
+    *(Image("appmesh/aws-appmesh-envoy", tag, "mylearning.dataplane.images.envoy:main",
+            f"App Mesh Envoy {tag}: the sidecar proxy of a virtual node or virtual gateway named by "
+            "APPMESH_RESOURCE_ARN; ingress 15000, egress 15001, admin ENVOY_ADMIN_ACCESS_PORT (9901); "
+            "needs appmesh:StreamAggregatedResources in the task role",
+            (9901, 15000, 15001), {"ENVOY_LOG_LEVEL": "info", "ENVOY_ADMIN_ACCESS_PORT": "9901"},
+            architectures=MULTI_ARCH, executable="/usr/bin/envoy")
+      for tag in ("v1.29.6.0-prod", "v1.27.3.0-prod")),
     Image("docker/library/busybox", "1.36", "mylearning.dataplane.images.busybox:main",
           "BusyBox 1.36 shell: sh, wget, echo, sleep... for healthChecks, sidecars and one-off commands",
           (), {}, command=("sh",), architectures=MULTI_ARCH, executable="/bin/sh"),
@@ -155,6 +165,7 @@ LATEST: Mapping[str, str] = MappingProxyType({
     f"{NAMESPACE}/video-worker": "1.0.0",
     f"{NAMESPACE}/web": "1.0.0",
     "docker/library/busybox": "1.36",
+    "appmesh/aws-appmesh-envoy": "v1.29.6.0-prod",
 })
 
 #: Modules the forkserver imports before forking, so a container starts in milliseconds:
@@ -169,6 +180,8 @@ PRELOAD: list[str] = [
     "mylearning.dataplane.images.video_worker",
     "mylearning.dataplane.images.web",
     "mylearning.dataplane.images.busybox",
+    "mylearning.dataplane.images.envoy",
+    "mylearning.dataplane.mesh",
 ]
 
 _BY_TAG: Mapping[tuple[str, str], Image] = MappingProxyType({(i.repository, i.tag): i for i in IMAGES})
@@ -217,6 +230,10 @@ def _catalogue_repository(ref: Reference) -> str | None:
     repository names (the course has learners push them there); BusyBox is also on
     Docker Hub, where ECR Public's docker/library mirror comes from.
     """
+    if _PRIVATE_REGISTRY.match(ref.registry) and ref.repository == "aws-appmesh-envoy":
+        # App Mesh's regional copies (840364872350.dkr.ecr.<region>.amazonaws.com/aws-appmesh-envoy),
+        # https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy.html
+        return "appmesh/aws-appmesh-envoy"
     if ref.registry == PUBLIC_REGISTRY or _PRIVATE_REGISTRY.match(ref.registry):
         return ref.repository
     if ref.registry == DOCKER_HUB and ref.repository.startswith("library/"):

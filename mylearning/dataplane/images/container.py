@@ -45,6 +45,10 @@ class Container:
     readonly_root: bool = False
     user: str | None = None
     proxy: str | None = None
+    #: Where the App Mesh proxy's egress listener takes this container's outbound requests
+    #: (mylearning.dataplane.interception): ``egress_port``, ``egress_ignored_ips``,
+    #: ``egress_ignored_ports``. None: no interception, everything leaves by `proxy`.
+    egress: Mapping[str, Any] | None = None
     task_arn: str = ""
     task_id: str = ""
     image: str = ""
@@ -114,9 +118,34 @@ class Container:
             netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
+    def proxy_for(self, url: str) -> str | None:
+        """The HTTP proxy a request to `url` leaves the task through: none inside the task,
+        the App Mesh proxy's egress listener when the task intercepts this container's
+        traffic (unless the destination is one it ignores), else the data plane's edge."""
+        if self.is_local(url):
+            return None
+        if self.egress:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            host = parts.hostname or ""
+            if not _egress_ignores(self.egress, host, port):
+                return f"http://{self.address}:{self.egress['egress_port']}"
+        return self.proxy
+
     def http(self, timeout: float = 5.0) -> "TaskHTTP":
         """An HTTP client with the task's routing: own task direct, the rest through the proxy."""
         return TaskHTTP(self, timeout)
+
+
+def _egress_ignores(egress: Mapping[str, Any], host: str, port: int) -> bool:
+    """EgressIgnoredPorts and EgressIgnoredIPs (interception.Interception.ignores_destination)."""
+    if port in (egress.get("egress_ignored_ports") or ()):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in egress.get("egress_ignored_ips") or ())
 
 
 def _is_ipv4(text: str) -> bool:
@@ -145,8 +174,9 @@ class TaskHTTP:
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         target = self.container.url(url)
-        if self.container.proxy and not self.container.is_local(target):
-            kwargs.setdefault("proxy", self.container.proxy)
+        proxy = self.container.proxy_for(target)
+        if proxy:
+            kwargs.setdefault("proxy", proxy)
         return self.session.request(method, target, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> Any:

@@ -44,6 +44,9 @@ class ContainerSpec:
     readonly_root: bool = False
     user: str | None = None
     proxy: str | None = None  # the data plane's edge proxy; None: reach everything directly
+    #: The App Mesh proxy's egress for this container (interception.Interception.to_dict):
+    #: its outbound requests go there instead of to `proxy`; None without interception.
+    egress: dict[str, Any] | None = None
     #: The task's runtimePlatform.cpuArchitecture: a single-architecture image built for the
     #: other one starts and fails at once, as on AWS (catalogue.exec_format_error).
     architecture: str = catalogue.DEFAULT_ARCHITECTURE
@@ -176,6 +179,7 @@ def main(spec: dict[str, Any]) -> None:
         container = Container(name=parsed.name, address=parsed.address, ports=list(parsed.ports), env=env,
                               argv=argv(parsed, image), root=parsed.root, mounts=dict(parsed.mounts),
                               readonly_root=parsed.readonly_root, user=parsed.user, proxy=parsed.proxy,
+                              egress=parsed.egress,
                               task_arn=parsed.task_arn, task_id=parsed.task_id, image=parsed.image)
         try:
             program = load_program(image.program)

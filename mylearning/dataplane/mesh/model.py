@@ -22,6 +22,7 @@ Defaults stated here come from the API reference and user guide:
 from __future__ import annotations
 
 import dataclasses
+import copyreg
 import json
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -39,6 +40,15 @@ def freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     return value
+
+
+def _frozen_mapping(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
+
+
+# A snapshot travels from the data plane's management service to the proxies pickled
+# (mesh_management.py); a read-only mapping pickles as the dict it shows, and comes back read-only.
+copyreg.pickle(MappingProxyType, lambda mapping: (_frozen_mapping, (dict(mapping),)))
 
 
 def thaw(value: Any) -> Any:

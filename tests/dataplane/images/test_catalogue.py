@@ -96,7 +96,11 @@ def test_catalogue_rows_are_complete() -> None:
         assert module.startswith("mylearning.dataplane.images.") and function
         assert image.summary and "\n" not in image.summary
     services = {i.repository for i in IMAGES if i.ports}
-    assert services == {"mylearning/courses-api", "mylearning/enrollment", "mylearning/web"}
+    assert services == {"mylearning/courses-api", "mylearning/enrollment", "mylearning/web",
+                        "appmesh/aws-appmesh-envoy"}
+    envoy = resolve("840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy:v1.29.6.0-prod")
+    assert envoy is not None and envoy.reference == "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.6.0-prod"
+    assert 9901 in envoy.ports
     worker = resolve("public.ecr.aws/mylearning/video-worker:1.0.0")
     assert worker is not None and worker.ports == () and worker.env["SCRATCH_DIR"] == "/scratch"
 
