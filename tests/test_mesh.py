@@ -297,3 +297,42 @@ def test_the_diagram_is_markdown_for_jupyterlab(session):
     shown = mesh.describe(session, mesh.mesh_name(session)).diagram()
     assert isinstance(shown, markdown)
     assert shown.data.startswith("```mermaid\ngraph LR\n") and shown.data.endswith("\n```")
+
+
+# ---------------------------------------------------------------- teardown
+
+def test_the_delete_plan_goes_in_an_order_app_mesh_accepts(session):
+    build(session)
+    name = mesh.mesh_name(session)
+    plan = mesh.delete_mesh_plan(session, name)
+    kinds = [a.kind.removeprefix("App Mesh ") for a in plan.actions]
+    assert kinds == ["gateway route", "gateway", "route", "service", "service", "router", "node", "node", "node",
+                     "mesh"]
+    assert plan.actions[0].ident == f"{GATEWAY}/courses" and plan.actions[2].ident == f"{ROUTER}/{ROUTE}"
+    assert "Would remove" in str(plan) and all(a.status == "planned" for a in plan.actions)
+    assert lookup.appmesh_describe(session.client("appmesh"), "mesh", name, name) is not None, "planning deletes nothing"
+    plan.run(execute=True)
+    assert [a.status for a in plan.actions] == ["deleted"] * len(plan.actions)
+    assert lookup.appmesh_describe(session.client("appmesh"), "mesh", name, name) is None
+    assert mesh.delete_mesh_plan(session, name).actions == []
+
+
+def test_the_delete_plan_takes_only_the_courses_resources(session):
+    am = session.client("appmesh")
+    name = mesh.mesh_name(session)
+    mesh.ensure_mesh(session, LAB, name)
+    mesh.ensure_virtual_node(session, LAB, name, V1, discovery="v1.local")
+    mesh.ensure_virtual_node(session, "07", name, V2, discovery="v2.local")
+    am.create_virtual_node(meshName=name, virtualNodeName="someone-elses", spec={})
+    plan = mesh.delete_mesh_plan(session, name)
+    assert [a.ident for a in plan.actions] == [V1, V2, name]
+    assert [a.ident for a in mesh.delete_mesh_plan(session, name, lab="07").actions] == [V2]
+    plan.run(execute=True)
+    assert [a.status for a in plan.actions] == ["deleted", "deleted", "failed: ResourceInUseException"]
+    assert [n["virtualNodeName"] for n in am.list_virtual_nodes(meshName=name)["virtualNodes"]] == ["someone-elses"]
+    # a mesh the course did not make: nothing in it is planned
+    other = session.name("other-mesh")
+    am.create_mesh(meshName=other)
+    am.create_virtual_node(meshName=other, virtualNodeName="n", spec={}, tags=session.tags(LAB, style="key"))
+    assert mesh.delete_mesh_plan(session, other).actions == []
+    assert mesh.delete_mesh_plan(session, session.name("no-such-mesh")).actions == []

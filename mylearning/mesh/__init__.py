@@ -37,6 +37,7 @@ from mylearning.mesh.builders import (NotCourseResource, ensure_gateway_route, e
                                       ensure_virtual_gateway, ensure_virtual_node, ensure_virtual_router,
                                       ensure_virtual_service, mesh_name, set_egress_filter, set_weights,
                                       virtual_service_name)
+from mylearning.mesh.deletion import delete_mesh_plan
 from mylearning.mesh.drawing import diagram, mermaid
 from mylearning.mesh.specs import (ACCESS_LOG, MeshSpecError, client_policy, cloud_map, dns, duration,
                                    gateway_route_spec, health_check, listener_tls, mesh_spec, retry_policy,
@@ -45,11 +46,11 @@ from mylearning.mesh.specs import (ACCESS_LOG, MeshSpecError, client_policy, clo
 from mylearning.mesh.view import (GatewayRouteView, GatewayView, ListenerView, MeshView, NodeView, RouterView,
                                   RouteView, ServiceView, TargetView, describe)
 
-__all__ = ["ACCESS_LOG", "GatewayRouteView", "GatewayView", "ListenerView", "MeshSpecError", "MeshView", "NodeView",
-           "NotCourseResource", "RouteView", "RouterView", "ServiceView", "TargetView", "client_policy",
-           "cloud_map", "describe", "diagram", "dns", "duration", "ensure_gateway_route", "ensure_mesh",
-           "ensure_route", "ensure_virtual_gateway", "ensure_virtual_node", "ensure_virtual_router",
-           "ensure_virtual_service", "gateway_route_spec", "health_check", "listener_tls", "mermaid", "mesh_name",
-           "mesh_spec", "retry_policy", "route_spec", "same_spec", "set_egress_filter", "set_weights",
-           "virtual_gateway_spec", "virtual_node_spec", "virtual_router_spec", "virtual_service_name",
-           "virtual_service_spec", "weighted_targets"]
+__all__ = ["ACCESS_LOG", "GatewayRouteView", "GatewayView", "ListenerView", "MeshSpecError", "MeshView",
+           "NodeView", "NotCourseResource", "RouteView", "RouterView", "ServiceView", "TargetView",
+           "client_policy", "cloud_map", "delete_mesh_plan", "describe", "diagram", "dns", "duration",
+           "ensure_gateway_route", "ensure_mesh", "ensure_route", "ensure_virtual_gateway", "ensure_virtual_node",
+           "ensure_virtual_router", "ensure_virtual_service", "gateway_route_spec", "health_check",
+           "listener_tls", "mermaid", "mesh_name", "mesh_spec", "retry_policy", "route_spec", "same_spec",
+           "set_egress_filter", "set_weights", "virtual_gateway_spec", "virtual_node_spec", "virtual_router_spec",
+           "virtual_service_name", "virtual_service_spec", "weighted_targets"]
