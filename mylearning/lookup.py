@@ -221,3 +221,59 @@ def role(iam: Any, name: str) -> dict | None:
         return iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
         return None
+
+
+# ------------------------------------------------------------------ App Mesh
+def appmesh_tags(am: Any, arn: str) -> list[dict]:
+    """An App Mesh resource's tags, as ListTagsForResource gives them ({"key", "value"})."""
+    tags: list[dict] = []
+    kwargs = {"resourceArn": arn}
+    while True:
+        page = am.list_tags_for_resource(**kwargs)
+        tags += page.get("tags", [])
+        if not page.get("nextToken"):
+            return tags
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def appmesh_describe(am: Any, kind: str, mesh: str, name: str, parent: str | None = None) -> dict | None:
+    """The App Mesh resource of `kind` ("mesh", "virtualNode", "route"...) as its Describe
+    operation answers, whoever made it, or None when it does not exist. `parent` names the
+    router of a route and the gateway of a gateway route."""
+    from mylearning.facts.appmesh import KINDS
+
+    noun, name_param, parent_param = KINDS[kind]
+    kwargs = {"meshName": mesh}
+    if kind != "mesh":
+        kwargs[name_param] = name
+    if parent_param:
+        kwargs[parent_param] = parent
+    try:
+        return getattr(am, f"describe_{noun}")(**kwargs)[kind]
+    except am.exceptions.NotFoundException:
+        return None
+
+
+def appmesh_list(am: Any, kind: str, mesh: str, parent: str | None = None) -> list[dict]:
+    """The refs (name, arn, version...) a List operation gives for `kind` in `mesh`, every
+    page, sorted by name; `parent` names the router of routes and the gateway of gateway routes."""
+    from mylearning.facts.appmesh import KINDS, LIST_KEYS
+
+    noun, name_param, parent_param = KINDS[kind]
+    kwargs = {"meshName": mesh}
+    if parent_param:
+        kwargs[parent_param] = parent
+    refs = [ref for page in am.get_paginator(f"list_{noun}s").paginate(**kwargs) for ref in page[LIST_KEYS[kind]]]
+    return sorted(refs, key=lambda ref: ref[name_param])
+
+
+def mesh_resource(session: Any, kind: str, mesh: str, name: str | None = None,
+                  parent: str | None = None) -> dict | None:
+    """The course's App Mesh resource (with its "tags"), or None when it is missing or not
+    this learner's. ``mesh_resource(session, "mesh", name)`` finds a mesh."""
+    am = session.client("appmesh")
+    found = appmesh_describe(am, kind, mesh, name or mesh, parent)
+    if found is None:
+        return None
+    found = dict(found, tags=appmesh_tags(am, found["metadata"]["arn"]))
+    return found if is_course_tagged(found, session) else None
