@@ -84,19 +84,11 @@ def gateway_route_targets_exist(req: AwsRequest) -> None:
                             f"{req.params.get('meshName')} for account {_account()}.")
 
 
-@rule(SERVICE, "CreateVirtualNode", "UpdateVirtualNode")
-def backends_exist(req: AwsRequest) -> None:
-    """A virtual node's backends are virtual services of the mesh
-    (API_VirtualServiceBackend.html: "The name of the virtual service that is acting
-    as a virtual node backend")."""
-    if _mesh(req) is None:
-        return
-    known = _service_names(req)
-    for backend in (req.params.get("spec") or {}).get("backends") or []:
-        name = ((backend or {}).get("virtualService") or {}).get("virtualServiceName")
-        if name and name not in known:
-            raise not_found(f"VirtualService with name {name} is not present under mesh "
-                            f"{req.params.get('meshName')} for account {_account()}.")
+# A virtual node's backends may name virtual services that do not exist (yet): "App Mesh
+# doesn't validate the existence of those virtual services specified in backends. This is
+# to prevent a cyclic dependency between virtual nodes and virtual services creation"
+# (API_VirtualServiceBackend.html). The proxy answers such a backend's requests with 503
+# (mylearning.dataplane.mesh.routing).
 
 
 @rule(SERVICE, "CreateVirtualNode", "UpdateVirtualNode")
