@@ -168,7 +168,7 @@ class MeshSecrets:
             got = self.client("acm", _region(arn, region)).get_certificate(CertificateArn=arn)
             chain = got.get("CertificateChain") or got["Certificate"]
             marker = "-----BEGIN CERTIFICATE-----"
-            value = {"certificate": marker + chain.rsplit(marker, 1)[1].strip() + "\n"}
+            value = {"certificate": marker + chain.rsplit(marker, 1)[1].rstrip() + "\n"}
         except Exception as error:
             value = {"error": _error_text(error)}
         self._roots[arn] = _Item(value, self.clock())
