@@ -170,6 +170,8 @@ class Material:
     key: str = ""
     password: Optional[bytes] = dataclasses.field(default=None, repr=False)
     problem: Optional[str] = None
+    #: Not delivered yet (ACM material on its way from the management service).
+    pending: bool = False
 
     @property
     def path(self) -> str:
@@ -427,6 +429,7 @@ class SidecarTls:
         self._have_secrets = asyncio.Event()
         self._watcher: Optional[asyncio.Task] = None
         self._idle: dict[tuple[int, str, int], list[_Connection]] = {}
+        self._previous_plans: dict[tuple[str, int], UpstreamPlan] = {}
         self._warned: set[str] = set()
 
     # ---------------------------------------------------------------- configuration
@@ -459,8 +462,10 @@ class SidecarTls:
                 continue
             state = self._listener(port, name, spec)
             previous = self.listeners.get(port)
-            if previous is not None and previous.server is not None and _same(previous, state):
-                state = previous  # nothing changed: keep the context (and its files as read)
+            if previous is not None and previous.server is not None and (_same(previous, state) or _pending(state)):
+                # Nothing changed: keep the context (its files as read). Or the new certificate is
+                # still on its way: the listener in service goes on until it is, as Envoy's warms.
+                state = previous
             built[port] = state
         self.listeners = built
         self._drop_plans()
@@ -474,7 +479,8 @@ class SidecarTls:
         problem = state.certificate.problem or (state.trust.problem if state.trust else None)
         if problem:
             state.problem = problem
-            self._warn(f"listener {name}: {problem}")
+            if not _pending(state):
+                self._warn(f"listener {name}: {problem}")
             return state
         try:
             listener = mtls.ListenerTls(state.mode, mtls.Certificate(state.certificate.pem, state.certificate.key,
@@ -505,7 +511,8 @@ class SidecarTls:
             arn = spec["acm"].get("certificateArn", "")
             item = (self.secrets.get("certificates") or {}).get(arn)
             if item is None:
-                return Material("acm", arn, problem=f"the ACM certificate {arn} has not been delivered (yet)")
+                return Material("acm", arn, problem=f"the ACM certificate {arn} has not been delivered (yet)",
+                                pending=True)
             if "error" in item:
                 return Material("acm", arn, problem=f"the ACM certificate {arn} could not be delivered: {item['error']}")
             return Material("acm", arn, item["certificate_chain"], item["private_key"],
@@ -530,7 +537,7 @@ class SidecarTls:
             problem = (f"the private CA certificate of {', '.join(missing)} has not been delivered (yet)" if missing
                        else f"the private CA certificate could not be read: {'; '.join(failed)}" if failed else None)
             pem = "".join(item["certificate"] for _, item in items if item and "certificate" in item)
-            return Material("acm", ",".join(arns), pem, problem=problem)
+            return Material("acm", ",".join(arns), pem, problem=problem, pending=bool(missing))
         if source == "sds":
             secret = spec["sds"].get("secretName", "")
             return Material("sds", secret, problem=f"SDS validation context {secret!r}: the course's proxy has no "
@@ -538,7 +545,9 @@ class SidecarTls:
         return Material(source or "none", "", problem=f"trust source {source or 'none'!r} is not supported")
 
     def _drop_plans(self) -> None:
-        """Configuration or material changed: new plans, and no connection made under an old one."""
+        """Configuration or material changed: new plans, and no connection made under an old one
+        (a plan whose new material is still on its way keeps the old one meanwhile, see `plan`)."""
+        self._previous_plans = {k: p for k, p in self.plans.items() if p is not None and p.problem is None}
         self.plans.clear()
         for connections in self._idle.values():
             for connection in connections:
@@ -583,7 +592,11 @@ class SidecarTls:
         """How to connect to a RouteDecision's target: None for plaintext."""
         key = (decision.cluster, decision.target_port)
         if key not in self.plans:
-            self.plans[key] = self._plan(decision)
+            plan = self._plan(decision)
+            pending = plan is not None and any(m is not None and m.pending for m in (plan.trust, plan.certificate))
+            if pending and key in self._previous_plans:
+                return self._previous_plans[key]  # the cluster in service, until the new one is warm
+            self.plans[key] = plan
         return self.plans[key]
 
     def _plan(self, decision: Any) -> Optional[UpstreamPlan]:
@@ -611,7 +624,7 @@ class SidecarTls:
                 item = (self.secrets.get("roots") or {}).get(arn)
                 trust = Material("acm", arn, (item or {}).get("certificate", ""), problem=None if item and
                                  "certificate" in item else f"the root CA of {arn} is not known: "
-                                 f"{(item or {}).get('error', 'not delivered (yet)')}")
+                                 f"{(item or {}).get('error', 'not delivered (yet)')}", pending=item is None)
                 plan = UpstreamPlan(decision.cluster, "server ACM certificate", None, name, trust)
                 plan.problem = trust.problem
                 if plan.problem is None:
@@ -628,7 +641,7 @@ class SidecarTls:
                 plan.problem = f"invalid TLS material: {error}"
         else:
             _Scoped(self.sidecar.stats, f"cluster.{plan.cluster}")  # its ssl.* stats, at 0
-        if plan.problem:
+        if plan.problem and not any(m is not None and m.pending for m in (plan.trust, plan.certificate)):
             self._warn(f"cluster {plan.cluster}: {plan.problem}")
         return plan
 
@@ -801,6 +814,10 @@ class SidecarTls:
         listener = _Listener(self, port, handler)
         await listener.start(self.sidecar.address)
         return listener
+
+
+def _pending(state: ListenerState) -> bool:
+    return any(m is not None and m.pending for m in (state.certificate, state.trust))
 
 
 def _same(a: ListenerState, b: ListenerState) -> bool:
