@@ -527,3 +527,118 @@ def test_connections_are_kept_alive(tmp_path, material):
             await world.close()
 
     asyncio.run(asyncio.wait_for(run(), 60))
+
+
+# ------------------------------------------------------------------------------ virtual gateways
+
+
+def _gateway(listener_tls: Optional[dict] = None, defaults: Optional[dict] = None) -> Any:
+    from mylearning.dataplane.mesh.model import VirtualGateway
+    listener: dict = {"portMapping": {"port": 9443, "protocol": "http"}}
+    if listener_tls:
+        listener["tls"] = listener_tls
+    spec: dict = {"listeners": [listener]}
+    if defaults:
+        spec["backendDefaults"] = {"clientPolicy": {"tls": defaults}}
+    route = {"gatewayRouteName": "to-colorteller", "spec": {"httpRoute": {
+        "match": {"prefix": "/"}, "action": {"target": {"virtualService": {"virtualServiceName": SERVICE}}}}}}
+    return VirtualGateway.from_api({"virtualGatewayName": "ingress-gw", "spec": spec}, [route])
+
+
+async def _gateway_world(tmp_path: Path, pem: dict, gateway: Any, backend: VirtualNode) -> World:
+    world = await _world(tmp_path, pem, backend, _node("gateway"))
+    await _stop(world.client)
+    snapshot = Snapshot(mesh=MESH, egress_filter="DROP_ALL", proxy=gateway, routers={},
+                        services=_snapshot(backend, backend).services, nodes={"colorteller": backend}, version="1")
+    address = f"127.213.{next(_addresses) % 250}.4"
+    container = Container(name="envoy", address=address, ports=[], root=str(tmp_path / "client"),
+                          proxy=world.network.edge.url, task_arn=TASK, image=ENVOY,
+                          env={"APPMESH_RESOURCE_ARN": f"mesh/{MESH}/virtualGateway/ingress-gw",
+                               "ENVOY_LOG_LEVEL": "error"})
+    sidecar = Sidecar(container)
+    sidecar.upstream_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)),
+                                                  trust_env=False, auto_decompress=False)
+    sidecar.local_http = aiohttp.ClientSession(trust_env=False, auto_decompress=False)
+    await sidecar._apply(snapshot)
+    world.client = sidecar
+    return world
+
+
+async def _https_get(address: str, port: int, policy: Any, server_name: str) -> tuple[Any, bytes]:
+    """An outside client of the gateway: TLS (maybe with its certificate), then one HTTP request."""
+    connection = await tls.open_tls_connection(address, port, policy, server_name=server_name)
+    if connection.stream is None:
+        return connection.outcome, b""
+    connection.stream.write(b"GET / HTTP/1.1\r\nHost: gw.howto-tls.local\r\nConnection: close\r\n\r\n")
+    await connection.stream.drain()
+    answer = b""
+    while chunk := await connection.stream.read():
+        answer += chunk
+    connection.stream.close()
+    return connection.outcome, answer
+
+
+def test_a_gateway_originates_tls_by_its_backend_defaults(tmp_path, material):
+    """mutual-tls.html: "Virtual Gateways can only be configured with a default client policy"."""
+    async def run():
+        world = await _gateway_world(tmp_path, material, _gateway(defaults=policy(certificate="gateway")),
+                                     _node("colorteller", strict(validation=MUTUAL["validation"])))
+        try:
+            async with aiohttp.ClientSession(trust_env=False) as session:
+                async with session.get(f"http://{world.client.address}:9443/") as answer:
+                    assert (answer.status, await answer.text()) == (200, "white")
+            assert _ssl_stats(world.client, CLUSTER) == {HS: 1}
+            assert _ssl_stats(world.server, LISTENER) == {HS: 1}  # with the gateway's certificate
+        finally:
+            await world.close()
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+
+
+def test_a_gateway_listener_terminates_mutual_tls_for_outside_clients(tmp_path, material):
+    """Trust outside a mesh (mutual-tls.html): the gateway's listener asks outside clients for a
+    certificate from its trusted CA; its stats are rooted at its own port."""
+    gateway_tls = {"mode": "STRICT", "certificate": _file("wildcard"), "validation": {"trust": _trust()}}
+
+    async def run():
+        world = await _gateway_world(tmp_path, material, _gateway(gateway_tls), _node("colorteller"))
+        try:
+            address, stats = world.client.address, "listener.0.0.0.0_9443"
+            client = tls.Certificate(material["gateway"].chain_pem, material["gateway"].private_key_pem())
+            outcome, answer = await _https_get(address, 9443, tls.ClientTls(trust=material["ca"], certificate=client),
+                                               "gw.howto-tls.local")
+            assert outcome.ok and answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"white"), answer
+            outcome, answer = await _https_get(address, 9443, tls.ClientTls(trust=material["ca"]),
+                                               "gw.howto-tls.local")
+            assert not outcome.ok and answer == b""
+            # A plaintext client is refused too.
+            reader, writer = await asyncio.open_connection(address, 9443)
+            writer.write(b"GET / HTTP/1.1\r\nHost: gw\r\n\r\n")
+            assert await reader.read() == b""
+            writer.close()
+            assert _ssl_stats(world.client, stats) == {HS: 1, NOCERT: 1, CE: 1}
+        finally:
+            await world.close()
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+
+
+def test_a_new_acm_certificate_on_its_way_leaves_the_listener_in_service(tmp_path, material):
+    """Envoy warms a listener whose secret has not arrived; the one in service goes on meanwhile."""
+    async def run():
+        secrets = _secrets({"certificates": {CERT_ARN: "colorteller"}}, material)
+        node = _node("colorteller", ACM_LISTENER)
+        world = await _world(tmp_path, material, node, _node("gateway"),
+                             secrets=_secrets({"roots": {CERT_ARN: "ca"}}, material), server_secrets=secrets)
+        try:
+            other = CERT_ARN.replace("6666", "7777")
+            moved = _node("colorteller", {"mode": "STRICT", "certificate": {"acm": {"certificateArn": other}}})
+            await world.server._apply(_snapshot(moved, moved, version="2"))  # its certificate not delivered yet
+            state = world.server.tls.listener_state(15000)
+            assert state.certificate.where == CERT_ARN and state.server is not None
+            world.client.tls._drop_plans()  # a new connection
+            assert await world.call() == (200, "white")
+        finally:
+            await world.close()
+
+    asyncio.run(asyncio.wait_for(run(), 60))
