@@ -680,7 +680,7 @@ class SidecarTls:
             except BaseException:
                 connection.close()
                 raise
-            self._keep(key, connection)
+            self._keep(key, connection, plan)
             return answer
         raise AssertionError("unreachable")
 
@@ -693,9 +693,11 @@ class SidecarTls:
             connection.close()
         return None
 
-    def _keep(self, key: tuple, connection: _Connection) -> None:
+    def _keep(self, key: tuple, connection: _Connection, plan: UpstreamPlan) -> None:
+        """Keep a connection for the next request, if its plan is still the one in use."""
         import h11
-        if connection.h11.our_state is h11.DONE and connection.h11.their_state is h11.DONE:
+        current = any(p is plan for p in (*self.plans.values(), *self._previous_plans.values()))
+        if current and connection.h11.our_state is h11.DONE and connection.h11.their_state is h11.DONE:
             connection.h11.start_next_cycle()
             idle = self._idle.setdefault(key, [])
             if len(idle) < MAX_IDLE:
