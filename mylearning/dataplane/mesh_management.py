@@ -29,6 +29,10 @@ rest of it:
   wait is over; 403 and AWS's AccessDenied text when the role does not allow the stream;
   404 when the node or gateway does not exist. The body is the proxy's ``Snapshot`` pickled:
   both ends are this package, on loopback.
+* ``GET /v1/secrets?task=ARN&resource=ARN&version=V&wait=S`` gives the proxy its TLS material
+  from ACM and AWS Private CA, as App Mesh delivers it to Envoy over SDS, once the task role
+  allows ``acm:ExportCertificate`` / ``acm-pca:GetCertificateAuthorityCertificate``
+  (`mylearning.dataplane.mesh_secrets`).
 * ``GET /v1/endpoints?name=...`` answers a DNS name's addresses and
   ``/v1/endpoints?namespace=...&service=...`` a Cloud Map service's instances (the resolver's
   job for everything else in the data plane), for the proxies' service discovery.
@@ -104,6 +108,9 @@ class MeshManagement:
         self._runner: Any = None
         self.address: Optional[tuple[str, int]] = None
         self.counts = {"streams": 0, "denied": 0, "answers": 0}
+        from mylearning.dataplane.mesh_secrets import MeshSecrets
+        self.secrets = MeshSecrets(lambda service, region: self.agent.control.client(service, region),
+                                   lambda runner, action, arn: self._refusal(runner, arn, action))
 
     # ------------------------------------------------------------ serving
 
@@ -112,6 +119,7 @@ class MeshManagement:
         app = web.Application()
         app.router.add_get("/v1/resources", self._resources)
         app.router.add_get("/v1/endpoints", self._endpoints)
+        app.router.add_get("/v1/secrets", self._secrets)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, 0)
@@ -137,8 +145,9 @@ class MeshManagement:
 
     # ------------------------------------------------------------ the stream
 
-    def _refusal(self, runner: Any, resource: str) -> Optional[str]:
-        """Why the task's role may not stream `resource`, or None (blocking: IAM reads)."""
+    def _refusal(self, runner: Any, resource: str, action: str = STREAM_ACTION) -> Optional[str]:
+        """Why the task's role may not do `action` (by default: stream `resource`), or None
+        (blocking: IAM reads)."""
         from mylearning.dataplane.execution_role import ExecutionRole
         from mylearning.dataplane.errors import TaskStartError
 
@@ -146,7 +155,7 @@ class MeshManagement:
         if not role_arn:
             return ("Unable to get credentials for the App Mesh Envoy management service: the task "
                     "has no task role (taskRoleArn), so the proxy cannot sign its "
-                    f"{STREAM_ACTION} request")
+                    f"{action} request")
         key = (role_arn, runner.id)
         cached = self._roles.get(key)
         if cached is None or cached[0] < time.monotonic():
@@ -154,7 +163,7 @@ class MeshManagement:
             cached = (time.monotonic() + ROLE_SECONDS, role)
             self._roles[key] = cached
         try:
-            return cached[1].refusal(STREAM_ACTION, resource)
+            return cached[1].refusal(action, resource)
         except TaskStartError as error:  # the role is missing or does not trust ECS tasks
             return str(error)
 
@@ -213,6 +222,41 @@ class MeshManagement:
         finally:
             watched.waiters -= 1
             watched.last_wanted = time.monotonic()
+
+    # ------------------------------------------------------------ secrets
+
+    async def _secrets(self, request: Any) -> Any:
+        """The proxy's ACM and Private CA material (`mesh_secrets`), for the same task and
+        resource as its configuration stream, and on the same authorization."""
+        from aiohttp import web
+        from mylearning.dataplane.mesh import parse_resource
+
+        query = request.query
+        runner = self.agent.runners.get(query.get("task", ""))
+        if runner is None:
+            return web.Response(status=403, text="Unknown task: only a running task's proxy may connect")
+        resource = query.get("resource", "")
+        try:
+            parsed = parse_resource(resource)
+        except ValueError as error:
+            return web.Response(status=400, text=str(error))
+        region = parsed.region or runner.region
+        arn = resource if resource.startswith("arn:") else (
+            f"arn:aws:appmesh:{region}:{runner.arn.split(':')[4]}:{resource}")
+        refusal = await asyncio.to_thread(self._refusal, runner, arn)
+        if refusal:
+            return web.Response(status=403, text=refusal)
+        watched = self._watch(region, arn)
+        watched.waiters += 1
+        try:
+            wait = min(MAX_WAIT, max(0.0, float(query.get("wait", "0") or 0)))
+            body = await self.secrets.serve(runner, lambda: watched.snapshot, region, query.get("version", ""), wait)
+        finally:
+            watched.waiters -= 1
+            watched.last_wanted = time.monotonic()
+        if body is None:
+            return web.Response(status=304)
+        return web.json_response(body, headers={"X-Version": body["version"]})
 
     # ------------------------------------------------------------ endpoints
 

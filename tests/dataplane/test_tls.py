@@ -284,3 +284,19 @@ def test_tls13_clients_are_judged_too(certs):
     assert stats == {tls.FAIL_VERIFY_NO_CERT: 1} and answer == b"" and not accepted.ok
     accepted, answer, stats = asyncio.run(asyncio.wait_for(run(True), 30))
     assert stats == {tls.HANDSHAKE: 1} and answer.startswith(b"HTTP/1.1 200") and accepted.version == "TLSv1.3"
+
+
+def test_keys_are_loaded_without_touching_a_disk(monkeypatch):
+    """ACM's exported keys reach OpenSSL through anonymous memory files on Linux, never a folder."""
+    import os
+    import tempfile
+    if not hasattr(os, "memfd_create"):
+        pytest.skip("no memfd_create on this platform")
+
+    def no_folder(*args, **kwargs):
+        raise AssertionError("a private key was about to be written to a temporary folder")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_folder)
+    issued = pki.create_ca().issue(SERVICE)
+    material = tls.Certificate(issued.chain_pem, issued.private_key_pem(b"passphrase"), b"passphrase")
+    assert tls.server_context(tls.ListenerTls("STRICT", material))

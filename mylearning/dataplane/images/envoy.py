@@ -43,6 +43,9 @@ security groups) to the endpoints the target node's service discovery gives (Clo
 DNS, asked of the management service), one chosen round robin among the hosts outlier
 detection has not ejected (Envoy's default load balancing, ROUND_ROBIN).
 
+TLS and mutual TLS (listener ``tls``, client policies, ACM, file and SDS certificates, the
+``ssl.*`` stats and ``/certs``) are `mylearning.dataplane.images.envoy_tls`'s.
+
 Where this differs from Envoy: HTTP/1.1 only (no HTTP/2 or gRPC framing, no TCP proxying
 yet), no active health checks, no histograms; bodies are read whole, not streamed.
 """
@@ -169,6 +172,8 @@ class Sidecar:
         self.gates: dict[str, _Gate] = {}
         self.servers: dict[int, Any] = {}
         self.address = container.address
+        from .envoy_tls import SidecarTls
+        self.tls = SidecarTls(self)
 
     # -------------------------------------------------------------- logging
 
@@ -223,6 +228,7 @@ class Sidecar:
         await stop.wait()
         self.log("warning", "main", "caught SIGTERM")
         watcher.cancel()
+        await self.tls.close()
         for server in [admin, *self.servers.values()]:
             with contextlib.suppress(Exception):
                 await server.cleanup()
@@ -288,6 +294,7 @@ class Sidecar:
         self.gates.clear()
         self.stats.inc("cluster_manager.cds.update_success")
         self.stats.inc("listener_manager.lds.update_success")
+        await self.tls.configure(snapshot, first)
         await self._listen()
         if first:
             self.state = "LIVE"
@@ -309,7 +316,7 @@ class Sidecar:
         for port, handler in wanted.items():
             if port not in self.servers:
                 try:
-                    self.servers[port] = await self._serve(port, handler)
+                    self.servers[port] = await self.tls.serve(port, handler)
                 except OSError as error:
                     self.log("critical", "config", f"listener 0.0.0.0:{port}: cannot bind: {error}")
 
@@ -344,6 +351,8 @@ class Sidecar:
                                          "service_cluster": self.resource.name}})
         if path == "/ready":
             return web.Response(status=200 if self.state == "LIVE" else 503, text=self.state + "\n")
+        if path == "/certs":
+            return web.json_response(self.tls.certs(), dumps=lambda v: json.dumps(v, indent=2))
         if path == "/config_dump":
             return web.json_response(self._config_dump(), dumps=lambda v: json.dumps(v, indent=2, default=str))
         if path == "/listeners":
@@ -351,9 +360,9 @@ class Sidecar:
                      f"_0.0.0.0_{p}::0.0.0.0:{p}" for p in sorted(self.servers)]
             return web.Response(text="".join(n + "\n" for n in names))
         if path in ("/", "/help"):
-            return web.Response(text="admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n"
+            return web.Response(text="admin commands are:\n  /certs\n  /clusters\n  /config_dump\n  /listeners\n"
                                      "  /ready\n  /server_info\n  /stats\n")
-        return web.Response(status=404, text="invalid path. admin commands are: /clusters /config_dump "
+        return web.Response(status=404, text="invalid path. admin commands are: /certs /clusters /config_dump "
                                              "/listeners /ready /server_info /stats\n")
 
     def _cluster_views(self) -> list:
@@ -382,7 +391,8 @@ class Sidecar:
                              "proxy": thaw(dataclasses.asdict(self.snapshot.proxy)),
                              "services": thaw({k: dataclasses.asdict(v) for k, v in self.snapshot.services.items()}),
                              "routers": thaw({k: dataclasses.asdict(v) for k, v in self.snapshot.routers.items()}),
-                             "nodes": thaw({k: dataclasses.asdict(v) for k, v in self.snapshot.nodes.items()})}],
+                             "nodes": thaw({k: dataclasses.asdict(v) for k, v in self.snapshot.nodes.items()})},
+                            self.tls.config_dump()],
                 "state": self.state}
 
     # -------------------------------------------------------------- ingress
@@ -456,7 +466,8 @@ class Sidecar:
         return await self._route(request, http, host, port)
 
     async def _gateway(self, request: web.BaseRequest) -> web.StreamResponse:
-        port = request.transport.get_extra_info("sockname")[1] if request.transport else 0
+        from .envoy_tls import LISTENER_PORT
+        port = request.get(LISTENER_PORT) or (request.transport.get_extra_info("sockname")[1] if request.transport else 0)
         http = self.stats.http("ingress")
         self.stats.listener(port).inc("downstream_cx_total")
         return await self._route(request, http, request.headers.get("Host") or "", port)
@@ -546,6 +557,9 @@ class Sidecar:
         state = RetryState(decision.retry_policy, decision.timeouts.per_request, rng=self.rng, stats=cluster)
         upstream = await self._endpoints(decision)
         headers = self._upstream_headers(request, decision.timeouts.per_request, host=decision.host)
+        from .envoy_tls import UpstreamTlsFailure
+        send = self.tls.requester(decision) or self.upstream_http.request  # TLS, or plaintext by the edge
+        tls_failure = None
         while True:
             host = self._pick(upstream)
             if host is None:
@@ -560,7 +574,7 @@ class Sidecar:
                 payload, answer_headers = b"", None
                 attempt_started = time.monotonic()
                 try:
-                    async with self.upstream_http.request(
+                    async with send(
                             request.method, url, headers=headers, data=body or None, proxy=self.container.proxy,
                             allow_redirects=False, timeout=aiohttp.ClientTimeout(total=limit)) as answer:
                         payload = await answer.read()
@@ -573,6 +587,8 @@ class Sidecar:
                 except asyncio.TimeoutError:
                     whole = state.remaining()
                     outcome = Outcome.failed(TIMEOUT if whole is not None and whole <= 0 else PER_TRY_TIMEOUT)
+                except UpstreamTlsFailure as failure:
+                    outcome, tls_failure = Outcome.failed(CONNECT_FAILURE), failure
                 except (aiohttp.ClientError, OSError):
                     outcome = Outcome.failed(RESET)
                 if upstream.detector is not None:
@@ -593,7 +609,8 @@ class Sidecar:
                 await asyncio.sleep(verdict.backoff)
                 continue
             http.response(verdict.status)
-            return self._reply(request, verdict.status, verdict.body or "", verdict.flags, started)
+            body_text = self.tls.failure_body(verdict.body or "", tls_failure if verdict.reason == CONNECT_FAILURE else None)
+            return self._reply(request, verdict.status, body_text, verdict.flags, started)
 
     # -------------------------------------------------------------- answers
 

@@ -133,8 +133,29 @@ def _trust(spec: dict | None, acm: AcmAuthority | None) -> str | None:
 
 
 def load_certificate(context: ssl.SSLContext, certificate: Certificate) -> None:
-    """Load a certificate chain and key given as text into `context` (OpenSSL reads keys from
-    files only: both go to a private temporary folder, mode 0600, for the load)."""
+    """Load a certificate chain and key given as text into `context`. OpenSSL reads keys from
+    files only: on Linux they go to anonymous memory files (``memfd_create``, never on a disk);
+    elsewhere to a private temporary folder, mode 0600, removed after the load."""
+    descriptors: list[int] = []
+    try:
+        if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+            for text in (certificate.chain, certificate.private_key):
+                descriptor = os.memfd_create("mylearning-tls", getattr(os, "MFD_CLOEXEC", 0))
+                descriptors.append(descriptor)
+                with os.fdopen(os.dup(descriptor), "w") as out:
+                    out.write(text)
+    except OSError:  # no memory files here (a sandbox may refuse them): the folder below
+        for descriptor in descriptors:
+            os.close(descriptor)
+        descriptors = []
+    if descriptors:
+        try:
+            chain, key = (f"/proc/self/fd/{d}" for d in descriptors)
+            context.load_cert_chain(chain, key, password=certificate.password)
+            return
+        finally:
+            for descriptor in descriptors:
+                os.close(descriptor)
     with tempfile.TemporaryDirectory(prefix="mylearning-tls-") as folder:
         chain, key = os.path.join(folder, "chain.pem"), os.path.join(folder, "key.pem")
         for path, text in ((chain, certificate.chain), (key, certificate.private_key)):
