@@ -153,3 +153,55 @@ def test_with_two_target_tracking_policies_scale_in_waits_until_both_are_ready(f
     assert desired() == 2
     first = aas.describe_scaling_activities(ServiceNamespace="ecs", ResourceId=rid)["ScalingActivities"][0]
     assert first["Description"] == "Setting desired count to 2." and "AlarmLow" in first["Cause"]
+
+
+def test_in_the_scale_out_cooldown_the_added_capacity_counts_as_there(fast):
+    """https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html
+    ("While the scale-out cooldown period is in effect, the capacity added by the initiating
+    scale-out activity is calculated as part of the desired capacity for the next scale-out
+    activity"): a metric that does not move yet does not compound, a larger breach still acts."""
+    session = boto3.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
+    ecs, aas, cw = (session.client(n, endpoint_url=fast.url)
+                    for n in ("ecs", "application-autoscaling", "cloudwatch"))
+    ecs.create_cluster(clusterName="c")
+    ecs.register_task_definition(family="f3", containerDefinitions=[
+        {"name": "app", "image": "public.ecr.aws/mylearning/courses-api:1.1.0", "memory": 128}])
+    ecs.create_service(cluster="c", serviceName="cool", taskDefinition="f3", desiredCount=1)
+    rid = "service/c/cool"
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=rid,
+                                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=10)
+    aas.put_scaling_policy(PolicyName="cpu", ServiceNamespace="ecs", ResourceId=rid,
+                           ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+                           TargetTrackingScalingPolicyConfiguration={  # 1800 s: 30 s at this clock
+                               "TargetValue": 50.0, "ScaleOutCooldown": 1800, "DisableScaleIn": True,
+                               "PredefinedMetricSpecification": {
+                                   "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+    dims = [{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": "cool"}]
+
+    def feed(cpu):
+        cw.put_metric_data(Namespace="AWS/ECS", MetricData=[{
+            "MetricName": "CPUUtilization", "Dimensions": dims, "Value": cpu, "Unit": "Percent",
+            "Timestamp": datetime.datetime.now(datetime.timezone.utc)}])
+
+    def desired():
+        return ecs.describe_services(cluster="c", services=["cool"])["services"][0]["desiredCount"]
+
+    def activities():
+        return aas.describe_scaling_activities(ServiceNamespace="ecs", ResourceId=rid)["ScalingActivities"]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and desired() == 1:
+        feed(90.0)
+        time.sleep(0.2)
+    assert desired() == 2  # ceil(1 x 90 / 50)
+    first = time.monotonic()
+    while time.monotonic() - first < 5:  # five more evaluations of the alarm, still in ALARM at 90
+        feed(90.0)
+        time.sleep(0.2)
+    assert desired() == 2, "from the capacity before the cooldown: ceil(1 x 90 / 50) = 2, nothing larger"
+    assert len(activities()) == 1
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and desired() == 2:
+        feed(180.0)
+        time.sleep(0.2)
+    assert desired() == 4, "a larger breach acts: ceil(1 x 180 / 50) = 4, not ceil(2 x 180 / 50) = 8"

@@ -20,9 +20,12 @@ scale in only if all of the target tracking policies (with the scale-in portion 
 ready to scale in", "scales based on the policy that provides the largest capacity";
 https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html).
 A scale-out is not followed by a scale-in until ``ScaleOutCooldown`` passed, a
-scale-in not by another until ``ScaleInCooldown`` (both default 300 s for ECS), and a
-scale-out during its cooldown only raises the count above the last one
-(application-auto-scaling-target-tracking.html, "Cooldown period").
+scale-in not by another until ``ScaleInCooldown`` (both default 300 s for ECS), and during a
+scale-out's cooldown "the capacity added by the initiating scale-out activity is calculated as
+part of the desired capacity for the next scale-out activity": the next count is worked out from
+the capacity before it, and acts only if it is larger than the current one
+(target-tracking-scaling-policy-overview.html, "Define cooldown periods"), so a metric that has
+not yet seen the new tasks does not compound.
 
 Step scaling (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html):
 the learner's own alarm names the policy; the step whose bounds (relative to the alarm's
@@ -52,7 +55,8 @@ METRICS = {"ECSServiceAverageCPUUtilization": ("AWS/ECS", "CPUUtilization", "Ave
            "ALBRequestCountPerTarget": ("AWS/ApplicationELB", "RequestCountPerTarget", "Sum", None)}
 
 _activities: dict[str, list[dict]] = {}
-#: (region, resource id) -> {"out": (time, capacity), "in": time, policy ARN: time}
+#: (region, resource id) -> {"out": (time, capacity, capacity before the cooldown), "in": time,
+#: policy ARN: time}
 _last: dict[tuple[str, str], dict[str, Any]] = {}
 
 
@@ -121,10 +125,17 @@ def _policy(region: str, arn: str) -> Any:
 
 
 def _value(alarm: Any) -> float | None:
-    try:
-        points = json.loads(alarm.state_reason_data or "{}").get("recentDatapoints") or []
-    except ValueError:
-        return None
+    """The newest datapoint the alarm evaluated: Application Auto Scaling "calculates the scaling
+    adjustment based on the metric and the target value" each time the alarm invokes it, so an
+    alarm that stays in ALARM is acted on with its latest evaluation (the evaluator keeps it),
+    not with the data of its last state change that StateReasonData holds."""
+    data = getattr(alarm, "_ml_evaluated", None)
+    if data is None:
+        try:
+            data = json.loads(alarm.state_reason_data or "{}")
+        except ValueError:
+            return None
+    points = [p for p in data.get("recentDatapoints") or [] if p is not None]
     return float(points[-1]) if points else None
 
 
@@ -216,16 +227,23 @@ def _scale(region: str, policy: Any, alarm: Any) -> None:
     suspended = target.suspended_state or {}
     current = int(service.desired_count)
     key = (region, policy.resource_id)
+    base = None  # the capacity a scale-out cooldown started from, while one runs
     if policy.policy_type == "TargetTrackingScaling":
         config = policy.target_tracking_scaling_policy_configuration or {}
         high = "GreaterThan" in alarm.comparison_operator
         out_cool = float(config.get("ScaleOutCooldown", DEFAULT_COOLDOWN))
         in_cool = float(config.get("ScaleInCooldown", DEFAULT_COOLDOWN))
-        wanted = target_tracking_capacity(current, value, float(config.get("TargetValue") or 0), high)
+        goal = float(config.get("TargetValue") or 0)
+        wanted = target_tracking_capacity(current, value, goal, high)
         if high:
             last_out = _last.get(key, {}).get("out")
-            if _within(region, policy.resource_id, "out", out_cool) and last_out and wanted <= last_out[1]:
-                return
+            if _within(region, policy.resource_id, "out", out_cool) and last_out:
+                # In the cooldown the capacity the last scale-out added counts as already there:
+                # the count is worked out from the capacity before it, and only a larger one acts.
+                base = last_out[2]
+                wanted = target_tracking_capacity(base, value, goal, True)
+                if wanted <= current:
+                    return
         elif (_within(region, policy.resource_id, "out", out_cool)
               or _within(region, policy.resource_id, "in", in_cool) or config.get("DisableScaleIn")):
             return
@@ -248,7 +266,10 @@ def _scale(region: str, policy: Any, alarm: Any) -> None:
         return
     now = time.monotonic()
     record = _last.setdefault(key, {})
-    record["out" if high else "in"] = (now, wanted) if high else now
+    if high:
+        record["out"] = (now, wanted, base if base is not None else current)
+    else:
+        record["in"] = now
     record[policy.policy_arn] = now
     _record(region, policy, alarm, wanted)
     _settle(ecs, service, wanted)
