@@ -536,11 +536,14 @@ def _surge_policy(ctx: Context) -> tuple[dict | None, Outcome | None]:
     return policy, None
 
 
-def _scale_outs(ctx: Context, policy: dict) -> list[autoscaling.ScalingEvent]:
-    """Successful scale-outs of the surge service by its request policy's alarm, proven by
-    the alarm's history, oldest first."""
-    return [e for e in _events(ctx, SURGE_SERVICE) if e.scale_out is True and e.succeeded
-            and e.policy == policy["PolicyName"] and _from_alarm(ctx, e)]
+def _scale_out(ctx: Context, policy: dict, before: Any = None) -> autoscaling.ScalingEvent | None:
+    """The newest successful scale-out of the surge service by its request policy's alarm (that
+    started before `before`, if given) whose alarm's history shows it in ALARM."""
+    for event in reversed(_events(ctx, SURGE_SERVICE)):
+        if (event.scale_out is True and event.succeeded and event.policy == policy["PolicyName"]
+                and (before is None or event.started < before) and _from_alarm(ctx, event)):
+            return event
+    return None
 
 
 @LAB.step("5.7", "A surge of requests: target tracking scales the enrollment service out", points=3)
@@ -571,12 +574,11 @@ def scale_out(ctx: Context) -> Outcome:
                     f"({policy['PolicyName']}).",
                     "The surge is requests: make it large enough that RequestCountPerTarget exceeds the "
                     "ALBRequestCountPerTarget policy's target (surge_rate in step 5.7).")
-    proven = _scale_outs(ctx, policy)
-    if not proven:
+    event = _scale_out(ctx, policy)
+    if event is None:
         return fail(f"{name}'s scale-out names alarm {mine[-1].alarm}, whose history never shows it in ALARM.",
                     "Scale out through the policy's own alarms: drive the surge (step 5.7) rather than "
                     "setting the desired count yourself.")
-    event = proven[-1]
     return ok(f"{name} scaled out to {event.desired} tasks at {_when(event)}: the AlarmHigh of {event.policy} "
               f"went to ALARM (more than {target:g} requests per task in an alarm minute) and triggered it.")
 
@@ -702,28 +704,30 @@ def scale_in(ctx: Context) -> Outcome:
     if problem:
         return problem
     name = ctx.name(SURGE_SERVICE)
-    outs = _scale_outs(ctx, policy)
-    if not outs:
+    newest = _scale_out(ctx, policy)
+    if newest is None:
         return fail(f"{name} has not scaled out on its requests yet, so there is nothing to scale in from.",
                     "Do step 5.7 first.")
-    first = outs[0]
-    later = [e for e in _events(ctx, SURGE_SERVICE) if e.scale_out is False and e.started > first.started]
-    done = [e for e in later if e.succeeded]
-    if not done:
+    ins = [e for e in reversed(_events(ctx, SURGE_SERVICE)) if e.scale_out is False and e.succeeded]
+    for event in ins:  # newest first: a scale-in from an AlarmLow, after a scale-out on requests
+        first = _scale_out(ctx, policy, before=event.started)
+        if first is not None and _from_alarm(ctx, event):
+            break
+    else:
+        later = [e for e in ins if e.started > newest.started]
+        if later:
+            return fail(f"{name}'s scale-in names alarm {later[0].alarm}, whose history never shows it in "
+                        "ALARM.",
+                        "Let the policies' own AlarmLow alarms scale the service in (step 5.9) instead of "
+                        "setting the desired count yourself.")
         service = _service(ctx, SURGE_SERVICE) or {}
-        return fail(f"{name} scaled out at {_when(first)} and has not scaled in since (desired count "
+        return fail(f"{name} scaled out at {_when(newest)} and has not scaled in since (desired count "
                     f"{service.get('desiredCount')}).",
                     f"Scale-in needs {autoscaling.SCALE_IN_DATAPOINTS} alarm minutes in a row below "
                     f"{autoscaling.SCALE_IN_SHARE:.0%} of the target, for every target tracking policy of the "
                     "service (90 s on the embedded AWS at time scale 10, 15 min on AWS). Keep the trickle of "
                     "step 5.7 running: with no requests the ALB publishes no RequestCountPerTarget, the alarm "
                     "has no data and target tracking cannot scale. Then wait, and check again.")
-    proven = [e for e in done if _from_alarm(ctx, e)]
-    if not proven:
-        return fail(f"{name}'s scale-in names alarm {done[-1].alarm}, whose history never shows it in ALARM.",
-                    "Let the policies' own AlarmLow alarms scale the service in (step 5.9) instead of "
-                    "setting the desired count yourself.")
-    event = proven[0]
     waited = (event.started - first.started).total_seconds()
     return ok(f"{name} scaled back in to {event.desired} tasks at {_when(event)}, {waited:.0f} s after "
               f"scaling out, when {event.policy}'s AlarmLow went to ALARM (every target tracking policy "
