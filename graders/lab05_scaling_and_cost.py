@@ -19,6 +19,14 @@ AWS rules the hints refer to:
   https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html
   https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html
 - Fargate and Fargate Spot prices: see mylearning/cost.py (source and date there).
+- Target tracking's alarms (AlarmHigh: 3 one-minute datapoints above the target; AlarmLow: 15
+  below 90% of it), scale-in only when every policy is ready, no scaling without datapoints:
+  https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html
+- Scaling activities and their causes; an alarm's state changes in its history:
+  https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DescribeScalingActivities.html
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html
+- RequestCountPerTarget (requests per healthy target, Sum) and TargetResponseTime (percentiles):
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
 """
 from __future__ import annotations
 
@@ -26,9 +34,10 @@ import json
 import math
 from typing import Any
 
-from mylearning.course.lab05_scaling_and_cost import ABOUT
+from mylearning.course.lab05_scaling_and_cost import (ABOUT, LATENCY_TARGET_MS, MAX_FAILED_SHARE, MEASURED_SERVICE,
+                                                    METRICS_SLACK_SECONDS, SURGE_SERVICE, THROUGHPUT_ANSWER)
 from mylearning.steps import Context, Lab, Outcome, fail, ok
-from mylearning import capacity, cost, migrate
+from mylearning import autoscaling, capacity, cost, loadbalancer, migrate
 from mylearning.facts.ecs import DESIRED_COUNT
 
 LAB = Lab.declared(ABOUT)
@@ -496,3 +505,230 @@ def cost_comparison(ctx: Context) -> Outcome:
     verdict = "holds" if want["holds"] else "does not hold"
     return ok(f"Optimized mix {want['optimized']:,.2f} vs App Runner era {want['app_runner']:,.2f} USD/month: "
               f"{want['saving_pct']:.1f}% lower, so the 45% claim {verdict} for your configuration.")
+
+
+# ---------------------------------------------------------------- traffic that flows
+def _events(ctx: Context, name: str) -> list[autoscaling.ScalingEvent]:
+    return ctx.remember(f"events:{name}", lambda: autoscaling.scaling_events(ctx.session, _resource(ctx, name)))
+
+
+def _from_alarm(ctx: Context, event: autoscaling.ScalingEvent) -> bool:
+    """The activity's alarm entered ALARM (its history says so) before the activity started."""
+    return ctx.remember(f"alarmed:{event.activity['ActivityId']}",
+                        lambda: autoscaling.went_to_alarm(ctx.session, event.alarm, event.started))
+
+
+def _when(event: autoscaling.ScalingEvent) -> str:
+    started = event.started
+    return started.strftime("%H:%M:%S") if hasattr(started, "strftime") else str(started)
+
+
+def _surge_policy(ctx: Context) -> tuple[dict | None, Outcome | None]:
+    problem = _needs_services(ctx)
+    if problem:
+        return None, problem
+    if _target(ctx, SURGE_SERVICE) is None:
+        return None, fail(f"{SURGE_SERVICE} has no scalable target yet.", "Do step 5.2 first.")
+    policy = _tracking(ctx, SURGE_SERVICE, "ALBRequestCountPerTarget")
+    if policy is None:
+        return None, fail(f"{SURGE_SERVICE} has no target tracking policy on ALBRequestCountPerTarget.",
+                          "Do step 5.4 first: the surge trips that policy's AlarmHigh.")
+    return policy, None
+
+
+def _scale_out(ctx: Context, policy: dict, before: Any = None) -> autoscaling.ScalingEvent | None:
+    """The newest successful scale-out of the surge service by its request policy's alarm (that
+    started before `before`, if given) whose alarm's history shows it in ALARM."""
+    for event in reversed(_events(ctx, SURGE_SERVICE)):
+        if (event.scale_out is True and event.succeeded and event.policy == policy["PolicyName"]
+                and (before is None or event.started < before) and _from_alarm(ctx, event)):
+            return event
+    return None
+
+
+@LAB.step("5.7", "A surge of requests: target tracking scales the enrollment service out", points=3)
+def scale_out(ctx: Context) -> Outcome:
+    policy, problem = _surge_policy(ctx)
+    if problem:
+        return problem
+    name, target = ctx.name(SURGE_SERVICE), policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+    highs = [e for e in _events(ctx, SURGE_SERVICE) if e.scale_out is True]
+    if not highs:
+        return fail(f"No scaling activity of {_resource(ctx, SURGE_SERVICE)} came from an AlarmHigh: "
+                    f"{name} never scaled out.",
+                    f"Run step 5.7's cells. surge_rate must give each running task more than {target:g} "
+                    "requests per alarm minute (SURGE_FACTOR x target x running tasks / "
+                    "autoscaling.alarm_minute(session) requests a second) for 3 alarm minutes in a row; "
+                    "the watch lines show the AlarmHigh's newest datapoint against its threshold.")
+    done = [e for e in highs if e.succeeded]
+    if not done:
+        last = highs[-1].activity
+        return fail(f"The scale-out activity '{last.get('Description')}' ended {last.get('StatusCode')}: "
+                    f"{last.get('StatusMessage', '')}",
+                    "Read the activity's StatusMessage (describe_scaling_activities) and the service's "
+                    "events; then run the surge again.")
+    mine = [e for e in done if e.policy == policy["PolicyName"]]
+    if not mine:
+        others = sorted({e.policy for e in done})
+        return fail(f"{name} scaled out, but on {', '.join(others)}, not on its requests per target "
+                    f"({policy['PolicyName']}).",
+                    "The surge is requests: make it large enough that RequestCountPerTarget exceeds the "
+                    "ALBRequestCountPerTarget policy's target (surge_rate in step 5.7).")
+    event = _scale_out(ctx, policy)
+    if event is None:
+        return fail(f"{name}'s scale-out names alarm {mine[-1].alarm}, whose history never shows it in ALARM.",
+                    "Scale out through the policy's own alarms: drive the surge (step 5.7) rather than "
+                    "setting the desired count yourself.")
+    return ok(f"{name} scaled out to {event.desired} tasks at {_when(event)}: the AlarmHigh of {event.policy} "
+              f"went to ALARM (more than {target:g} requests per task in an alarm minute) and triggered it.")
+
+
+def _moment(value: Any) -> Any:
+    import datetime
+
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def measured_throughput(ctx: Context, start: Any, end: Any) -> dict[str, Any]:
+    """What the load balancer's metrics say about the measured service in [start, end]:
+    requests per second per task, the p99 TargetResponseTime, and the group's requests and how
+    many of them no task answered with a 2XX (the load balancer's own 5XX, timeouts, the tasks' errors)."""
+    import datetime
+
+    found = _service(ctx, MEASURED_SERVICE) or {}
+    groups = [b["targetGroupArn"] for b in found.get("loadBalancers", []) if b.get("targetGroupArn")]
+    if not groups:
+        return {}
+    group = groups[0]
+    arns = ctx.client("elbv2").describe_target_groups(TargetGroupArns=[group])["TargetGroups"][0].get(
+        "LoadBalancerArns") or []
+    if not arns:
+        return {}
+    until = end + datetime.timedelta(seconds=METRICS_SLACK_SECONDS)
+    seconds = (end - start).total_seconds()
+    per_task = loadbalancer.served_between(ctx.session, arns[0], start, until, "RequestCountPerTarget", group)
+    p99 = loadbalancer.latency_between(ctx.session, arns[0], start, until, "p99", group)
+    requests = loadbalancer.served_between(ctx.session, arns[0], start, until, "RequestCount", group)
+    answered = loadbalancer.served_between(ctx.session, arns[0], start, until, "HTTPCode_Target_2XX_Count", group)
+    return {"requests_per_task": per_task, "rps": per_task / seconds if seconds > 0 else 0.0,
+            "p99_ms": None if p99 is None else p99 * 1000, "requests": requests,
+            "failed": max(0.0, requests - answered)}
+
+
+@LAB.step("5.8", "Throughput per task, measured, against the capacity plan", points=3)
+def throughput(ctx: Context) -> Outcome:
+    problem = _needs_services(ctx)
+    if problem:
+        return problem
+    answer, problem = _answer(ctx, THROUGHPUT_ANSWER,
+                              "Run step 5.8's load test, compute measured_rps, measured_users and holds, and "
+                              "run the cell after it.")
+    if problem:
+        return problem
+    start, end = _moment(answer.get("start")), _moment(answer.get("end"))
+    if start is None or end is None or not 10 <= (end - start).total_seconds() <= 3600:
+        return fail(f"The measurement window {answer.get('start')} .. {answer.get('end')} is not a window of "
+                    "10 s to an hour.",
+                    "Record start and end as the cell takes them (datetime.now(timezone.utc).isoformat()).")
+    seen = measured_throughput(ctx, start, end)
+    if not seen:
+        return fail(f"{ctx.name(MEASURED_SERVICE)} is not behind a load balancer to measure it by.", NO_SERVICES)
+    if seen["requests_per_task"] < 100:
+        return fail(f"CloudWatch shows {seen['requests_per_task']:g} requests per {MEASURED_SERVICE} task in "
+                    f"the window {start:%H:%M:%S} .. {end:%H:%M:%S}: that is not a load test.",
+                    "Run step 5.8's load test cell, then the cells after it (the ALB's metrics arrive a few "
+                    "seconds later on the embedded AWS, a few minutes on AWS).")
+    rps = answer.get("requests_per_second_per_task")
+    if not _close(rps, seen["rps"], 0.1 * seen["rps"]):
+        hint = ("Requests per task per second = RequestCountPerTarget's Sum over the window (it already "
+                "counts per healthy target) / the window's seconds.")
+        try:
+            if float(rps) > 1.5 * seen["rps"]:
+                hint = ("That is more than each task served: the whole service's rate? RequestCountPerTarget "
+                        "already divides by the healthy targets. Divide its Sum by the window's seconds.")
+        except (TypeError, ValueError):
+            pass
+        return fail(f"You recorded {rps!r} requests/s per task; the ALB's RequestCountPerTarget for "
+                    f"{start:%H:%M:%S} .. {end:%H:%M:%S} gives {seen['rps']:.2f}.", hint)
+    per_minute = LOAD_TEST[MEASURED_SERVICE]["requests_per_user_minute"]
+    users = answer.get("users_per_task")
+    if not _close(users, float(rps) * 60 / per_minute, 0.01 * float(rps) * 60 / per_minute):
+        return fail(f"users_per_task is {users!r}; {float(rps):.2f} requests/s a task are "
+                    f"{float(rps) * 60 / per_minute:.1f} learners at {per_minute:g} requests a learner a minute.",
+                    "learners per task = requests per second x 60 / requests per learner per minute.")
+    plan = _users_per_task(ctx, MEASURED_SERVICE)
+    if not _close(answer.get("plan_users_per_task"), plan, 0.01):
+        return fail(f"plan_users_per_task is {answer.get('plan_users_per_task')!r}; step 5.1's plan gives "
+                    f"{plan:g} learners per {MEASURED_SERVICE} task at 100% CPU.",
+                    "Compare with users_per_task of step 5.1 (users per vCPU x the task's vCPUs).")
+    p99 = answer.get("p99_ms")
+    if seen["p99_ms"] is None or not _close(p99, seen["p99_ms"], max(5.0, 0.25 * seen["p99_ms"])):
+        return fail(f"You recorded a p99 of {p99!r} ms; the ALB's TargetResponseTime p99 for the window is "
+                    f"{seen['p99_ms'] if seen['p99_ms'] is None else round(seen['p99_ms'], 1)} ms.",
+                    "p99_ms = loadbalancer.latency_between(..., 'p99', <target group>) x 1000 (seconds to ms).")
+    failed, requests = answer.get("failed"), answer.get("requests")
+    if not _close(requests, seen["requests"], max(1.0, 0.01 * seen["requests"])) or \
+            not _close(failed, seen["failed"], max(1.0, 0.01 * seen["requests"])):
+        return fail(f"You recorded {failed!r} failed of {requests!r} requests; for the window CloudWatch has "
+                    f"{seen['failed']:g} of {seen['requests']:g} not answered 2XX by a task.",
+                    "requests = RequestCount of the target group over the window; failed = requests - "
+                    "HTTPCode_Target_2XX_Count of the target group.")
+    reasons = []
+    if float(users) < plan - 1e-6:
+        reasons.append(f"each task served {float(users):.0f} learners, fewer than the plan's {plan:g}")
+    if float(p99) > LATENCY_TARGET_MS:
+        reasons.append(f"the p99 of {float(p99):.0f} ms is over the {LATENCY_TARGET_MS:g} ms target")
+    if float(failed) > MAX_FAILED_SHARE * float(requests):
+        reasons.append(f"{float(failed):g} of {float(requests):g} requests failed, more than "
+                       f"{MAX_FAILED_SHARE:.1%}")
+    holds = not reasons
+    if answer.get("holds") is not holds:
+        why = "; ".join(reasons) or "each task served its share within the latency target, nearly without failures"
+        return fail(f"'holds' says {answer.get('holds')!r}, but {why}.",
+                    f"holds = measured learners per task >= the plan's {plan:g} and p99 <= "
+                    f"{LATENCY_TARGET_MS:g} ms and failed <= {MAX_FAILED_SHARE:.1%} of the requests.")
+    if holds:
+        return ok(f"Each {MEASURED_SERVICE} task served {float(rps):.1f} requests/s ({float(users):.0f} learners) "
+                  f"at p99 {float(p99):.0f} ms: the plan's {plan:g} learners per task holds.")
+    return ok(f"Your measurement says the plan does not hold (each task {float(rps):.1f} requests/s, "
+              f"p99 {float(p99):.0f} ms): the peak needs more tasks than step 5.1 planned.")
+
+
+@LAB.step("5.9", "After the surge: target tracking scales the enrollment service back in", points=2)
+def scale_in(ctx: Context) -> Outcome:
+    policy, problem = _surge_policy(ctx)
+    if problem:
+        return problem
+    name = ctx.name(SURGE_SERVICE)
+    newest = _scale_out(ctx, policy)
+    if newest is None:
+        return fail(f"{name} has not scaled out on its requests yet, so there is nothing to scale in from.",
+                    "Do step 5.7 first.")
+    ins = [e for e in reversed(_events(ctx, SURGE_SERVICE)) if e.scale_out is False and e.succeeded]
+    for event in ins:  # newest first: a scale-in from an AlarmLow, after a scale-out on requests
+        first = _scale_out(ctx, policy, before=event.started)
+        if first is not None and _from_alarm(ctx, event):
+            break
+    else:
+        later = [e for e in ins if e.started > newest.started]
+        if later:
+            return fail(f"{name}'s scale-in names alarm {later[0].alarm}, whose history never shows it in "
+                        "ALARM.",
+                        "Let the policies' own AlarmLow alarms scale the service in (step 5.9) instead of "
+                        "setting the desired count yourself.")
+        service = _service(ctx, SURGE_SERVICE) or {}
+        return fail(f"{name} scaled out at {_when(newest)} and has not scaled in since (desired count "
+                    f"{service.get('desiredCount')}).",
+                    f"Scale-in needs {autoscaling.SCALE_IN_DATAPOINTS} alarm minutes in a row below "
+                    f"{autoscaling.SCALE_IN_SHARE:.0%} of the target, for every target tracking policy of the "
+                    "service (90 s on the embedded AWS at time scale 10, 15 min on AWS). Keep the trickle of "
+                    "step 5.7 running: with no requests the ALB publishes no RequestCountPerTarget, the alarm "
+                    "has no data and target tracking cannot scale. Then wait, and check again.")
+    waited = (event.started - first.started).total_seconds()
+    return ok(f"{name} scaled back in to {event.desired} tasks at {_when(event)}, {waited:.0f} s after "
+              f"scaling out, when {event.policy}'s AlarmLow went to ALARM (every target tracking policy "
+              "agreed).")

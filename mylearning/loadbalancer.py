@@ -173,14 +173,61 @@ def served_between(session: Any, load_balancer_arn: str, start: Any, end: Any,
     dims = [{"Name": "LoadBalancer", "Value": metric_dimension(load_balancer_arn)}]
     if target_group_arn:
         dims.insert(0, {"Name": "TargetGroup", "Value": metric_dimension(target_group_arn)})
-    first = start.replace(second=0, microsecond=0)
-    last = end.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
-    seconds = max(60, int((last - first).total_seconds()))
+    first, seconds = _minutes(start, end)
     found = session.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dims,
         StartTime=first, EndTime=first + datetime.timedelta(seconds=seconds), Period=seconds,
         Statistics=["Sum"])["Datapoints"]
     return sum(point.get("Sum", 0.0) for point in found)
+
+
+def _minutes(start: Any, end: Any) -> tuple[Any, int]:
+    """The first whole minute holding `start`, and the seconds of whole minutes up to `end`."""
+    import datetime
+
+    first = start.replace(second=0, microsecond=0)
+    last = end.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    return first, max(60, int((last - first).total_seconds()))
+
+
+def latency_between(session: Any, load_balancer_arn: str, start: Any, end: Any, statistic: str = "p99",
+                    target_group_arn: str | None = None) -> float | None:
+    """``TargetResponseTime`` (seconds, from the request leaving the load balancer to the
+    target's response headers) over the whole minutes that hold [start, end], as CloudWatch
+    computes `statistic` (``p99``, ``p50``, ``Average``, ...) over every request answered then;
+    None when no target answered.
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+    """
+    import datetime
+
+    from mylearning.facts.elbv2 import metric_dimension
+    dims = [{"Name": "LoadBalancer", "Value": metric_dimension(load_balancer_arn)}]
+    if target_group_arn:
+        dims.insert(0, {"Name": "TargetGroup", "Value": metric_dimension(target_group_arn)})
+    first, seconds = _minutes(start, end)
+    found = session.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[{"Id": "latency", "MetricStat": {
+            "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime",
+                       "Dimensions": dims},
+            "Period": seconds, "Stat": statistic}}],
+        StartTime=first, EndTime=first + datetime.timedelta(seconds=seconds))["MetricDataResults"]
+    values = found[0].get("Values") if found else None
+    return float(values[0]) if values else None
+
+
+def wait_served_between(session: Any, load_balancer_arn: str, start: Any, end: Any, at_least: float,
+                        metric: str = "RequestCount", target_group_arn: str | None = None,
+                        timeout: float = 180.0, every: float = 1.0) -> float:
+    """Wait until CloudWatch shows `at_least` of `metric` in the minutes holding [start, end]
+    (`served_between`), or `timeout` passes; what it shows then."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen = served_between(session, load_balancer_arn, start, end, metric, target_group_arn)
+    while seen < at_least and time.monotonic() < deadline:
+        time.sleep(every)
+        seen = served_between(session, load_balancer_arn, start, end, metric, target_group_arn)
+    return seen
 
 
 def wait_served(session: Any, load_balancer_arn: str, at_least: float, timeout: float = 180.0,

@@ -397,8 +397,14 @@ class TaskRunner:
                     await state.shipper.close()
 
     def _release(self) -> None:
+        """Give back the task's address, and its route unless another task holds it now: ECS
+        frees a stopped task's private IP, so a replacement placed meanwhile may have it already
+        (its route must stay, or the load balancer finds no way to it)."""
         if self.address:
-            self.agent.routes.pop(self.private_ip or self.address, None)
+            key = self.private_ip or self.address
+            if self.agent.routes.get(key) == self.address:
+                del self.agent.routes[key]
+            # The loopback address is this task's until it is given back just below.
             self.agent.interceptions.pop(self.address, None)
             self.agent.addresses.give_back(self.address)
 

@@ -46,3 +46,30 @@ def test_a_block_is_held_by_one_process_until_it_ends():
             "print(claim_block(preferred=5)[0])") % os.getcwd()
     again = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert again == block  # released with its holder's descriptor
+
+
+def test_a_stopped_task_leaves_the_route_of_the_task_that_has_its_private_ip_now(tmp_path):
+    """ECS frees a stopped task's private IP, and a replacement may get it while the old task is
+    still winding down: the old one's release must not take the new one's route with it."""
+    from types import SimpleNamespace
+
+    from mylearning.dataplane.task import TaskRunner
+
+    agent = SimpleNamespace(routes={}, addresses=AddressPool(201), scratch=tmp_path)
+    definition = {"containerDefinitions": [{"name": "app", "image": "public.ecr.aws/mylearning/web:1.0.0"}]}
+
+    def runner(n):
+        task = {"taskArn": f"arn:aws:ecs:us-east-1:123456789012:task/c/{n}", "clusterArn": "c",
+                "attachments": [{"type": "ElasticNetworkInterface", "details": [
+                    {"name": "privateIPv4Address", "value": "10.0.1.23"}]}]}
+        found = TaskRunner(agent, "us-east-1", task, definition)
+        found.address = agent.addresses.take(found.arn)
+        agent.routes[found.private_ip] = found.address
+        return found
+
+    old = runner("old")
+    new = runner("new")  # placed on the freed IP before the old task released it
+    old._release()
+    assert agent.routes == {"10.0.1.23": new.address}
+    new._release()
+    assert agent.routes == {} and not agent.addresses.owns(new.address)

@@ -2,14 +2,17 @@
 fail with a hint that names them; the notebook states the same facts the grader computes from."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import time
 import uuid
 
 import pytest
 
 from mylearning import course, steps
 from graders import lab05_scaling_and_cost as lab05
+from mylearning.course import lab05_scaling_and_cost as course_lab05
 from mylearning import capacity, cost, migrate, prepare
 from mylearning.answers import record_answer
 from tests.nbrun import ROOT
@@ -107,7 +110,7 @@ def test_scalable_targets(account):
     assert _result(account, "5.2").passed
 
 
-def _tracking(account, service, metric, value, label=None, scale_in=300):
+def _tracking(account, service, metric, value, label=None, scale_in=300, scale_out=60):
     spec = {"PredefinedMetricType": metric}
     if label:
         spec["ResourceLabel"] = label
@@ -115,7 +118,7 @@ def _tracking(account, service, metric, value, label=None, scale_in=300):
         PolicyName=f"{service}-{metric}", ServiceNamespace="ecs", ResourceId=_resource(account, service),
         ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
         TargetTrackingScalingPolicyConfiguration={"TargetValue": value, "PredefinedMetricSpecification": spec,
-                                                  "ScaleOutCooldown": 60, "ScaleInCooldown": scale_in})
+                                                  "ScaleOutCooldown": scale_out, "ScaleInCooldown": scale_in})
 
 
 def test_cpu_tracking(account):
@@ -214,3 +217,128 @@ def test_cost_comparison(account):
     assert not result.passed and "capacity.spot_share" in result.hint
     _cost_answer(account, optimized=round(answer["optimized"] * 1.1, 2))
     assert not _result(account, "5.6").passed
+
+
+# ---------------------------------------------------------------- steps 5.7 - 5.9
+def _alarm(account, service, metric, high):
+    """The AlarmHigh (or AlarmLow) Application Auto Scaling made for the service's policy on `metric`."""
+    policies = account.client("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId=_resource(account, service))["ScalingPolicies"]
+    policy = next(p for p in policies if p["PolicyName"] == f"{service}-{metric}")
+    return next(a["AlarmName"] for a in policy["Alarms"] if ("-AlarmHigh-" in a["AlarmName"]) == high)
+
+
+def _breach(account, alarm, value):
+    """What the alarm does when its metric breaches, without the minutes of traffic it takes:
+    SetAlarmState (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html)
+    invokes the alarm's actions, and the history records the change."""
+    account.client("cloudwatch").set_alarm_state(
+        AlarmName=alarm, StateValue="ALARM", StateReason="test: the metric breached",
+        StateReasonData=json.dumps({"version": "1.0", "recentDatapoints": [value]}))
+
+
+def _desired_becomes(account, service, wanted, timeout=30):
+    ecs = account.client("ecs")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = ecs.describe_services(cluster=account.name("cluster"), services=[account.name(service)])
+        if found["services"][0]["desiredCount"] == wanted:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_scale_out_and_back_in_are_read_from_activities_and_alarm_history(account):
+    test_scalable_targets(account)
+    label = _label(account, "enrollment")
+    _tracking(account, "enrollment", "ECSServiceAverageCPUUtilization", 70.0, scale_in=0, scale_out=0)
+    _tracking(account, "enrollment", "ALBRequestCountPerTarget", 140.0, label, scale_in=0, scale_out=0)
+    result = _result(account, "5.7")
+    assert not result.passed and "never scaled out" in result.message and "surge_rate" in result.hint
+    assert "Do step 5.7 first" in _result(account, "5.9").hint
+
+    # A scale-out on CPU is not the surge of requests the step is about.
+    _breach(account, _alarm(account, "enrollment", "ECSServiceAverageCPUUtilization", True), 90.0)
+    assert _desired_becomes(account, "enrollment", 3)  # ceil(2 x 90 / 70)
+    result = _result(account, "5.7")
+    assert not result.passed and "not on its requests per target" in result.message
+
+    _breach(account, _alarm(account, "enrollment", "ALBRequestCountPerTarget", True), 300.0)
+    assert _desired_becomes(account, "enrollment", 7)  # ceil(3 x 300 / 140)
+    result = _result(account, "5.7")
+    assert result.passed and "scaled out to 7 tasks" in result.message
+    result = _result(account, "5.9")
+    assert not result.passed and "has not scaled in since" in result.message and "trickle" in result.hint
+
+    # Both policies ready to scale in (the CPU one may be already, from the tasks' real CPU).
+    _breach(account, _alarm(account, "enrollment", "ECSServiceAverageCPUUtilization", False), 5.0)
+    _breach(account, _alarm(account, "enrollment", "ALBRequestCountPerTarget", False), 10.0)
+    assert _desired_becomes(account, "enrollment", 2)  # the minimum: both ask for ceil(7 x ... ) = 1
+    result = _result(account, "5.9")
+    assert result.passed and "scaled back in to 2 tasks" in result.message
+
+
+def _window_answer(account, start, end, **changes):
+    """Step 5.8's answer for a window, computed from the load balancer's metrics as the notebook does."""
+    from mylearning import loadbalancer, lookup, microservices
+
+    alb = lookup.load_balancer(account, microservices.load_balancer_name(account))["LoadBalancerArn"]
+    tg = lookup.target_group(account, microservices.target_group_name(account, "courses-api"))["TargetGroupArn"]
+    until = end + datetime.timedelta(seconds=course_lab05.METRICS_SLACK_SECONDS)
+    seconds = (end - start).total_seconds()
+    rps = loadbalancer.served_between(account, alb, start, until, "RequestCountPerTarget", tg) / seconds
+    p99 = loadbalancer.latency_between(account, alb, start, until, "p99", tg)
+    requests = loadbalancer.served_between(account, alb, start, until, "RequestCount", tg)
+    failed = requests - loadbalancer.served_between(account, alb, start, until, "HTTPCode_Target_2XX_Count", tg)
+    users = rps * 60 / 6
+    answer = {"service": "courses-api", "start": start.isoformat(), "end": end.isoformat(),
+              "requests_per_second_per_task": rps, "users_per_task": users, "plan_users_per_task": 250.0,
+              "p99_ms": None if p99 is None else p99 * 1000, "requests": requests, "failed": failed}
+    answer["holds"] = bool(users >= 250 and p99 is not None and p99 * 1000 <= 200 and failed <= 0.001 * requests)
+    answer.update(changes)
+    record_answer("05", "throughput", answer, session=account)
+    return answer
+
+
+def test_throughput_is_checked_against_the_albs_metrics_of_its_window(account):
+    from mylearning import loadbalancer, lookup, microservices, traffic
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    result = _result(account, "5.8")
+    assert not result.passed and "No 'throughput' answer" in result.message
+    _window_answer(account, now - datetime.timedelta(hours=2), now - datetime.timedelta(hours=2) + datetime.timedelta(seconds=20))
+    result = _result(account, "5.8")
+    assert not result.passed and "not a load test" in result.message
+
+    alb = lookup.load_balancer(account, microservices.load_balancer_name(account))
+    tg = lookup.target_group(account, microservices.target_group_name(account, "courses-api"))
+    start = datetime.datetime.now(datetime.timezone.utc)
+    # The window's first minute may hold earlier requests (lab 04's, made by prepare): wait for
+    # those plus all of this load, so every read below sees the same figures.
+    before = loadbalancer.served_between(account, alb["LoadBalancerArn"], start, start, "RequestCount",
+                                         tg["TargetGroupArn"])
+    sent = traffic.send(account, f"http://{alb['DNSName']}/api/courses", rate=30, duration=12, live=False)
+    end = start + datetime.timedelta(seconds=sent.duration)
+    loadbalancer.wait_served_between(account, alb["LoadBalancerArn"], start, end + datetime.timedelta(seconds=10),
+                                     before + sent.count, target_group_arn=tg["TargetGroupArn"], timeout=60)
+    right = _window_answer(account, start, end)
+    result = _result(account, "5.8")
+    assert result.passed, result.to_text()
+    assert ("holds" in result.message) == right["holds"]
+
+    _window_answer(account, start, end, requests_per_second_per_task=right["requests_per_second_per_task"] * 2)
+    result = _result(account, "5.8")
+    assert not result.passed and "whole service" in result.hint
+    _window_answer(account, start, end, users_per_task=right["requests_per_second_per_task"] * 60)
+    assert "requests per learner per minute" in _result(account, "5.8").hint
+    _window_answer(account, start, end, plan_users_per_task=500)
+    assert "step 5.1" in _result(account, "5.8").message
+    _window_answer(account, start, end, p99_ms=(right["p99_ms"] or 0) * 3 + 50)
+    assert "TargetResponseTime p99" in _result(account, "5.8").message
+    _window_answer(account, start, end, failed=right["failed"] + 20)
+    assert "not answered 2XX" in _result(account, "5.8").message
+    _window_answer(account, start, end, holds=not right["holds"])
+    result = _result(account, "5.8")
+    assert not result.passed and "'holds' says" in result.message
+    _window_answer(account, start, start + datetime.timedelta(seconds=5))
+    assert "10 s to an hour" in _result(account, "5.8").message

@@ -10,11 +10,22 @@ are what AWS creates for the policy's metric -- ``ECSServiceAverageCPUUtilizatio
 (above the target value for 3 of 3 one-minute datapoints) and, unless ``DisableScaleIn``,
 an ``AlarmLow`` (below 90 % of it for 15 of 15). When one is in ALARM the new desired count
 is proportional to the metric, ``ceil(current x metric / target)``, within the scalable
-target's MinCapacity and MaxCapacity, scaling out by at least one task and in by at least
-one; a scale-out is not followed by a scale-in until ``ScaleOutCooldown`` passed, a
-scale-in not by another until ``ScaleInCooldown`` (both default 300 s for ECS), and a
-scale-out during its cooldown only raises the count above the last one
-(application-auto-scaling-target-tracking.html, "Cooldown period").
+target's MinCapacity and MaxCapacity, scaling out by at least one task; it scales in only
+when that count is lower than the current one ("the policy won't scale-in if it calculates
+that removing a minimum unit of capacity would likely bring the metric back above the target
+value"), and only when every target tracking policy of the target whose scale-in is enabled
+is ready to (its AlarmLow in ALARM), to the largest count they ask for ("It will scale out
+the scalable target if any of the target tracking policies are ready for scale out, but will
+scale in only if all of the target tracking policies (with the scale-in portion enabled) are
+ready to scale in", "scales based on the policy that provides the largest capacity";
+https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html).
+A scale-out is not followed by a scale-in until ``ScaleOutCooldown`` passed, a
+scale-in not by another until ``ScaleInCooldown`` (both default 300 s for ECS), and during a
+scale-out's cooldown "the capacity added by the initiating scale-out activity is calculated as
+part of the desired capacity for the next scale-out activity": the next count is worked out from
+the capacity before it, and acts only if it is larger than the current one
+(target-tracking-scaling-policy-overview.html, "Define cooldown periods"), so a metric that has
+not yet seen the new tasks does not compound.
 
 Step scaling (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html):
 the learner's own alarm names the policy; the step whose bounds (relative to the alarm's
@@ -44,7 +55,8 @@ METRICS = {"ECSServiceAverageCPUUtilization": ("AWS/ECS", "CPUUtilization", "Ave
            "ALBRequestCountPerTarget": ("AWS/ApplicationELB", "RequestCountPerTarget", "Sum", None)}
 
 _activities: dict[str, list[dict]] = {}
-#: (region, resource id) -> {"out": (time, capacity), "in": time, policy ARN: time}
+#: (region, resource id) -> {"out": (time, capacity, capacity before the cooldown), "in": time,
+#: policy ARN: time}
 _last: dict[tuple[str, str], dict[str, Any]] = {}
 
 
@@ -113,10 +125,17 @@ def _policy(region: str, arn: str) -> Any:
 
 
 def _value(alarm: Any) -> float | None:
-    try:
-        points = json.loads(alarm.state_reason_data or "{}").get("recentDatapoints") or []
-    except ValueError:
-        return None
+    """The newest datapoint the alarm evaluated: Application Auto Scaling "calculates the scaling
+    adjustment based on the metric and the target value" each time the alarm invokes it, so an
+    alarm that stays in ALARM is acted on with its latest evaluation (the evaluator keeps it),
+    not with the data of its last state change that StateReasonData holds."""
+    data = getattr(alarm, "_ml_evaluated", None)
+    if data is None:
+        try:
+            data = json.loads(alarm.state_reason_data or "{}")
+        except ValueError:
+            return None
+    points = [p for p in data.get("recentDatapoints") or [] if p is not None]
     return float(points[-1]) if points else None
 
 
@@ -127,10 +146,37 @@ def _within(region: str, resource: str, key: str, seconds: float) -> bool:
 
 
 def target_tracking_capacity(current: int, value: float, target: float, high: bool) -> int:
-    """The proportional desired count: ceil(current x value / target), by at least one task
-    in the alarm's direction."""
-    wanted = math.ceil(current * value / target) if target > 0 else current
-    return max(wanted, current + 1) if high else min(wanted, current - 1)
+    """The proportional desired count, ceil(current x value / target): at least one task more
+    for a scale-out; for a scale-in never more than `current`, and `current` itself (no
+    scale-in) when removing a task would bring the metric back above the target (see the
+    module doc)."""
+    wanted = math.ceil(current * value / target - 1e-9) if target > 0 else current
+    return max(wanted, current + 1) if high else min(wanted, current)
+
+
+def _scale_in_agreed(region: str, policy: Any, current: int) -> int | None:
+    """The count the target's target tracking policies agree to scale in to: the largest any
+    of them asks for, or None while one with scale-in enabled is not ready (its AlarmLow is not
+    in ALARM, as when its metric has no data). Caller holds ``core.STATE``."""
+    from moto.cloudwatch.models import cloudwatch_backends
+    backend = moto_backend("applicationautoscaling", region)
+    alarms = cloudwatch_backends[policy.account_id][region].alarms
+    key = (policy.service_namespace, policy.resource_id, policy.scalable_dimension)
+    asked = []
+    for other in list(backend.policies.values()):
+        if (other.service_namespace, other.resource_id, other.scalable_dimension) != key or \
+                other.policy_type != "TargetTrackingScaling":
+            continue
+        config = other.target_tracking_scaling_policy_configuration or {}
+        if config.get("DisableScaleIn"):
+            continue
+        lows = [a for a in other.alarms if "LessThan" in a.comparison_operator and alarms.get(a.name) is a]
+        values = [_value(a) for a in lows if a.state_value == "ALARM"]
+        if not lows or len(values) < len(lows) or None in values:
+            return None
+        asked.append(target_tracking_capacity(current, min(values), float(config.get("TargetValue") or 0),
+                                              False))
+    return max(asked) if asked else None
 
 
 def step_capacity(current: int, config: dict, breach: float) -> int | None:
@@ -181,19 +227,31 @@ def _scale(region: str, policy: Any, alarm: Any) -> None:
     suspended = target.suspended_state or {}
     current = int(service.desired_count)
     key = (region, policy.resource_id)
+    base = None  # the capacity a scale-out cooldown started from, while one runs
     if policy.policy_type == "TargetTrackingScaling":
         config = policy.target_tracking_scaling_policy_configuration or {}
         high = "GreaterThan" in alarm.comparison_operator
         out_cool = float(config.get("ScaleOutCooldown", DEFAULT_COOLDOWN))
         in_cool = float(config.get("ScaleInCooldown", DEFAULT_COOLDOWN))
-        wanted = target_tracking_capacity(current, value, float(config.get("TargetValue") or 0), high)
+        goal = float(config.get("TargetValue") or 0)
+        wanted = target_tracking_capacity(current, value, goal, high)
         if high:
             last_out = _last.get(key, {}).get("out")
-            if _within(region, policy.resource_id, "out", out_cool) and last_out and wanted <= last_out[1]:
-                return
+            if _within(region, policy.resource_id, "out", out_cool) and last_out:
+                # In the cooldown the capacity the last scale-out added counts as already there:
+                # the count is worked out from the capacity before it, and only a larger one acts.
+                base = last_out[2]
+                wanted = target_tracking_capacity(base, value, goal, True)
+                if wanted <= current:
+                    return
         elif (_within(region, policy.resource_id, "out", out_cool)
               or _within(region, policy.resource_id, "in", in_cool) or config.get("DisableScaleIn")):
             return
+        else:
+            agreed = _scale_in_agreed(region, policy, current)
+            if agreed is None:
+                return
+            wanted = agreed
     else:
         config = policy.step_scaling_policy_configuration or {}
         if _within(region, policy.resource_id, policy.policy_arn, float(config.get("Cooldown", DEFAULT_COOLDOWN))):
@@ -208,7 +266,10 @@ def _scale(region: str, policy: Any, alarm: Any) -> None:
         return
     now = time.monotonic()
     record = _last.setdefault(key, {})
-    record["out" if high else "in"] = (now, wanted) if high else now
+    if high:
+        record["out"] = (now, wanted, base if base is not None else current)
+    else:
+        record["in"] = now
     record[policy.policy_arn] = now
     _record(region, policy, alarm, wanted)
     _settle(ecs, service, wanted)

@@ -73,6 +73,7 @@ def state_was_set(alarm: Any) -> None:
     """SetAlarmState: the alarm is compared again one full period from now (see module doc)."""
     width = _width(_settings(alarm)[0])
     alarm._ml_due = _due_after(time.time() + width, width)
+    alarm._ml_evaluated = None  # its actions act on the data SetAlarmState gave
 
 
 @after("application-autoscaling", "PutScalingPolicy")
@@ -243,6 +244,10 @@ def _apply(job: _Job, outcome: Outcome | None) -> None:
     alarm = job.alarm
     if job.backend.alarms.get(alarm.name) is not alarm or alarm.state_value != job.state:
         return  # deleted, replaced or set (SetAlarmState) since it was read
+    if outcome is not None:
+        # What this evaluation read, for the Auto Scaling actions it invokes: a repeat acts on the
+        # newest datapoints, not on those of the last state change (StateReasonData keeps those).
+        alarm._ml_evaluated = outcome.data
     if outcome is None or outcome.state == alarm.state_value:
         if outcome is not None and outcome.reason.startswith("Unchecked:"):
             alarm.state_reason = outcome.reason  # say why it stays INSUFFICIENT_DATA
