@@ -594,12 +594,12 @@ def teardown(session: Any, execute: bool = False) -> Plan:
     found = lookup.ecs_service(session, cluster, gateway_name(session))
     if found is not None and lookup.is_course_tagged(found, session):
         name = found["serviceName"]
-        actions.append(Action("ECS service", name, lambda: (
+        actions.append(Action("ECS service", name, lambda name=name: (
             ecs.update_service(cluster=cluster, service=name, desiredCount=0),
             ecs.delete_service(cluster=cluster, service=name, force=True))))
     if tg is not None:
-        arn = tg["TargetGroupArn"]
-        actions.append(Action("target group", tg["TargetGroupName"], lambda: elb.delete_target_group(TargetGroupArn=arn)))
+        actions.append(Action("target group", tg["TargetGroupName"],
+                              lambda arn=tg["TargetGroupArn"]: elb.delete_target_group(TargetGroupArn=arn)))
     actions += mesh.delete_mesh_plan(session, mesh_name(session), ABOUT.number).actions
     for service in NODES:
         role = ms.task_role_name(session, service)
@@ -609,11 +609,11 @@ def teardown(session: Any, execute: bool = False) -> Plan:
     role = gateway_role_name(session)
     if lookup.role(iam, role) is not None and lookup.is_course_tagged(
             {"Tags": iam.list_role_tags(RoleName=role).get("Tags", [])}, session):
-        actions.append(Action("IAM role", role, lambda: roles.delete_role(iam, role)))
+        actions.append(Action("IAM role", role, lambda role=role: roles.delete_role(iam, role)))
     group = lookup.log_group(session, gateway_log_group(session))
     if group is not None:
         actions.append(Action("log group", group["logGroupName"],
-                              lambda: logs.delete_log_group(logGroupName=group["logGroupName"])))
+                              lambda name=group["logGroupName"]: logs.delete_log_group(logGroupName=name)))
     actions += _admin_rule_removals(session)
     for arn in taskdefs.revision_arns(ecs, session.name("knobs")):
         tags = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"]).get("tags", [])
