@@ -29,6 +29,10 @@ def test_with_envoy_adds_the_sidecar_the_proxy_configuration_and_the_dependency(
     assert sidecar.resource_of(envoy) == NODE
     assert envoy["healthCheck"]["command"] == ["CMD-SHELL", facts.HEALTH_COMMAND]
     assert envoy["logConfiguration"] == spec["containerDefinitions"][0]["logConfiguration"]
+    # Hardened like every course container: read-only root, a task volume as its /tmp.
+    assert envoy["readonlyRootFilesystem"] is True
+    assert envoy["mountPoints"] == [{"sourceVolume": "tmp", "containerPath": "/tmp"}]
+    assert {"name": "tmp"} in meshed["volumes"]
     assert sidecar.proxy_properties(meshed) == {
         "IgnoredUID": "1337", "ProxyIngressPort": "15000", "ProxyEgressPort": "15001", "AppPorts": "8080",
         "EgressIgnoredIPs": "169.254.170.2,169.254.169.254"}

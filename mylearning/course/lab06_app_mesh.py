@@ -204,7 +204,7 @@ def gateway_task_definition(session: Any, lab: str, *, execution_role_arn: str, 
     envoy = sidecar.envoy_container(gateway_arn(session), log, ports=(ms.APP_PORT, envoy_facts.ADMIN_PORT))
     return taskdefs.fargate_task(gateway_name(session), [envoy], cpu=256, memory=512,
                                  execution_role_arn=execution_role_arn, task_role_arn=task_role_arn,
-                                 tags=session.tags(lab, style="key"))
+                                 volumes=[sidecar.SCRATCH_VOLUME], tags=session.tags(lab, style="key"))
 
 
 def gateway_service_spec(session: Any, lab: str, *, task_definition: str, subnets: list[str],

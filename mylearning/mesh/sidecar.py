@@ -40,16 +40,34 @@ def proxy_configuration(app_ports: Iterable[int] = (8080,), *, container: str = 
             "properties": [{"name": k, "value": v} for k, v in props.items()]}
 
 
+#: The task volume mounted at the envoy container's /tmp: its root filesystem is read-only, as
+#: the course hardens every container (lab 03), and /tmp is where it may write.
+SCRATCH_VOLUME = "tmp"
+
+
 def envoy_container(resource_arn: str, log: Mapping[str, Any], *, ports: Iterable[int] = (facts.ADMIN_PORT,),
-                    image: str = facts.IMAGE) -> dict:
+                    image: str = facts.IMAGE, scratch_volume: str | None = SCRATCH_VOLUME) -> dict:
     """The envoy container definition for the virtual node or gateway `resource_arn`, logging
-    as `log` says (an awslogs configuration: its access log is its standard output)."""
-    return {"name": ENVOY, "image": image, "essential": True, "user": facts.UID,
-            "environment": [{"name": facts.RESOURCE_VARIABLE, "value": resource_arn}],
-            "portMappings": [{"containerPort": p, "protocol": "tcp"} for p in ports],
-            "healthCheck": {"command": ["CMD-SHELL", facts.HEALTH_COMMAND], "interval": 5, "timeout": 2,
-                            "retries": 3, "startPeriod": 10},
-            "logConfiguration": copy.deepcopy(dict(log))}
+    as `log` says (an awslogs configuration: its access log is its standard output). Like
+    every course container it runs as a non-root user with a read-only root filesystem
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-tasks-containers.html),
+    with the task volume `scratch_volume` as its writable /tmp."""
+    container = {"name": ENVOY, "image": image, "essential": True, "user": facts.UID,
+                 "environment": [{"name": facts.RESOURCE_VARIABLE, "value": resource_arn}],
+                 "portMappings": [{"containerPort": p, "protocol": "tcp"} for p in ports],
+                 "healthCheck": {"command": ["CMD-SHELL", facts.HEALTH_COMMAND], "interval": 5, "timeout": 2,
+                                 "retries": 3, "startPeriod": 10},
+                 "readonlyRootFilesystem": scratch_volume is not None,
+                 "logConfiguration": copy.deepcopy(dict(log))}
+    if scratch_volume is not None:
+        container["mountPoints"] = [{"sourceVolume": scratch_volume, "containerPath": "/tmp"}]
+    return container
+
+
+def scratch_volumes(spec: Mapping[str, Any], volume: str = SCRATCH_VOLUME) -> list[dict]:
+    """The task definition's volumes, with `volume` among them."""
+    volumes = [dict(v) for v in spec.get("volumes") or []]
+    return volumes if any(v.get("name") == volume for v in volumes) else volumes + [{"name": volume}]
 
 
 def with_envoy(spec: Mapping[str, Any], node_arn: str, *, app: str = "app", app_ports: Iterable[int] = (8080,),
@@ -69,6 +87,7 @@ def with_envoy(spec: Mapping[str, Any], node_arn: str, *, app: str = "app", app_
     if log_stream_prefix and log.get("options"):
         log["options"]["awslogs-stream-prefix"] = log_stream_prefix
     out["containerDefinitions"] = containers + [envoy_container(node_arn, log)]
+    out["volumes"] = scratch_volumes(out)
     out["proxyConfiguration"] = proxy_configuration(app_ports)
     return out
 
