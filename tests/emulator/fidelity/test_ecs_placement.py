@@ -80,3 +80,28 @@ def test_update_with_family_after_deregistering_latest(env):
     svc = ecs.create_service(cluster=c, serviceName="web", taskDefinition=family, desiredCount=1,
                              launchType="FARGATE", networkConfiguration=awsvpc(env))["service"]
     assert svc["taskDefinition"] == first
+
+
+def test_tasks_in_vpcs_with_the_same_cidr_get_different_addresses(env):
+    """Two learners' VPCs may use the same CIDR block; the data plane reaches tasks by their
+    private IPs, so the embedded AWS gives no two interfaces the same one (any free address of
+    the subnet is one AWS could have chosen)."""
+    ecs, ec2 = env.client("ecs"), env.client("ec2")
+    c = cluster(env)
+    net = network(env)
+    first = ec2.describe_subnets(SubnetIds=net["subnets"][:1])["Subnets"][0]
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    twin = ec2.create_subnet(VpcId=vpc, CidrBlock=first["CidrBlock"],
+                             AvailabilityZone=first["AvailabilityZone"])["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=env.name("twin-sg"), Description="twin", VpcId=vpc)["GroupId"]
+    td = fargate_td(env)
+    arns = []
+    for name, subnets, groups in (("one", [first["SubnetId"]], [net["group"]]), ("two", [twin], [group])):
+        ecs.create_service(cluster=c, serviceName=name, taskDefinition=td, desiredCount=2, launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": subnets,
+                                                                         "securityGroups": groups}})
+        arns += ecs.list_tasks(cluster=c, serviceName=name)["taskArns"]
+    addresses = [{d["name"]: d.get("value") for d in t["attachments"][0]["details"]}["privateIPv4Address"]
+                 for t in running(env, c, arns)]
+    assert len(addresses) == 4 and len(set(addresses)) == 4, addresses
+    assert all(ipaddress.ip_address(a) in ipaddress.ip_network(first["CidrBlock"]) for a in addresses)

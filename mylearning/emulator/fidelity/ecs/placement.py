@@ -123,9 +123,20 @@ def _zone_of(ec2: Any, subnet: str | None) -> str | None:
         return None
 
 
+def _taken(ec2: Any, eni: Any) -> set[str]:
+    """The private addresses of every other network interface in the region, in any VPC.
+
+    AWS may give two VPCs' interfaces the same private address (their CIDR blocks may
+    overlap); the data plane, which reaches tasks by their private IPs from one edge, cannot
+    tell those apart, so the embedded AWS never hands out an address already in use in
+    another VPC (still an address AWS could have chosen: any free one of the subnet)."""
+    return {e.private_ip_address for e in ec2.enis.values() if e is not eni and e.private_ip_address}
+
+
 def _free_ip(ec2: Any, subnet: Any, eni: Any) -> str | None:
-    """A free private address of the subnet (moto keeps AWS's reserved ones out); None when full."""
-    taken = {e.private_ip_address for e in ec2.enis.values() if e.subnet is subnet}
+    """A free private address of the subnet (moto keeps AWS's reserved ones out), in use by no
+    other interface (`_taken`); None when full."""
+    taken = _taken(ec2, eni)
     try:
         while True:
             ip = subnet.get_available_subnet_ip(eni)
@@ -148,7 +159,7 @@ def address_in_subnet(task: Any, region: str) -> None:
     subnet = eni.subnet
     task.availability_zone = subnet.availability_zone
     current = eni.private_ip_address
-    if current and ipaddress.ip_address(current) in subnet.cidr:
+    if current and ipaddress.ip_address(current) in subnet.cidr and current not in _taken(ec2, eni):
         return  # moto placed it right
     ip = _free_ip(ec2, subnet, eni)
     if ip is None:

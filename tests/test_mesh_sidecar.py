@@ -1,0 +1,90 @@
+"""The Envoy sidecar of a task definition, reading a proxy's stats and access log, and the knobs
+command: no AWS needed."""
+from __future__ import annotations
+
+import copy
+
+from mylearning import knobs, taskdefs
+from mylearning.facts import envoy as facts
+from mylearning.mesh import admin, sidecar
+
+NODE = "arn:aws:appmesh:us-east-1:123456789012:mesh/ml-t-mesh/virtualNode/courses-api-v1"
+
+
+def _spec() -> dict:
+    log = taskdefs.awslogs("/ecs/ml-t/courses-api", "us-east-1", "courses-api")
+    app = taskdefs.container("app", "example/app:1", log=log, port=8080,
+                             depends_on={"init": "SUCCESS"})
+    return taskdefs.fargate_task("ml-t-courses-api", [app], cpu=512, memory=1024,
+                                 execution_role_arn="arn:aws:iam::1:role/exec", task_role_arn="arn:aws:iam::1:role/task")
+
+
+def test_with_envoy_adds_the_sidecar_the_proxy_configuration_and_the_dependency():
+    spec = _spec()
+    before = copy.deepcopy(spec)
+    meshed = sidecar.with_envoy(spec, NODE)
+    assert spec == before  # a copy: the running revision's arguments are not changed
+    envoy = sidecar.envoy_of(meshed)
+    assert envoy["image"] == facts.IMAGE and envoy["user"] == "1337" and envoy["essential"] is True
+    assert sidecar.resource_of(envoy) == NODE
+    assert envoy["healthCheck"]["command"] == ["CMD-SHELL", facts.HEALTH_COMMAND]
+    assert envoy["logConfiguration"] == spec["containerDefinitions"][0]["logConfiguration"]
+    # Hardened like every course container: read-only root, a task volume as its /tmp.
+    assert envoy["readonlyRootFilesystem"] is True
+    assert envoy["mountPoints"] == [{"sourceVolume": "tmp", "containerPath": "/tmp"}]
+    assert {"name": "tmp"} in meshed["volumes"]
+    assert sidecar.proxy_properties(meshed) == {
+        "IgnoredUID": "1337", "ProxyIngressPort": "15000", "ProxyEgressPort": "15001", "AppPorts": "8080",
+        "EgressIgnoredIPs": "169.254.170.2,169.254.169.254"}
+    assert meshed["proxyConfiguration"]["containerName"] == "envoy"
+    app = meshed["containerDefinitions"][0]
+    assert app["dependsOn"] == [{"containerName": "init", "condition": "SUCCESS"},
+                                {"containerName": "envoy", "condition": "HEALTHY"}]
+    assert sidecar.is_meshed(meshed, NODE) and not sidecar.is_meshed(meshed, NODE + "-other")
+    assert not sidecar.is_meshed(spec)
+    # Twice gives the same arguments: a pipeline may start from a revision that is meshed already.
+    assert sidecar.with_envoy(meshed, NODE) == meshed
+
+
+def test_stream_permission_names_only_the_resources_given():
+    policy = sidecar.stream_permission([NODE])
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == ["appmesh:StreamAggregatedResources"] and statement["Resource"] == [NODE]
+
+
+def test_stats_text_and_cluster_names():
+    text = ("cluster.cds_egress_m_courses-api-v1_http_8080.upstream_rq_2xx: 7\n"
+            "listener.0.0.0.0_15001.no_filter_chain_match: 2\nserver.version_text: 1.29.6\n")
+    stats = admin.parse_stats(text)
+    assert stats == {"cluster.cds_egress_m_courses-api-v1_http_8080.upstream_rq_2xx": 7,
+                     "listener.0.0.0.0_15001.no_filter_chain_match": 2}
+    assert admin.egress_cluster("m", "courses-api-v1") == "cds_egress_m_courses-api-v1_http_8080"
+    assert admin.egress_listener_stat("no_filter_chain_match") in stats
+    assert admin.total([stats, None, {}], "listener.0.0.0.0_15001.no_filter_chain_match") == 2
+
+
+def test_the_access_log_gives_the_callers_address():
+    """The lines the sidecar writes (its format is Envoy's default) are read back field by field."""
+    from mylearning.dataplane.images.envoy import ACCESS_LOG
+    health = ACCESS_LOG.format(start="2026-01-01T00:00:00.000Z", method="GET", path="/health", protocol="HTTP/1.1",
+                               code=200, flags="-", received=0, sent=12, duration=3, upstream_time="-",
+                               forwarded="-", agent="ELB-HealthChecker/2.0", request_id="-",
+                               authority="10.0.1.5:8080", upstream="10.0.1.5:8080")
+    mine = ACCESS_LOG.format(start="2026-01-01T00:00:01.000Z", method="GET", path="/api/courses?x=1",
+                             protocol="HTTP/1.1", code=200, flags="-", received=0, sent=99, duration=4,
+                             upstream_time="3", forwarded="203.0.113.10, 10.0.0.9", agent="curl/8",
+                             request_id="abc", authority="alb", upstream="10.0.1.5:8080")
+    lines = ["[2026-01-01 00:00:00.000][1][info][main] starting Envoy", mine.rstrip("\n"), health.rstrip("\n")]
+    entries = admin.access_entries(lines)
+    assert [e["path"] for e in entries] == ["/api/courses?x=1", "/health"]
+    assert admin.caller_address(lines) == "203.0.113.10"
+    assert admin.caller_address(lines[:1]) is None
+
+
+def test_knobs_command_posts_to_every_address_and_stops_at_the_first_refusal():
+    argv = knobs.command(["10.0.1.5", "10.0.2.6"], {"ERROR_RATE": 0.3})
+    assert argv[:2] == ["sh", "-c"]
+    calls = argv[2].split(" && ")
+    assert len(calls) == 2 and all("-f -X POST" in c and "/_mylearning/knobs" in c for c in calls)
+    assert "'{\"ERROR_RATE\": 0.3}'" in calls[0] and "http://10.0.2.6:8080" in calls[1]
+    assert knobs.command([], {"ERROR_RATE": 0}) == ["sh", "-c", "true"]
