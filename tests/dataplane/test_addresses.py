@@ -55,7 +55,7 @@ def test_a_stopped_task_leaves_the_route_of_the_task_that_has_its_private_ip_now
 
     from mylearning.dataplane.task import TaskRunner
 
-    agent = SimpleNamespace(routes={}, addresses=AddressPool(201), scratch=tmp_path)
+    agent = SimpleNamespace(routes={}, interceptions={}, addresses=AddressPool(201), scratch=tmp_path)
     definition = {"containerDefinitions": [{"name": "app", "image": "public.ecr.aws/mylearning/web:1.0.0"}]}
 
     def runner(n):
