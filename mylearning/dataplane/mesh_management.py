@@ -177,11 +177,11 @@ class MeshManagement:
         watched.last_wanted = time.monotonic()
         return watched
 
-    async def _resources(self, request: Any) -> Any:
+    def _caller(self, query: Any) -> Any:
+        """The asking task's runner, region and proxy resource ARN, or the answer refusing it."""
         from aiohttp import web
-        from mylearning.dataplane.mesh import MeshResourceNotFound, parse_resource
+        from mylearning.dataplane.mesh import parse_resource
 
-        query = request.query
         runner = self.agent.runners.get(query.get("task", ""))
         if runner is None:
             return web.Response(status=403, text="Unknown task: only a running task's proxy may connect")
@@ -193,6 +193,17 @@ class MeshManagement:
         region = parsed.region or runner.region
         arn = resource if resource.startswith("arn:") else (
             f"arn:aws:appmesh:{region}:{runner.arn.split(':')[4]}:{resource}")
+        return runner, region, arn
+
+    async def _resources(self, request: Any) -> Any:
+        from aiohttp import web
+        from mylearning.dataplane.mesh import MeshResourceNotFound
+
+        query = request.query
+        caller = self._caller(query)
+        if isinstance(caller, web.Response):
+            return caller
+        runner, region, arn = caller
         self.counts["streams"] += 1
         refusal = await asyncio.to_thread(self._refusal, runner, arn)
         if refusal:
@@ -229,20 +240,12 @@ class MeshManagement:
         """The proxy's ACM and Private CA material (`mesh_secrets`), for the same task and
         resource as its configuration stream, and on the same authorization."""
         from aiohttp import web
-        from mylearning.dataplane.mesh import parse_resource
 
         query = request.query
-        runner = self.agent.runners.get(query.get("task", ""))
-        if runner is None:
-            return web.Response(status=403, text="Unknown task: only a running task's proxy may connect")
-        resource = query.get("resource", "")
-        try:
-            parsed = parse_resource(resource)
-        except ValueError as error:
-            return web.Response(status=400, text=str(error))
-        region = parsed.region or runner.region
-        arn = resource if resource.startswith("arn:") else (
-            f"arn:aws:appmesh:{region}:{runner.arn.split(':')[4]}:{resource}")
+        caller = self._caller(query)
+        if isinstance(caller, web.Response):
+            return caller
+        runner, region, arn = caller
         refusal = await asyncio.to_thread(self._refusal, runner, arn)
         if refusal:
             return web.Response(status=403, text=refusal)
