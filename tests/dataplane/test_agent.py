@@ -193,8 +193,11 @@ def test_usage_reaches_cloudwatch_as_ecs_and_container_insights_metrics(world):
 
     wait_for("AWS/ECS metrics", lambda: {"CPUUtilization", "MemoryUtilization"} <= names("AWS/ECS"),
              timeout=40, every=0.5)
-    insights = wait_for("Container Insights", lambda: names("ECS/ContainerInsights"), timeout=20, every=0.5)
-    assert {"RunningTaskCount", "MemoryUtilized", "CpuUtilized"} <= insights
+    # A period's usage and the service's task counts are read at different moments, so the
+    # first period may carry usage before the counts know the service: wait for all three.
+    wanted = {"RunningTaskCount", "MemoryUtilized", "CpuUtilized"}
+    wait_for("Container Insights", lambda: wanted <= names("ECS/ContainerInsights"),
+             timeout=30, every=0.5)
     stats = cloudwatch.get_metric_statistics(
         Namespace="ECS/ContainerInsights", MetricName="RunningTaskCount", Statistics=["Maximum"],
         Dimensions=[{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": "s"}],
