@@ -200,6 +200,8 @@ def test_acm_private_certificates_encrypt_the_mesh_and_follow_a_reissue(world):
     mine, theirs = _stats(world, ip), _stats(world, courses_ip)
     assert mine[f"{EGRESS_CLUSTER}.ssl.handshake"] >= 1 and mine[f"{EGRESS_CLUSTER}.ssl.fail_verify_san"] == 0
     assert theirs[f"{LISTENER}.ssl.handshake"] >= 1 and theirs[f"{LISTENER}.ssl.connection_error"] == 0
+    # Each connection counts once (Envoy's listener downstream_cx_total), and every one was TLS.
+    assert theirs[f"{LISTENER}.downstream_cx_total"] == theirs[f"{LISTENER}.ssl.handshake"]
     # One-way TLS: enrollment's proxy presents no certificate.
     assert theirs[f"{LISTENER}.ssl.no_certificate"] == theirs[f"{LISTENER}.ssl.handshake"]
     detail = acm.describe_certificate(CertificateArn=certificate)["Certificate"]
@@ -270,9 +272,13 @@ def test_file_certificates_give_mutual_tls_as_the_walkthrough_does(world):
     assert context["cert_chain"][0]["path"] == "/keys/courses_cert_chain.pem"
     assert context["ca_cert"][0]["path"] == "/keys/ca_cert.pem"
     # STRICT refuses plaintext: a client outside the mesh, straight to the task's app port.
+    before = _stats(world, courses_ip)
     status, _ = world.get(f"http://{courses_ip}:8080/health")
     assert status == 502
-    assert _stats(world, courses_ip)[f"{LISTENER}.ssl.connection_error"] >= 1
+    after = _stats(world, courses_ip)
+    assert after[f"{LISTENER}.ssl.connection_error"] == before[f"{LISTENER}.ssl.connection_error"] + 1
+    # The refused connection was accepted first: Envoy counts it among the listener's connections.
+    assert after[f"{LISTENER}.downstream_cx_total"] == before[f"{LISTENER}.downstream_cx_total"] + 1
     # The client certificate goes: the listener's validation refuses the handshake.
     _update(world, "enrollment", _node_spec("enrollment", backend_policy={"validation": policy["validation"]}))
     status, body = wait_for("courses-api's proxy to require enrollment's certificate",

@@ -412,7 +412,6 @@ class Sidecar:
         started = time.time()
         http = self.stats.http("ingress")
         http.inc("downstream_rq_total")
-        self.stats.listener(INGRESS_PORT).inc("downstream_cx_total")
         decision = self.table.ingress(self._ingress_port(request))
         if isinstance(decision, Refusal):
             return self._refuse(request, decision, http, started)
@@ -459,7 +458,6 @@ class Sidecar:
 
     async def _egress(self, request: web.BaseRequest) -> web.StreamResponse:
         http = self.stats.http("egress")
-        self.stats.listener(EGRESS_PORT).inc("downstream_cx_total")
         target = request.url if request.url.is_absolute() else None
         host = request.headers.get("Host") or (target.raw_authority if target else "")
         port = (target.port if target is not None else None) or _port_of(host) or 80
@@ -469,7 +467,6 @@ class Sidecar:
         from .envoy_tls import LISTENER_PORT
         port = request.get(LISTENER_PORT) or (request.transport.get_extra_info("sockname")[1] if request.transport else 0)
         http = self.stats.http("ingress")
-        self.stats.listener(port).inc("downstream_cx_total")
         return await self._route(request, http, request.headers.get("Host") or "", port)
 
     async def _route(self, request: web.BaseRequest, http: Any, host: str, port: int) -> web.StreamResponse:

@@ -252,6 +252,10 @@ class _Listener:
                                                                      reuse_address=True)
 
     def _protocol(self) -> asyncio.BaseProtocol:
+        # One call per accepted TCP connection: Envoy's listener downstream_cx_total counts
+        # connections, TLS or not, handshake failed or not ("Total connections",
+        # https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/stats).
+        self.owner.sidecar.stats.listener(self.port).inc("downstream_cx_total")
         state = self.owner.listener_state(self.port)
         if state is None or state.mode == "DISABLED":
             return self.web()
