@@ -47,6 +47,9 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 #: How long an ACM or Private CA answer is trusted before it is read again.
 SECRETS_POLL = 2.0
+#: A backend listener's root CA reaches its callers this long after the listener's own proxy
+#: first received the certificate (below).
+ROOT_GRACE = 0.5
 #: The actions a proxy's role needs for each kind of item (tls.html).
 EXPORT_ACTION = "acm:ExportCertificate"
 CA_ACTION = "acm-pca:GetCertificateAuthorityCertificate"
@@ -117,6 +120,7 @@ class MeshSecrets:
     _certificates: dict[str, _Item] = field(default_factory=dict)
     _authorities: dict[str, _Item] = field(default_factory=dict)
     _roots: dict[str, _Item] = field(default_factory=dict)
+    _first_exported: dict[str, float] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- reading (blocking)
 
@@ -144,7 +148,20 @@ class MeshSecrets:
         except Exception as error:  # the API's own answer (not found, not issued, not exportable)
             serial, value = None, {"error": _error_text(error)}
         self._certificates[arn] = _Item(value, self.clock(), serial)
+        if "error" not in value:
+            self._first_exported.setdefault(arn, self.clock())
         return value
+
+    def _served(self, arn: str) -> bool:
+        """Whether a listener's proxy has had certificate `arn` for `ROOT_GRACE` seconds.
+
+        A caller starts TLS towards a listener with an ACM certificate as soon as it holds
+        the root CA (tls.html, "Without client policies"); handing it the root only once the
+        listener's own proxy holds the certificate keeps the caller in plaintext (Envoy keeps
+        a cluster warming until its secrets arrive) while the listener turns TLS on, so that
+        PERMISSIVE, the mode AWS documents for turning TLS on without downtime, drops nothing."""
+        first = self._first_exported.get(arn)
+        return first is not None and self.clock() - first >= ROOT_GRACE
 
     def _authority(self, arn: str, region: str) -> dict:
         item = self._fresh(self._authorities, arn)
@@ -185,7 +202,8 @@ class MeshSecrets:
             refused = self.refusal(runner, CA_ACTION, arn)
             body["authorities"][arn] = {"error": refused} if refused else self._authority(arn, region)
         for arn in sorted(wanted.roots):
-            body["roots"][arn] = self._root(arn, region)
+            if self._served(arn):
+                body["roots"][arn] = self._root(arn, region)
         body["version"] = _version(body)
         return body
 

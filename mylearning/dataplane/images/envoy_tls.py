@@ -95,6 +95,8 @@ LISTENER_PORT: Any = (web.RequestKey("mylearning.listener_port", int) if hasattr
 MAX_IDLE = 8
 #: How long the first configuration waits for its ACM material (Envoy's init waits for SDS).
 FIRST_SECRETS_WAIT = 10.0
+#: How long a TLS client of a listener whose certificate is still being delivered is held.
+MATERIAL_WAIT = 3.0
 #: Envoy's TLS stats a context lists from the start (App Mesh's "Verify encryption" shows them at 0).
 DECLARED_STATS = (*mtls.STATS, "ssl.fail_verify_cert_hash")
 READ_SIZE = 65536
@@ -287,6 +289,19 @@ class _Listener:
         first = await reader.read(1)
         if state.mode == "PERMISSIVE" and first and first[:1] != b"\x16":
             return mtls.PlainStream(reader, writer, first)
+        if first[:1] == b"\x16" and _pending(state):
+            # The certificate is on its way (ACM material streams a moment after the
+            # configuration that names it): hold the handshake until it is there, as Envoy
+            # holds a listener that is still warming, so turning TLS on drops no client.
+            deadline = asyncio.get_running_loop().time() + MATERIAL_WAIT
+            while asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+                current = self.owner.listener_state(self.port)
+                if current is not None and current.server is not None:
+                    connection = await current.server.accept(reader, writer, first=first)
+                    return connection.stream
+                if current is None or not _pending(current):
+                    break
         self.owner.listener_stats(self.port)[mtls.CONNECTION_ERROR] += 1
         writer.close()
         return None
@@ -551,7 +566,15 @@ class SidecarTls:
     def _drop_plans(self) -> None:
         """Configuration or material changed: new plans, and no connection made under an old one
         (a plan whose new material is still on its way keeps the old one meanwhile, see `plan`)."""
-        self._previous_plans = {k: p for k, p in self.plans.items() if p is not None and p.problem is None}
+        # Plaintext (None) counts as a plan in service too: a cluster turning TLS on keeps
+        # sending plaintext until its new material is there, as Envoy warms a changed cluster
+        # before it replaces the one in use
+        # (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/cluster_manager#cluster-warming).
+        # A cluster still warming (its plan never made, see `plan`) keeps the one it had:
+        # several changes in a row (App Mesh sends one per resource updated) must not lose it.
+        previous = {k: p for k, p in self._previous_plans.items() if k not in self.plans}
+        previous.update({k: p for k, p in self.plans.items() if p is None or p.problem is None})
+        self._previous_plans = previous
         self.plans.clear()
         for connections in self._idle.values():
             for connection in connections:

@@ -186,13 +186,15 @@ class TlsServer:
         self.listener, self.stats, self.timeout = listener, stats, timeout
         self.context = server_context(listener) if listener.mode != "DISABLED" else None
 
-    async def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Connection:
-        """The connection's outcome, and its stream unless it was refused (then it is closed)."""
+    async def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     first: bytes = b"") -> Connection:
+        """The connection's outcome, and its stream unless it was refused (then it is closed).
+        `first`: the bytes a caller already read from the connection (to tell TLS from plaintext)."""
         if self.context is None:
             return Connection(Outcome(True, False, (), "plaintext: the listener's TLS is DISABLED"),
                               PlainStream(reader, writer))
         try:
-            connection = await asyncio.wait_for(self._accept(reader, writer), self.timeout)
+            connection = await asyncio.wait_for(self._accept(reader, writer, first), self.timeout)
         except asyncio.TimeoutError:
             connection = Connection(Outcome(False, False, (), f"no TLS handshake within {self.timeout:g} s"), None)
         if connection.stream is None:
@@ -200,11 +202,12 @@ class TlsServer:
         _count(self.stats, connection.outcome.counted)
         return connection
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Connection:
-        try:
-            first = await reader.read(1)
-        except ConnectionError:
-            first = b""
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, first: bytes = b"") -> Connection:
+        if not first:
+            try:
+                first = await reader.read(1)
+            except ConnectionError:
+                first = b""
         if not first:
             return Connection(Outcome(False, False, (), "the client closed the connection before sending anything"),
                               None)

@@ -93,9 +93,23 @@ def _service(aws: FakeAws, denied: set[str] = frozenset(), clock=None) -> mesh_s
 NEEDS = mesh_secrets.Needs(frozenset({CERT}), frozenset({DEFAULT_CA}), frozenset({BACKEND_CERT}))
 
 
+def test_a_backends_root_reaches_callers_once_its_listener_holds_the_certificate():
+    aws, now = FakeAws(), [0.0]
+    service = _service(aws, clock=lambda: now[0])
+    caller = mesh_secrets.Needs(roots=frozenset({BACKEND_CERT}))
+    assert service.answer(None, caller, "us-east-1")["roots"] == {}  # nobody serves it yet: stay plaintext
+    backend = mesh_secrets.Needs(certificates=frozenset({BACKEND_CERT}))
+    assert "certificate_chain" in service.answer(None, backend, "us-east-1")["certificates"][BACKEND_CERT]
+    assert service.answer(None, caller, "us-east-1")["roots"] == {}  # the listener is still turning TLS on
+    now[0] += mesh_secrets.ROOT_GRACE
+    assert service.answer(None, caller, "us-east-1")["roots"][BACKEND_CERT]["certificate"].endswith("ROOT\n")
+
+
 def test_the_answer_carries_what_the_role_allows():
     aws = FakeAws()
-    body = _service(aws).answer(None, NEEDS, "us-east-1")
+    service = _service(aws, clock=lambda: 100.0)
+    service._first_exported[BACKEND_CERT] = 0.0  # the backend's own proxy has had its certificate
+    body = service.answer(None, NEEDS, "us-east-1")
     certificate = body["certificates"][CERT]
     assert certificate["certificate_chain"] == "LEAF 01\nCA\n" and certificate["private_key"] == "ENCRYPTED KEY"
     assert len(certificate["passphrase"]) == 32 and certificate["serial"] == "01"
