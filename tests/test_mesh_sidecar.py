@@ -88,3 +88,54 @@ def test_knobs_command_posts_to_every_address_and_stops_at_the_first_refusal():
     assert len(calls) == 2 and all("-f -X POST" in c and "/_mylearning/knobs" in c for c in calls)
     assert "'{\"ERROR_RATE\": 0.3}'" in calls[0] and "http://10.0.2.6:8080" in calls[1]
     assert knobs.command([], {"ERROR_RATE": 0}) == ["sh", "-c", "true"]
+
+
+def test_certificate_files_come_from_a_certs_container_with_keys_from_secrets():
+    meshed = sidecar.with_envoy(_spec(), NODE)
+    secret = "arn:aws:secretsmanager:us-east-1:1:secret:ml-t/mesh/enrollment/client-certificate-AbCdEf"
+    spec = sidecar.with_certificate_files(meshed, files={"ca.pem": "-----BEGIN CERTIFICATE-----\nCA\n"},
+                                          secrets={"client.pem": f"{secret}:certificate_chain::",
+                                                   "client-key.pem": f"{secret}:private_key::"})
+    writer, envoy = spec["containerDefinitions"][0], sidecar.envoy_of(spec)
+    assert writer["name"] == "certs" and writer["essential"] is False and writer["readonlyRootFilesystem"] is True
+    assert writer["user"] == facts.UID and writer["image"].endswith("busybox:1.36")
+    assert {s["valueFrom"] for s in writer["secrets"]} == {f"{secret}:certificate_chain::", f"{secret}:private_key::"}
+    assert [e["value"] for e in writer["environment"]] == ["-----BEGIN CERTIFICATE-----\nCA\n"]  # public only
+    assert "PRIVATE" not in str(spec)
+    assert {"containerName": "certs", "condition": "SUCCESS"} in envoy["dependsOn"]
+    assert {"sourceVolume": "certs", "containerPath": "/certs", "readOnly": True} in envoy["mountPoints"]
+    assert {"name": "certs"} in spec["volumes"]
+    assert sidecar.certificate_files_of(spec) == {"ca.pem": "environment", "client.pem": f"{secret}:certificate_chain::",
+                                                  "client-key.pem": f"{secret}:private_key::"}
+    assert sidecar.certificate_paths(["ca.pem"]) == {"ca.pem": "/certs/ca.pem"}
+    again = sidecar.with_certificate_files(spec, files={"ca.pem": "X"})
+    assert [c["name"] for c in again["containerDefinitions"]].count("certs") == 1
+    assert sum(m.get("sourceVolume") == "certs" for m in sidecar.envoy_of(again)["mountPoints"]) == 1
+    assert sidecar.certificate_files_of(again) == {"ca.pem": "environment"}
+    assert sidecar.certificate_files_of(meshed) == {}
+    import pytest
+    with pytest.raises(ValueError):
+        sidecar.with_certificate_files(meshed)
+    with pytest.raises(ValueError):
+        sidecar.with_certificate_files(meshed, files={"a.pem": "x"}, secrets={"a.pem": secret})
+    with pytest.raises(KeyError):
+        sidecar.with_certificate_files(_spec(), files={"a.pem": "x"})
+
+
+def test_tls_permissions_export_the_listeners_certificates_and_read_the_trusted_cas():
+    cert, ca = "arn:aws:acm:us-east-1:1:certificate/c", "arn:aws:acm-pca:us-east-1:1:certificate-authority/a"
+    policy = sidecar.tls_permissions(certificates=[cert], authorities=[ca])
+    assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+        (["acm:ExportCertificate"], [cert]), (["acm-pca:GetCertificateAuthorityCertificate"], [ca])]
+    assert [s["Action"] for s in sidecar.tls_permissions(authorities=[ca])["Statement"]] == [
+        ["acm-pca:GetCertificateAuthorityCertificate"]]
+    import pytest
+    with pytest.raises(ValueError):
+        sidecar.tls_permissions()
+
+
+def test_served_serials_are_the_acm_certificates_of_the_proxys_contexts():
+    contexts = [{"ca_cert": [{"path": "/certs/ca.pem", "serial_number": "1"}],
+                 "cert_chain": [{"path": "<inline>", "serial_number": "ab"}]},
+                {"cert_chain": [{"path": "/certs/client.pem", "serial_number": "cd"}]}]
+    assert admin.served_serials(contexts) == ["ab"] and admin.served_serials(None) == []

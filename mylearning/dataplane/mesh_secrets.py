@@ -47,9 +47,14 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 #: How long an ACM or Private CA answer is trusted before it is read again.
 SECRETS_POLL = 2.0
+#: How often a waiting proxy's needs are looked at again (its configuration may have changed;
+#: ACM and Private CA answers stay cached `SECRETS_POLL` seconds).
+CHECK_EVERY = 0.5
 #: A backend listener's root CA reaches its callers this long after the listener's own proxy
 #: first received the certificate (below).
-ROOT_GRACE = 0.5
+ROOT_GRACE = 1.0
+#: A task that has not asked for a certificate for this long no longer holds it up (it stopped).
+WANTING_SECONDS = 10.0
 #: The actions a proxy's role needs for each kind of item (tls.html).
 EXPORT_ACTION = "acm:ExportCertificate"
 CA_ACTION = "acm-pca:GetCertificateAuthorityCertificate"
@@ -120,7 +125,9 @@ class MeshSecrets:
     _certificates: dict[str, _Item] = field(default_factory=dict)
     _authorities: dict[str, _Item] = field(default_factory=dict)
     _roots: dict[str, _Item] = field(default_factory=dict)
-    _first_exported: dict[str, float] = field(default_factory=dict)
+    #: certificate ARN -> task -> when it last asked for it / when it was first given it.
+    _wanting: dict[str, dict[Any, float]] = field(default_factory=dict)
+    _given: dict[str, dict[Any, float]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- reading (blocking)
 
@@ -148,20 +155,21 @@ class MeshSecrets:
         except Exception as error:  # the API's own answer (not found, not issued, not exportable)
             serial, value = None, {"error": _error_text(error)}
         self._certificates[arn] = _Item(value, self.clock(), serial)
-        if "error" not in value:
-            self._first_exported.setdefault(arn, self.clock())
         return value
 
     def _served(self, arn: str) -> bool:
-        """Whether a listener's proxy has had certificate `arn` for `ROOT_GRACE` seconds.
+        """Whether every proxy that serves certificate `arn` (every task that asked for it in the
+        last `WANTING_SECONDS`) has had it for `ROOT_GRACE` seconds.
 
         A caller starts TLS towards a listener with an ACM certificate as soon as it holds
         the root CA (tls.html, "Without client policies"); handing it the root only once the
         listener's own proxy holds the certificate keeps the caller in plaintext (Envoy keeps
         a cluster warming until its secrets arrive) while the listener turns TLS on, so that
         PERMISSIVE, the mode AWS documents for turning TLS on without downtime, drops nothing."""
-        first = self._first_exported.get(arn)
-        return first is not None and self.clock() - first >= ROOT_GRACE
+        now = self.clock()
+        wanting = [task for task, seen in self._wanting.get(arn, {}).items() if now - seen < WANTING_SECONDS]
+        given = self._given.get(arn, {})
+        return bool(wanting) and all(task in given and now - given[task] >= ROOT_GRACE for task in wanting)
 
     def _authority(self, arn: str, region: str) -> dict:
         item = self._fresh(self._authorities, arn)
@@ -195,9 +203,13 @@ class MeshSecrets:
         """The secrets of `wanted` this task's role may have, with a version of their content
         (blocking: ACM, Private CA and IAM reads)."""
         body: dict[str, dict] = {"certificates": {}, "authorities": {}, "roots": {}}
+        task, now = getattr(runner, "arn", None) or id(runner), self.clock()
         for arn in sorted(wanted.certificates):
             refused = self.refusal(runner, EXPORT_ACTION, arn)
             body["certificates"][arn] = {"error": refused} if refused else self._certificate(arn, region)
+            self._wanting.setdefault(arn, {})[task] = now
+            if "error" not in body["certificates"][arn]:
+                self._given.setdefault(arn, {}).setdefault(task, now)
         for arn in sorted(wanted.authorities):
             refused = self.refusal(runner, CA_ACTION, arn)
             body["authorities"][arn] = {"error": refused} if refused else self._authority(arn, region)
@@ -222,7 +234,7 @@ class MeshSecrets:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            await asyncio.sleep(min(SECRETS_POLL, left))
+            await asyncio.sleep(min(CHECK_EVERY, left))
 
 
 def _version(body: Mapping) -> str:

@@ -63,6 +63,28 @@ def stats(session: Any, ip: str, *, timeout: float = 3.0) -> dict[str, int] | No
     return parse_stats(answer.text)
 
 
+def certs(session: Any, ip: str, *, timeout: float = 3.0) -> list[dict] | None:
+    """The TLS contexts of the proxy at `ip`, from ``/certs``: each with ``ca_cert`` and
+    ``cert_chain``, every certificate's ``path`` (``<inline>`` for one from ACM),
+    ``serial_number``, ``subject_alt_names`` and ``days_until_expiration``
+    (https://www.envoyproxy.io/docs/envoy/latest/api-v3/admin/v3/certs.proto); None when
+    nothing answers."""
+    import json
+
+    from mylearning import traffic
+    try:
+        answer = traffic.get(session, f"http://{ip}:{facts.ADMIN_PORT}/certs", timeout=timeout)
+        return json.loads(answer.text).get("certificates", []) if answer.status == 200 else None
+    except Exception:
+        return None
+
+
+def served_serials(contexts: Iterable[Mapping[str, Any]] | None) -> list[str]:
+    """The serial numbers of the certificates a proxy serves from ACM (``<inline>``)."""
+    return [cert.get("serial_number", "") for context in contexts or []
+            for cert in context.get("cert_chain", []) if cert.get("path") == "<inline>"]
+
+
 def total(found: Iterable[Mapping[str, int] | None], name: str) -> int:
     """One counter summed over several proxies' stats (those that answered)."""
     return sum(s.get(name, 0) for s in found if s)

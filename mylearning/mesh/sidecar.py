@@ -126,3 +126,95 @@ def stream_permission(resource_arns: Iterable[str]) -> dict:
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "EnvoyConfiguration", "Effect": "Allow", "Action": [facts.STREAM_ACTION],
         "Resource": list(resource_arns)}]}
+
+
+# ---------------------------------------------------------------- certificates as files
+#: Where the envoy container finds certificate files, and the task volume that holds them.
+CERTS_DIRECTORY, CERTS_VOLUME, CERTS_CONTAINER = "/certs", "certs", "certs"
+#: The image of the container that writes them (a shell and printf are all it needs).
+CERTS_IMAGE = "public.ecr.aws/docker/library/busybox:1.36"
+
+
+def certificate_paths(names: Iterable[str], directory: str = CERTS_DIRECTORY) -> dict[str, str]:
+    """File name -> its path in the envoy container."""
+    return {name: f"{directory}/{name}" for name in names}
+
+
+def with_certificate_files(spec: Mapping[str, Any], *, files: Mapping[str, str] | None = None,
+                           secrets: Mapping[str, str] | None = None, log: Mapping[str, Any] | None = None,
+                           directory: str = CERTS_DIRECTORY) -> dict:
+    """A copy of RegisterTaskDefinition arguments whose envoy container reads certificate
+    files from `directory`, as App Mesh's file-provided TLS needs: the file's path is in the
+    proxy's own filesystem (https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html).
+
+    A short-lived ``certs`` container (not essential) writes them into a task volume before
+    Envoy starts (envoy depends on it with SUCCESS): `files` maps a file name to public
+    material (a certificate chain, a CA bundle), passed as an environment variable; `secrets`
+    maps a file name to a Secrets Manager secret ARN (a private key), which ECS injects with
+    the execution role's permission, so no key is ever in the task definition
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+    Envoy mounts the volume read-only. Like every course container, the writer runs as a
+    non-root user with a read-only root filesystem. Running it twice gives the same result."""
+    files, secrets = dict(files or {}), dict(secrets or {})
+    if not files and not secrets:
+        raise ValueError("with_certificate_files needs at least one file or secret")
+    both = set(files) & set(secrets)
+    if both:
+        raise ValueError(f"{', '.join(sorted(both))}: a file comes from files or from secrets, not both")
+    out = copy.deepcopy(dict(spec))
+    containers = [c for c in out["containerDefinitions"] if c["name"] != CERTS_CONTAINER]
+    envoy = next((c for c in containers if c["name"] == ENVOY), None)
+    if envoy is None:
+        raise KeyError("No envoy container: add the sidecar first (with_envoy)")
+    variables = {f"CERT_FILE_{n}": name for n, name in enumerate(sorted({**files, **secrets}))}
+    script = " && ".join(f'printf "%s\\n" "${var}" > {directory}/{name}' for var, name in variables.items())
+    writer: dict[str, Any] = {
+        "name": CERTS_CONTAINER, "image": CERTS_IMAGE, "essential": False, "user": facts.UID,
+        "readonlyRootFilesystem": True, "command": ["sh", "-c", script],
+        "environment": [{"name": var, "value": files[name]} for var, name in variables.items() if name in files],
+        "secrets": [{"name": var, "valueFrom": secrets[name]} for var, name in variables.items() if name in secrets],
+        "mountPoints": [{"sourceVolume": CERTS_VOLUME, "containerPath": directory}]}
+    log = log if log is not None else envoy.get("logConfiguration")
+    if log:
+        writer["logConfiguration"] = copy.deepcopy(dict(log))
+    envoy["dependsOn"] = [d for d in envoy.get("dependsOn", []) if d.get("containerName") != CERTS_CONTAINER] + \
+        [{"containerName": CERTS_CONTAINER, "condition": "SUCCESS"}]
+    envoy["mountPoints"] = [m for m in envoy.get("mountPoints", []) if m.get("sourceVolume") != CERTS_VOLUME] + \
+        [{"sourceVolume": CERTS_VOLUME, "containerPath": directory, "readOnly": True}]
+    out["containerDefinitions"] = [writer] + containers
+    out["volumes"] = scratch_volumes(out, CERTS_VOLUME)
+    return out
+
+
+def certificate_files_of(td: Mapping[str, Any]) -> dict[str, str]:
+    """The file names a task definition's ``certs`` container writes, with where each comes
+    from: "environment" or the secret's ARN ({} when it has none)."""
+    writer = next((c for c in td.get("containerDefinitions", []) if c.get("name") == CERTS_CONTAINER), None)
+    if writer is None:
+        return {}
+    script = " ".join(writer.get("command") or [])
+    sources = {e["name"]: "environment" for e in writer.get("environment", [])}
+    sources.update({s["name"]: s.get("valueFrom", "") for s in writer.get("secrets", [])})
+    found = {}
+    for var, source in sources.items():
+        marker = f'"${var}" > '
+        if marker in script:
+            found[script.split(marker, 1)[1].split()[0].rsplit("/", 1)[-1]] = source
+    return found
+
+
+def tls_permissions(*, certificates: Iterable[str] = (), authorities: Iterable[str] = ()) -> dict:
+    """The task role policy Envoy needs for ACM-based TLS (userguide/tls.html, "Enabling TLS
+    for a virtual node"): ``acm:ExportCertificate`` on the listener's certificates, and
+    ``acm-pca:GetCertificateAuthorityCertificate`` on the CAs a client policy trusts."""
+    statements = []
+    certificates, authorities = list(certificates), list(authorities)
+    if certificates:
+        statements.append({"Sid": "ExportListenerCertificate", "Effect": "Allow",
+                           "Action": ["acm:ExportCertificate"], "Resource": certificates})
+    if authorities:
+        statements.append({"Sid": "ReadTrustedAuthority", "Effect": "Allow",
+                           "Action": ["acm-pca:GetCertificateAuthorityCertificate"], "Resource": authorities})
+    if not statements:
+        raise ValueError("tls_permissions needs a certificate or an authority")
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -93,22 +93,40 @@ def _service(aws: FakeAws, denied: set[str] = frozenset(), clock=None) -> mesh_s
 NEEDS = mesh_secrets.Needs(frozenset({CERT}), frozenset({DEFAULT_CA}), frozenset({BACKEND_CERT}))
 
 
-def test_a_backends_root_reaches_callers_once_its_listener_holds_the_certificate():
+class _Task:
+    def __init__(self, arn):
+        self.arn = arn
+
+
+def test_a_backends_root_reaches_callers_once_every_listener_proxy_holds_the_certificate():
     aws, now = FakeAws(), [0.0]
     service = _service(aws, clock=lambda: now[0])
-    caller = mesh_secrets.Needs(roots=frozenset({BACKEND_CERT}))
-    assert service.answer(None, caller, "us-east-1")["roots"] == {}  # nobody serves it yet: stay plaintext
-    backend = mesh_secrets.Needs(certificates=frozenset({BACKEND_CERT}))
-    assert "certificate_chain" in service.answer(None, backend, "us-east-1")["certificates"][BACKEND_CERT]
-    assert service.answer(None, caller, "us-east-1")["roots"] == {}  # the listener is still turning TLS on
-    now[0] += mesh_secrets.ROOT_GRACE
-    assert service.answer(None, caller, "us-east-1")["roots"][BACKEND_CERT]["certificate"].endswith("ROOT\n")
+    caller, first, second = _Task("caller"), _Task("backend-1"), _Task("backend-2")
+    wants_root = mesh_secrets.Needs(roots=frozenset({BACKEND_CERT}))
+    serves = mesh_secrets.Needs(certificates=frozenset({BACKEND_CERT}))
+    assert service.answer(caller, wants_root, "us-east-1")["roots"] == {}  # nobody serves it yet: stay plaintext
+    assert "certificate_chain" in service.answer(first, serves, "us-east-1")["certificates"][BACKEND_CERT]
+    now[0] += mesh_secrets.ROOT_GRACE / 2
+    service.answer(second, serves, "us-east-1")
+    assert service.answer(caller, wants_root, "us-east-1")["roots"] == {}  # the listeners are turning TLS on
+    now[0] += mesh_secrets.ROOT_GRACE / 2
+    assert service.answer(caller, wants_root, "us-east-1")["roots"] == {}  # the second one is not there yet
+    now[0] += mesh_secrets.ROOT_GRACE / 2
+    assert service.answer(caller, wants_root, "us-east-1")["roots"][BACKEND_CERT]["certificate"].endswith("ROOT\n")
+    # A proxy refused its certificate never holds it up... once it stopped asking.
+    refused = _service(FakeAws(), {mesh_secrets.EXPORT_ACTION}, clock=lambda: now[0])
+    refused.answer(first, serves, "us-east-1")
+    assert refused.answer(caller, wants_root, "us-east-1")["roots"] == {}
+    now[0] += mesh_secrets.WANTING_SECONDS
+    assert refused.answer(caller, wants_root, "us-east-1")["roots"] == {}  # nobody serves it at all
 
 
 def test_the_answer_carries_what_the_role_allows():
     aws = FakeAws()
-    service = _service(aws, clock=lambda: 100.0)
-    service._first_exported[BACKEND_CERT] = 0.0  # the backend's own proxy has had its certificate
+    now = [0.0]
+    service = _service(aws, clock=lambda: now[0])
+    service.answer(_Task("backend"), mesh_secrets.Needs(certificates=frozenset({BACKEND_CERT})), "us-east-1")
+    now[0] += mesh_secrets.ROOT_GRACE  # the backend's own proxy has had its certificate
     body = service.answer(None, NEEDS, "us-east-1")
     certificate = body["certificates"][CERT]
     assert certificate["certificate_chain"] == "LEAF 01\nCA\n" and certificate["private_key"] == "ENCRYPTED KEY"
