@@ -377,7 +377,7 @@ def test_a_retry_policy_hides_a_flaky_backend(mesh):
 
 def test_a_route_timeout_answers_504_before_a_slow_backend_does(mesh):
     ip = mesh.ips["flaky"][0]
-    latency = 0.8
+    latency = 1.0  # well under enrollment's own 2 s backend timeout, well over the route's 250 ms
     mesh.http.knobs(ip, error_rate=0, latency_ms=latency * 1000)
     try:
         mesh.update_route("slow", SLOW_ROUTE())
