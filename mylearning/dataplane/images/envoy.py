@@ -113,6 +113,8 @@ class _Upstream:
     turn: Any = dataclasses.field(default_factory=itertools.count)
     resolved_at: float = 0.0
     discovery: Any = None
+    #: The resolution under way, if any (`Sidecar._endpoints`).
+    refresh: Optional[asyncio.Future] = None
 
 
 class _Gate:
@@ -166,6 +168,7 @@ class Sidecar:
         self.state = "PRE_INITIALIZING"
         self.started = time.time()
         self.snapshot: Any = None
+        self.access_log_path: Optional[str] = None  # the spec's logging.accessLog.file.path
         self.table: Any = None
         self.applied_at: Optional[float] = None
         self.upstreams: dict[str, _Upstream] = {}
@@ -187,8 +190,7 @@ class Sidecar:
 
     def access_log(self, **fields: Any) -> None:
         """The virtual node's or gateway's access log (its spec's logging.accessLog.file.path)."""
-        logging = (self.snapshot.proxy.logging or {}) if self.snapshot is not None else {}
-        path = (((logging.get("accessLog") or {}).get("file")) or {}).get("path")
+        path = self.access_log_path
         if not path:
             return
         line = ACCESS_LOG.format(**fields)
@@ -288,6 +290,8 @@ class Sidecar:
         first = self.snapshot is None
         self.table = table_for(snapshot, rng=self.rng, stats=self.stats)
         self.snapshot = snapshot
+        logging = snapshot.proxy.logging or {}
+        self.access_log_path = (((logging.get("accessLog") or {}).get("file")) or {}).get("path")
         self.applied_at = time.time()
         # Clusters whose target changed are read again; their outlier state starts afresh.
         self.upstreams.clear()
@@ -501,43 +505,53 @@ class Sidecar:
         return self._respond(request, status, headers, payload, started, "-", f"{decision.host}:{decision.port}")
 
     async def _endpoints(self, decision: Any) -> _Upstream:
-        """The target node's hosts from its service discovery, kept for `ENDPOINT_TTL`."""
+        """The target node's hosts from its service discovery, resolved again once `ENDPOINT_TTL`
+        has passed. A request never waits for that: "Envoy never synchronously resolves DNS in the
+        forwarding path. At the expense of eventual consistency, there is never a worry of blocking
+        on a long running DNS query" (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/service_discovery,
+        "Strict DNS"); the stale list serves while the new one is read. Only a cluster that has no
+        host yet (its first resolution, or an empty answer) waits for the resolution under way."""
         from mylearning.dataplane.mesh import OutlierDetector
-        from mylearning.dataplane.mesh_management import management_host
         upstream = self.upstreams.get(decision.cluster)
-        now = time.monotonic()
-        if upstream is not None and now - upstream.resolved_at < ENDPOINT_TTL:
-            return upstream
-        discovery = decision.discovery
-        query: dict[str, str] = {"task": self.container.task_arn}
-        if discovery is None:
-            hosts: list[str] = []
-        else:
-            if discovery.kind == "dns":
-                query["name"] = discovery.hostname or ""
-            else:
-                query.update(namespace=discovery.namespace or "", service=discovery.service or "",
-                             attributes=json.dumps(dict(discovery.attributes)))
-            from urllib.parse import urlencode
-            url = f"http://{management_host(self.region)}:443/v1/endpoints?{urlencode(query)}"
-            try:
-                async with self.upstream_http.get(url, proxy=self.container.proxy,
-                                                  timeout=aiohttp.ClientTimeout(total=5)) as answer:
-                    hosts = (await answer.json()).get("addresses", []) if answer.status == 200 else []
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
-                hosts = upstream.hosts if upstream else []
         if upstream is None:
-            upstream = _Upstream(hosts=hosts, discovery=discovery)
+            upstream = _Upstream(hosts=[], discovery=decision.discovery)
             if decision.outlier is not None:
-                upstream.detector = OutlierDetector(decision.outlier, hosts, stats=self.stats.cluster(decision.cluster))
+                upstream.detector = OutlierDetector(decision.outlier, [], stats=self.stats.cluster(decision.cluster))
             self.upstreams[decision.cluster] = upstream
-        else:
+        if upstream.refresh is None and time.monotonic() - upstream.resolved_at >= ENDPOINT_TTL:
+            upstream.refresh = asyncio.ensure_future(self._resolve(decision.cluster, upstream))
+        if not upstream.hosts and upstream.refresh is not None:
+            await asyncio.shield(upstream.refresh)  # a cancelled request leaves the resolution running
+        return upstream
+
+    async def _resolve(self, cluster: str, upstream: _Upstream) -> None:
+        """Read `upstream`'s hosts from the management service (its last list if that fails)."""
+        from urllib.parse import urlencode
+        from mylearning.dataplane.mesh_management import management_host
+        try:
+            discovery = upstream.discovery
+            hosts: list[str] = []
+            if discovery is not None:
+                query: dict[str, str] = {"task": self.container.task_arn}
+                if discovery.kind == "dns":
+                    query["name"] = discovery.hostname or ""
+                else:
+                    query.update(namespace=discovery.namespace or "", service=discovery.service or "",
+                                 attributes=json.dumps(dict(discovery.attributes)))
+                url = f"http://{management_host(self.region)}:443/v1/endpoints?{urlencode(query)}"
+                try:
+                    async with self.upstream_http.get(url, proxy=self.container.proxy,
+                                                      timeout=aiohttp.ClientTimeout(total=5)) as answer:
+                        hosts = (await answer.json()).get("addresses", []) if answer.status == 200 else []
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
+                    hosts = upstream.hosts
             upstream.hosts = hosts
             if upstream.detector is not None:
                 upstream.detector.set_hosts(hosts)
-        upstream.resolved_at = now
-        self.stats.cluster(decision.cluster).set("membership_total", len(hosts))
-        return upstream
+            upstream.resolved_at = time.monotonic()
+            self.stats.cluster(cluster).set("membership_total", len(hosts))
+        finally:
+            upstream.refresh = None
 
     def _pick(self, upstream: _Upstream) -> Optional[str]:
         hosts = upstream.hosts
@@ -665,6 +679,8 @@ class Sidecar:
 
     def _log_request(self, request: web.BaseRequest, status: int, flags: str, sent: int, started: float,
                      upstream_ms: str, upstream_host: str) -> None:
+        if not self.access_log_path:  # no access log: nothing to format
+            return
         headers = request.headers
         self.access_log(start=_now_text(started), method=request.method, path=_origin_form(request),
                         protocol=f"HTTP/{request.version.major}.{request.version.minor}", code=status, flags=flags,

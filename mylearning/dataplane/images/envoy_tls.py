@@ -91,8 +91,14 @@ from mylearning.dataplane import tls as mtls
 #: The request key the listeners give each request's listener port (a gateway routes by it).
 LISTENER_PORT: Any = (web.RequestKey("mylearning.listener_port", int) if hasattr(web, "RequestKey")
                       else "mylearning.listener_port")  # aiohttp < 3.12: a plain key
-#: Idle upstream TLS connections kept per cluster host.
-MAX_IDLE = 8
+#: Idle upstream TLS connections kept per cluster host: as many as were busy at once, within
+#: reason. Envoy's HTTP/1.1 pool "acquires connections as needed to an upstream host (up to the
+#: circuit breaking limit)" and binds requests to them "as they become available"
+#: (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/connection_pooling),
+#: and App Mesh sets that limit to 2147483647 (envoy-defaults.html): a small cap here closed
+#: every connection beyond it after each request, so concurrent callers paid a new handshake
+#: per request.
+MAX_IDLE = 256
 #: How long the first configuration waits for its ACM material (Envoy's init waits for SDS).
 FIRST_SECRETS_WAIT = 10.0
 #: How long a TLS client of a listener whose certificate is still being delivered is held.

@@ -68,6 +68,8 @@ def normalize_path(path: str) -> str:
     """Merge repeated slashes and remove ``.`` and ``..`` segments (RFC 3986 section 5.2.4)."""
     if not path.startswith("/"):
         path = "/" + path
+    if "//" not in path and "/." not in path:
+        return path  # nothing to merge or remove: the common case, on every request
     path = re.sub(r"/{2,}", "/", path)
     out: list[str] = []
     segments = path.split("/")[1:]

@@ -17,6 +17,9 @@ from mylearning.dataplane.mesh.matching import (grpc_match, headers_match, hostn
     ("/../../a", "/a"),
     ("/a/.", "/a/"),
     ("metrics", "/metrics"),
+    ("/api/courses/ecs-101", "/api/courses/ecs-101"),  # nothing to do (the fast path)
+    ("/a/.well-known/b", "/a/.well-known/b"),          # a dot that is no dot segment
+    ("/a/b/", "/a/b/"),
 ])
 def test_paths_are_normalized_before_matching(raw, normalized):
     assert normalize_path(raw) == normalized
