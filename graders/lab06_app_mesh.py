@@ -28,7 +28,6 @@ Rules checked here, with the AWS pages that state them:
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable
 
 from mylearning import cloudmap, lookup, microservices, roles, taskdefs
 from mylearning.course import lab06_app_mesh as lab
@@ -43,17 +42,8 @@ AWS_ONLY_HINT = ("Run this lab on the embedded AWS (the default backend: unset M
                  "course's last lab moves MyLearning to ECS Service Connect, which runs on AWS.")
 
 
-def mesh_step(step_id: str, title: str, points: float) -> Callable:
-    """A step that first says plainly why it cannot be checked on a real account."""
-    def deco(fn: Callable[[Context], Outcome]) -> Callable:
-        def check(ctx: Context) -> Outcome:
-            reason = lab.unavailable_reason(ctx.session)
-            if reason:
-                return fail(reason, AWS_ONLY_HINT)
-            return fn(ctx)
-        check.__name__, check.__doc__ = fn.__name__, fn.__doc__
-        return LAB.step(step_id, title, points=points)(check)
-    return deco
+#: Every step first says plainly why it cannot be checked on a real account.
+mesh_step = LAB.guarded_step(lab.unavailable_reason, AWS_ONLY_HINT)
 
 
 # ---------------------------------------------------------------- reading the account

@@ -23,8 +23,6 @@ Rules checked here, with the AWS pages that state them:
 """
 from __future__ import annotations
 
-from typing import Callable
-
 from mylearning import lookup, microservices, privateca
 from mylearning.course import lab06_app_mesh as lab06
 from mylearning.course import lab07_mutual_tls as lab
@@ -38,17 +36,8 @@ AWS_ONLY_HINT = ("Run this lab on the embedded AWS (the default backend: unset M
                  "course's last lab moves MyLearning to ECS Service Connect, which runs on AWS.")
 
 
-def mesh_step(step_id: str, title: str, points: float) -> Callable:
-    """A step that first says plainly why it cannot be checked on a real account."""
-    def deco(fn: Callable[[Context], Outcome]) -> Callable:
-        def check(ctx: Context) -> Outcome:
-            reason = lab.unavailable_reason(ctx.session)
-            if reason:
-                return fail(reason, AWS_ONLY_HINT)
-            return fn(ctx)
-        check.__name__, check.__doc__ = fn.__name__, fn.__doc__
-        return LAB.step(step_id, title, points=points)(check)
-    return deco
+#: Every step first says plainly why it cannot be checked on a real account.
+mesh_step = LAB.guarded_step(lab.unavailable_reason, AWS_ONLY_HINT)
 
 
 # ---------------------------------------------------------------- reading the account
@@ -128,8 +117,14 @@ def _traffic(ctx: Context, phase: str, what: str) -> Outcome | None:
         return fail(f"Only {sent:g} requests ran while {what}: too few to show that nothing failed.",
                     "Keep the traffic running through every change of the step (start it first, stop it last).")
     if failed:
-        return fail(f"{failed:g} of {sent:g} requests failed while {what}: a change came in the wrong order "
-                    "or before the proxies had applied the previous one.",
+        import json
+        try:
+            kinds = json.loads(ctx.answer(lab.errors_key(phase)) or "{}")
+        except ValueError:
+            kinds = {}
+        how = "; ".join(f"{n:g} {kind}" for kind, n in kinds.items() if n)
+        return fail(f"{failed:g} of {sent:g} requests failed while {what}" + (f" ({how})" if how else "") +
+                    ": a change came in the wrong order or before the proxies had applied the previous one.",
                     "Follow the order of the step's cells (servers accept TLS before clients insist on it; "
                     "clients present certificates before servers require them), then run the step again.")
     return None
@@ -403,11 +398,11 @@ def rotation(ctx: Context) -> Outcome:
                         "lab07.store_client(session, LAB, service, CA, renew=True) for each client.")
         stored = lab.stored_client_serial(ctx.session, service)
         presented = lab.presented_client_serials(ctx.session, service)
-        stale = [p for p in presented if p != stored]
-        if not presented or stale:
+        stale = [p for p in presented if p is not None and p != stored]  # None: not called out yet
+        if stale or stored not in presented:
             return fail(f"{len(stale)} of {service}'s {len(presented)} proxies present a client certificate other "
-                        f"than the renewed one (serial {stored}), or none yet: file certificates are read when "
-                        "Envoy starts.",
+                        f"than the renewed one (serial {stored}), and {presented.count(stored)} the renewed one: "
+                        "file certificates are read when Envoy starts.",
                         "ecs.update_service(..., forceNewDeployment=True), wait for the new tasks, and send a few "
                         "requests through the ALB.")
     return ok(f"The courses API's proxies serve the new certificate (serial {want}) without a restart; "

@@ -198,6 +198,20 @@ class Lab:
             return fn
         return deco
 
+    def guarded_step(self, unavailable: Callable[[Any], str | None], hint: str) -> Callable[..., Callable[[CheckFn], CheckFn]]:
+        """`step`, for a lab that cannot run everywhere: each check first asks
+        `unavailable(session)` and, when it gives a reason, fails with it and `hint` before
+        making any call (App Mesh's labs on a real account)."""
+        def step(step_id: str, title: str, points: float = 1) -> Callable[[CheckFn], CheckFn]:
+            def deco(fn: CheckFn) -> CheckFn:
+                def check(ctx: "Context") -> "Outcome":
+                    reason = unavailable(ctx.session)
+                    return fail(reason, hint) if reason else fn(ctx)
+                check.__name__, check.__doc__ = fn.__name__, fn.__doc__
+                return self.step(step_id, title, points=points)(check)
+            return deco
+        return step
+
     @property
     def max_total(self) -> float:
         return sum(s.points for s in self.steps.values())

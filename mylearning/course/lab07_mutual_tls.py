@@ -280,13 +280,28 @@ def start_traffic(session: Any, alb: dict) -> list:
             for path in TRAFFIC_PATHS.values()]
 
 
+def errors_key(phase: str) -> str:
+    return f"{phase}-errors"
+
+
 def stop_traffic(session: Any, loads: list, phase: str) -> list:
-    """Stop the traffic and record how many requests were sent and how many failed."""
+    """Stop the traffic and record how many requests were sent, how many failed, and how
+    (each kind of failure with one example answer, so a check can say what went wrong)."""
+    deadline = time.monotonic() + 20  # enough answered to tell (the changes may have been quick)
+    while sum(len(load.recorder.results) for load in loads) < TRAFFIC_MINIMUM and time.monotonic() < deadline:
+        time.sleep(0.25)
     summaries = [load.stop() for load in loads]
     sent = sum(s.count for s in summaries)
     failed = sum(n for s in summaries for status, n in s.by_status.items() if not 200 <= int(status) < 300)
+    kinds: dict[str, int] = {}
+    for summary in summaries:
+        for kind, n in summary.errors.items():
+            example = summary.error_examples.get(kind, "")
+            label = f"{kind}: {example[:400]}" if example else kind
+            kinds[label] = kinds.get(label, 0) + n
     record_answer(ABOUT.number, requests_key(phase), sent, session=session)
     record_answer(ABOUT.number, failures_key(phase), failed, session=session)
+    record_answer(ABOUT.number, errors_key(phase), kinds or {"none": 0}, session=session)
     return summaries
 
 
@@ -557,9 +572,9 @@ def build(session: Any) -> None:
     enroll_until(session, base, created=True)
     material = file_material(session, lab, ca)
     revisions = register_with_files(session, lab, material)
+    roll_out(session, revisions)
     loads = start_traffic(session, alb)
     try:
-        roll_out(session, revisions)
         set_tls(session, lab, ca, certs, mode="STRICT", mutual_clients=True)
         wait_applied(session)
         set_tls(session, lab, ca, certs, mode="STRICT", mutual_clients=True, mutual_servers=True)
