@@ -33,7 +33,7 @@ import json
 import time
 from typing import Any, Iterable
 
-from mylearning import cloudmap, deployments, loadbalancer, lookup, mesh, microservices as ms, privateca, taskdefs
+from mylearning import cloudmap, deployments, lookup, mesh, microservices as ms, privateca, taskdefs
 from mylearning.answers import read_answer, record_answer
 from mylearning.course import LabInfo
 from mylearning.course import lab06_app_mesh as lab06
@@ -45,7 +45,7 @@ ABOUT = LabInfo(
     "07", "Mutual TLS",
     services=("acm", "acm-pca", "appmesh", "cloudwatch", "ec2", "ecs", "elbv2", "iam", "logs", "secretsmanager",
               "servicediscovery", "ssm", "sts"),
-    concepts=("privateca", "pki", "mesh", "taskdefs", "deployments", "loadbalancer", "microservices", "traffic",
+    concepts=("privateca", "pki", "mesh", "taskdefs", "deployments", "microservices", "traffic",
               "answers", "tasks"))
 
 UNAVAILABLE = lab06.UNAVAILABLE.replace("this lab cannot create a mesh", "this lab cannot turn on a mesh's TLS")
