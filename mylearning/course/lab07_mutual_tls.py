@@ -126,11 +126,6 @@ def find_ca(session: Any) -> dict | None:
     return privateca.find_root_ca(session, ABOUT.number, ca_name(session))
 
 
-def certificate(session: Any, service: str, ca_arn: str) -> dict | None:
-    """The newest ISSUED course certificate for the service's name from the CA."""
-    return privateca.find_certificate(session, ABOUT.number, domain(session, service), ca_arn)
-
-
 def ensure_certificates(session: Any, lab: str, ca_arn: str) -> dict[str, str]:
     """Step 7.2: an ACM private certificate per server node (service -> ARN): the one its
     listener serves, once it serves one; else found by name, or requested."""
