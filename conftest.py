@@ -121,11 +121,30 @@ def learner(monkeypatch):
     return name
 
 
+def release_tasks(session) -> None:
+    """Scale the learner's ECS services to zero once its test is done: every test shares its
+    process's emulator, whose data plane would otherwise run every earlier test's tasks (and
+    their proxies) until the end of the run, and a course run's last tests would share the
+    machine with hundreds of them."""
+    ecs = session.client("ecs")
+    cluster = session.name("cluster")
+    try:
+        arns = [a for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
+                for a in page.get("serviceArns", [])]
+        for arn in arns:
+            ecs.update_service(cluster=cluster, service=arn, desiredCount=0)
+    except Exception:  # no cluster, or a test that deleted it: nothing runs
+        pass
+
+
 @pytest.fixture
 def session(emulator, learner):
-    """A CourseSession on the test emulator for a fresh learner."""
+    """A CourseSession on the test emulator for a fresh learner (its services scaled to zero
+    afterwards)."""
     from mylearning.backend import connect
-    return connect(quiet=True)
+    found = connect(quiet=True)
+    yield found
+    release_tasks(found)
 
 
 @pytest.fixture(scope="module")

@@ -107,7 +107,16 @@ def _sans(validation: dict | None) -> list[str]:
     return list((((validation or {}).get("subjectAlternativeNames") or {}).get("match") or {}).get("exact") or [])
 
 
-def _traffic(ctx: Context, phase: str, what: str) -> Outcome | None:
+def _kinds(ctx: Context, phase: str) -> str:
+    import json
+    try:
+        kinds = json.loads(ctx.answer(lab.errors_key(phase)) or "{}")
+    except ValueError:
+        kinds = {}
+    return "; ".join(f"{n:g} {kind}" for kind, n in kinds.items() if n)
+
+
+def _traffic(ctx: Context, phase: str, what: str, graded: bool = True) -> Outcome | None:
     sent, failed = _number(ctx, lab.requests_key(phase)), _number(ctx, lab.failures_key(phase))
     if sent is None or failed is None:
         return fail(f"The traffic sent while {what} is not recorded.",
@@ -116,13 +125,8 @@ def _traffic(ctx: Context, phase: str, what: str) -> Outcome | None:
     if sent < lab.TRAFFIC_MINIMUM:
         return fail(f"Only {sent:g} requests ran while {what}: too few to show that nothing failed.",
                     "Keep the traffic running through every change of the step (start it first, stop it last).")
-    if failed:
-        import json
-        try:
-            kinds = json.loads(ctx.answer(lab.errors_key(phase)) or "{}")
-        except ValueError:
-            kinds = {}
-        how = "; ".join(f"{n:g} {kind}" for kind, n in kinds.items() if n)
+    if failed and graded:
+        how = _kinds(ctx, phase)
         return fail(f"{failed:g} of {sent:g} requests failed while {what}" + (f" ({how})" if how else "") +
                     ": a change came in the wrong order or before the proxies had applied the previous one.",
                     "Follow the order of the step's cells (servers accept TLS before clients insist on it; "
@@ -222,7 +226,7 @@ def listener_tls(ctx: Context) -> Outcome:
 
 
 # ---------------------------------------------------------------- 7.4
-@mesh_step("7.4", "Client policies that trust the CA and name the server, then STRICT, with no failed request",
+@mesh_step("7.4", "Client policies that trust the CA and name the server, then STRICT, under traffic",
            points=2)
 def strict(ctx: Context) -> Outcome:
     ca, problem = _ca_or_fail(ctx)
@@ -251,12 +255,17 @@ def strict(ctx: Context) -> Outcome:
         if mode != "STRICT":
             return fail(f"{lab06.NODES[service]}'s listener is {mode}: a plaintext client is still accepted.",
                         "Once every caller has its client policy: mode='STRICT'.")
-    problem = _traffic(ctx, "tls", "TLS went on")
+    problem = _traffic(ctx, "tls", "TLS went on", graded=False)
     if problem:
         return problem
-    sent = _number(ctx, lab.requests_key("tls"))
+    sent, failed = _number(ctx, lab.requests_key("tls")), _number(ctx, lab.failures_key("tls"))
+    # Known issue of the embedded data plane (not of the learner's order): under a loaded machine
+    # a few requests can meet a plain connection failure while the callers first turn TLS on.
+    # Step 7.6, where the order decides, is graded on its traffic; this step reports it.
+    note = "none failed" if not failed else (f"{failed:g} failed ({_kinds(ctx, 'tls')}); the embedded AWS can "
+                                             "drop a few requests while callers first turn TLS on under load")
     return ok(f"Both listeners STRICT; enrollment and the gateway verify the servers against the mesh CA "
-              f"({courses} named); {sent:g} requests ran while TLS went on, none failed.")
+              f"({courses} named); {sent:g} requests ran while TLS went on, {note}.")
 
 
 # ---------------------------------------------------------------- 7.5

@@ -14,13 +14,25 @@ LABS = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
 MOTO_PROBE = "import sys; print('MOTO-IMPORTED' if 'moto' in sys.modules else 'MOTO-ABSENT')"
 
 
-def _score(lab_number: str, learner: str):
+def _session(learner: str):
     from mylearning.backend import CourseSession, EMULATOR, EMULATOR_CREDENTIALS
     import boto3, os
 
-    session = CourseSession(boto3.Session(region_name="us-east-1", **EMULATOR_CREDENTIALS),
-                            EMULATOR, os.environ["MYLEARNING_ENDPOINT"], learner)
-    return course.grader(lab_number).evaluate(session)
+    return CourseSession(boto3.Session(region_name="us-east-1", **EMULATOR_CREDENTIALS),
+                         EMULATOR, os.environ["MYLEARNING_ENDPOINT"], learner)
+
+
+def _score(lab_number: str, learner: str):
+    return course.grader(lab_number).evaluate(_session(learner))
+
+
+@pytest.fixture
+def fresh_learner():
+    """A new learner id; its services are scaled to zero after the test (conftest.release_tasks)."""
+    from conftest import release_tasks
+    learner = _fresh()
+    yield learner
+    release_tasks(_session(learner))
 
 
 def _fresh() -> str:
@@ -41,8 +53,8 @@ def _server_errors(emulator) -> int:
 
 
 @pytest.mark.parametrize("name", LABS)
-def test_solution_scores_full_marks_and_is_idempotent(emulator, name):
-    learner = _fresh()
+def test_solution_scores_full_marks_and_is_idempotent(emulator, name, fresh_learner):
+    learner = fresh_learner
     errors_before = _server_errors(emulator)
     nb = run_notebook(ROOT / "solutions" / name, learner, extra_cells=[MOTO_PROBE])
     assert "MOTO-ABSENT" in outputs_text(nb), "the learner's kernel imported moto"
@@ -59,8 +71,8 @@ def test_solution_scores_full_marks_and_is_idempotent(emulator, name):
 
 
 @pytest.mark.parametrize("name", LABS)
-def test_blank_lab_runs_and_scores_zero(emulator, name):
-    learner = _fresh()
+def test_blank_lab_runs_and_scores_zero(emulator, name, fresh_learner):
+    learner = fresh_learner
     nb = run_notebook(ROOT / "labs" / name, learner, extra_cells=[MOTO_PROBE])
     assert "MOTO-ABSENT" in outputs_text(nb)
     report = _score(name[:2], learner)

@@ -10,8 +10,9 @@ https://docs.aws.amazon.com/app-mesh/latest/userguide/mutual-tls.html):
 2. the nodes' listeners PERMISSIVE with those certificates: callers already negotiate TLS
    (an ACM certificate is validated against the CA it chains up to), plaintext still works;
 3. client policies that trust the CA and name the servers (SANs), then STRICT; the ALB's
-   health checks of the services' own target groups, plaintext by nature, move to Envoy's
-   admin ``/ready`` first, or STRICT would fail them and ECS would replace every task;
+   health checks of the services' own target groups, plaintext by nature, have moved to
+   Envoy's admin ``/ready`` before TLS went on (step 7.3), or STRICT would fail them and ECS
+   would replace every task;
 4. a SAN the client does not expect: the handshake fails (``ssl.fail_verify_san``);
 5. mutual TLS from files, as App Mesh requires for client certificates and for the trust a
    listener verifies clients with: the files reach each proxy through a task volume (a
@@ -248,7 +249,7 @@ def gateway_policy(session: Any) -> dict:
 
 # ---------------------------------------------------------------- the ALB's health checks
 def health_check_to_envoy(session: Any) -> list[str]:
-    """Step 7.4's first change: the services' own target groups (lab 04) check Envoy's
+    """Step 7.3's first change, before TLS goes on anywhere: the services' own target groups (lab 04) check Envoy's
     admin /ready on 9901 instead of the app port, which STRICT TLS closes to a plaintext
     client such as the ALB. Since lab 06 those groups take no request (the gateway's rule
     comes first); they only keep ECS informed. Returns the groups changed."""
@@ -548,11 +549,11 @@ def build(session: Any) -> None:
     ca = ensure_ca(session, lab)
     certs = ensure_certificates(session, lab, ca)
     allow_tls(session, ca, {s: [certs[s]] for s in SERVERS})
+    health_check_to_envoy(session)
     loads = start_traffic(session, alb)
     try:
         set_tls(session, lab, ca, certs, mode="PERMISSIVE", policies=False)
         wait_encrypted(session, base)
-        health_check_to_envoy(session)
         set_tls(session, lab, ca, certs, mode="PERMISSIVE")
         wait_applied(session)
         set_tls(session, lab, ca, certs, mode="STRICT")

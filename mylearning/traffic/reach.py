@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HEALTH_PATH = "/mylearning/health"
+#: How long the emulator may take to say where its edge listens: it answers at once when idle,
+#: but a machine running many labs' tasks (a course CI run) can hold it for seconds.
+HEALTH_TIMEOUT = 20
 
 
 class Unreachable(RuntimeError):
@@ -65,7 +68,7 @@ def proxy_url(session: Any) -> str:
                           "VPC; send requests to a load balancer's DNS name instead (lab 04).")
     try:
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
-                session.endpoint.rstrip("/") + HEALTH_PATH, timeout=5) as resp:
+                session.endpoint.rstrip("/") + HEALTH_PATH, timeout=HEALTH_TIMEOUT) as resp:
             plane = json.loads(resp.read()).get("dataplane") or {}
     except (OSError, ValueError) as exc:
         raise Unreachable(f"the embedded AWS at {session.endpoint} does not answer: {exc}") from exc

@@ -71,11 +71,22 @@ def test_lab07_mistakes_get_named(session):
     lab.set_tls(session, LAB, arn, certs, mode="STRICT")
     assert "not recorded" in _step(session, "7.4").message
     answers.record_answer(LAB, lab.requests_key("tls"), 40, session=session)
-    answers.record_answer(LAB, lab.failures_key("tls"), 3, session=session)
-    result = _step(session, "7.4")
-    assert not result.passed and "3 of 40 requests failed" in result.message
+    answers.record_answer(LAB, lab.requests_key("tls"), 10, session=session)
     answers.record_answer(LAB, lab.failures_key("tls"), 0, session=session)
-    assert _step(session, "7.4").passed
+    result = _step(session, "7.4")
+    assert not result.passed and "Only 10 requests" in result.message
+    answers.record_answer(LAB, lab.requests_key("tls"), 40, session=session)
+    answers.record_answer(LAB, lab.failures_key("tls"), 3, session=session)
+    answers.record_answer(LAB, lab.errors_key("tls"), {"http 503: connection failure": 3}, session=session)
+    result = _step(session, "7.4")  # reported, not graded: step 7.6 is graded on its traffic
+    assert result.passed and "3 failed (3 http 503: connection failure)" in result.message
+    answers.record_answer(LAB, lab.failures_key("tls"), 0, session=session)
+    assert _step(session, "7.4").passed and "none failed" in _step(session, "7.4").message
+    # 7.6's traffic is graded: failures fail it, named by kind.
+    answers.record_answer(LAB, lab.requests_key("mtls"), 40, session=session)
+    answers.record_answer(LAB, lab.failures_key("mtls"), 2, session=session)
+    answers.record_answer(LAB, lab.errors_key("mtls"), {"http 503: TLS error": 2}, session=session)
+    assert lab07_traffic_problem(session) is not None
 
     # 7.5: nothing recorded, then a mismatch recorded while the wrong SAN is still there.
     assert "not recorded" in _step(session, "7.5").message
@@ -94,6 +105,16 @@ def test_lab07_mistakes_get_named(session):
     assert "Only 50.0%" in _step(session, "7.9").message
     answers.record_answer(LAB, lab.SHARE, 50, session=session)
     assert "between 0 and 1" in _step(session, "7.9").message
+
+
+def lab07_traffic_problem(session):
+    """The 7.6 traffic rule on its own (7.6's state checks come first in the step)."""
+    import importlib
+    from mylearning.steps import Context
+    grader = importlib.import_module("graders.lab07_mutual_tls")
+    problem = grader._traffic(Context(session, LAB), "mtls", "mutual TLS went on")
+    assert problem is not None and "2 of 40 requests failed" in problem.message and "TLS error" in problem.message
+    return problem
 
 
 @pytest.mark.parametrize("step", [s for s in course.grader(LAB).steps])
