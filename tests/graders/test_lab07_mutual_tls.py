@@ -24,7 +24,7 @@ def test_on_a_real_account_every_check_says_why_and_nothing_is_called(capsys):
     assert report.total == 0 and len(report.results) == 9
     for result in report.results:
         assert "end of support on 2026-09-30" in result.message and "embedded AWS" in result.hint
-    assert lab.build(real) is None and "end of support" in capsys.readouterr().out
+    assert lab.end_state(real) is None and "end of support" in capsys.readouterr().out
     assert lab.teardown(real).actions == []
 
 
