@@ -27,6 +27,7 @@ from mylearning import lookup, microservices, privateca
 from mylearning.course import lab06_app_mesh as lab06
 from mylearning.course import lab07_mutual_tls as lab
 from mylearning.facts import envoy as envoy_facts
+from mylearning.facts.iam import allows
 from mylearning.mesh import admin, sidecar
 from mylearning.steps import Context, Lab, Outcome, fail, ok
 
@@ -85,17 +86,7 @@ def _number(ctx: Context, key: str) -> float | None:
 
 
 def _allows(document: dict | None, action: str, resource: str) -> bool:
-    for statement in (document or {}).get("Statement", []):
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource") or []
-        resources = [resources] if isinstance(resources, str) else resources
-        if any(a in (action, "*", action.split(":")[0] + ":*") for a in actions) and \
-                any(r in (resource, "*") for r in resources):
-            return True
-    return False
+    return bool(document) and allows([(lab.TLS_POLICY, document)], action, resource)
 
 
 def _trusts(tls: dict, ca_arn: str) -> bool:

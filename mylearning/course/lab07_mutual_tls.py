@@ -136,9 +136,7 @@ def ensure_certificates(session: Any, lab: str, ca_arn: str) -> dict[str, str]:
 
 def listener_certificate(session: Any, service: str) -> str | None:
     """The ACM certificate ARN the service's node's listener serves, if any."""
-    node = lookup.mesh_resource(session, "virtualNode", lab06.mesh_name(session), lab06.NODES[service])
-    tls = ((((node or {}).get("spec") or {}).get("listeners") or [{}])[0]).get("tls") or {}
-    return ((tls.get("certificate") or {}).get("acm") or {}).get("certificateArn")
+    return ((node_tls(session, service).get("certificate") or {}).get("acm") or {}).get("certificateArn")
 
 
 def allow_tls(session: Any, ca_arn: str, certificates: dict[str, Iterable[str]] | None = None) -> None:

@@ -167,8 +167,10 @@ class MeshSecrets:
         a cluster warming until its secrets arrive) while the listener turns TLS on, so that
         PERMISSIVE, the mode AWS documents for turning TLS on without downtime, drops nothing."""
         now = self.clock()
-        wanting = [task for task, seen in self._wanting.get(arn, {}).items() if now - seen < WANTING_SECONDS]
-        given = self._given.get(arn, {})
+        # Stopped tasks are forgotten here, so the data plane's memory does not grow with them.
+        wanting = self._wanting[arn] = {task: seen for task, seen in self._wanting.get(arn, {}).items()
+                                        if now - seen < WANTING_SECONDS}
+        given = self._given[arn] = {task: at for task, at in self._given.get(arn, {}).items() if task in wanting}
         return bool(wanting) and all(task in given and now - given[task] >= ROOT_GRACE for task in wanting)
 
     def _authority(self, arn: str, region: str) -> dict:
