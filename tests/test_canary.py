@@ -75,7 +75,7 @@ def test_weights_end_at_max_weight_even_when_it_is_not_a_multiple_of_the_step():
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"interval": 7}, "CloudWatch period"), ({"interval": 90}, "CloudWatch period"),
+    ({"interval": 7}, "multiple of 5"), ({"interval": 0}, "multiple of 5"),
     ({"threshold": 0}, "at least 1"), ({"step_weight": 60, "max_weight": 50}, "stepWeight"),
     ({"step_weights": (10, 5)}, "increasing"), ({"step_weights": (0, 10)}, "increasing")])
 def test_settings_outside_what_an_analysis_can_run_are_refused_with_the_reason(settings, message):
@@ -95,8 +95,11 @@ def test_the_rollback_bound_is_interval_times_threshold_and_the_longest_run_one_
     assert analysis.rollback_bound() == 30 and analysis.longest_run() == 50
 
 
-def test_the_last_whole_period_ends_on_a_multiple_of_the_period():
-    assert canary.last_period(10, now=1_000_007.5) == (999_990, 1_000_000)
+def test_a_step_is_measured_by_what_was_published_while_it_baked_in_whole_periods():
+    # Changed at ...002.5: counts published from 7 s later (...009.5, rounded up to ...010) until
+    # 7 s after the 10-second bake (...019.5, rounded down to ...015).
+    assert canary.window(1_000_002.5, 10, settle=7) == (1_000_010, 1_000_015)
+    assert canary.window(1_000_000, 10, settle=0) == (1_000_000, 1_000_010)
 
 
 def test_the_machine_refuses_to_observe_before_it_starts_or_after_it_ends():

@@ -13,9 +13,9 @@ them (`metrics`), and the decisions shown as they are made (`run`, `view`):
 """
 from mylearning.canary.analysis import (DURATION, PHASES, SUCCESS_RATE, Analysis, Event, Machine, Measurement,
                                         MetricCheck, replay, request_duration, request_success_rate)
-from mylearning.canary.metrics import Reading, Source, alarm_states, last_period, read
+from mylearning.canary.metrics import SETTLE_SECONDS, Reading, Source, alarm_states, read, window
 from mylearning.canary.run import Canary, Report, Route
 
 __all__ = ["Analysis", "Canary", "DURATION", "Event", "Machine", "Measurement", "MetricCheck", "PHASES",
-           "Reading", "Report", "Route", "SUCCESS_RATE", "Source", "alarm_states", "last_period", "read",
+           "Reading", "Report", "Route", "SETTLE_SECONDS", "SUCCESS_RATE", "Source", "alarm_states", "read", "window",
            "replay", "request_duration", "request_success_rate"]

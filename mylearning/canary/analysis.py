@@ -25,9 +25,10 @@ from typing import Iterable, Mapping, Optional
 
 PHASES = ("Initializing", "Progressing", "Promoting", "Succeeded", "Failed")
 SUCCESS_RATE, DURATION = "request-success-rate", "request-duration"
-#: Periods CloudWatch accepts for high-resolution metrics, besides any multiple of 60
-#: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html, Period).
-HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
+#: The canary's metrics are read in 5-second periods, a period CloudWatch accepts for
+#: high-resolution metrics (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html,
+#: Period: 1, 5, 10, 30 or a multiple of 60), so an interval is a whole number of them.
+READ_PERIOD = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,9 +79,9 @@ class Analysis:
     alarms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.interval not in HIGH_RESOLUTION_PERIODS and (self.interval < 60 or self.interval % 60):
-            raise ValueError(f"interval {self.interval} s: each step is measured over one CloudWatch period, "
-                             f"so use {', '.join(map(str, HIGH_RESOLUTION_PERIODS))} or a multiple of 60")
+        if self.interval < READ_PERIOD or self.interval % READ_PERIOD:
+            raise ValueError(f"interval {self.interval} s: each step is measured in {READ_PERIOD}-second "
+                             f"CloudWatch periods, so use a multiple of {READ_PERIOD} s")
         if self.threshold < 1:
             raise ValueError("threshold: the number of failed checks before rollback is at least 1")
         if self.step_weights is not None:

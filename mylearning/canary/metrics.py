@@ -15,7 +15,7 @@ import math
 import time
 from typing import Any, Optional
 
-from mylearning.canary.analysis import DURATION, SUCCESS_RATE
+from mylearning.canary.analysis import DURATION, READ_PERIOD, SUCCESS_RATE
 from mylearning.facts.envoy import EXTENSION_PREFIX
 
 REQUESTS = EXTENSION_PREFIX + "RequestCountPerTarget"
@@ -64,16 +64,26 @@ class Reading:
         return f"{self.node}: {self.requests:.0f} requests, {self.errors:.0f} 5xx, {rate}{p99}"
 
 
-def last_period(period: int, now: Optional[float] = None) -> tuple[float, float]:
-    """The last whole CloudWatch period before `now` (GetMetricData rounds StartTime down to a
-    multiple of the period: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html)."""
-    now = time.time() if now is None else now
-    end = math.floor(now / period) * period
-    return end - period, end
+#: How long after a request its count is in CloudWatch: Envoy flushes its stats every 5 s and the
+#: course's CloudWatch agent collects every second (`mylearning.mesh.sidecar.with_metrics`), plus
+#: a second of margin.
+SETTLE_SECONDS = 7
 
 
-def read(session: Any, source: Source, node: str, start: float, end: float, period: int) -> Reading:
-    """`node`'s requests from `source` between `start` and `end` (epoch seconds)."""
+def window(changed_at: float, interval: int, settle: float = SETTLE_SECONDS) -> tuple[float, float]:
+    """The whole 5-second periods that measure a step taken at `changed_at` and baked `interval`
+    seconds: what was published from `settle` seconds after the change until `settle` seconds
+    after the bake (GetMetricData rounds StartTime down to a multiple of the period, so the window
+    is rounded inward: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html)."""
+    start = math.ceil((changed_at + settle) / READ_PERIOD) * READ_PERIOD
+    end = math.floor((changed_at + interval + settle) / READ_PERIOD) * READ_PERIOD
+    return (start, end) if end > start else (end - READ_PERIOD, end)
+
+
+def read(session: Any, source: Source, node: str, start: float, end: float, period: int = READ_PERIOD) -> Reading:
+    """`node`'s requests from `source` between `start` and `end` (epoch seconds). The p99 is the
+    highest of the periods' p99s: percentiles of separate periods do not combine, and the worst
+    one is what a latency check must not miss."""
     def query(qid: str, metric: str, kind: str, stat: str) -> dict:
         return {"Id": qid, "ReturnData": True, "MetricStat": {
             "Metric": {"Namespace": source.namespace, "MetricName": metric,

@@ -2,10 +2,10 @@
 CloudWatch, one decision per interval (`analysis.Machine`), shown as it happens.
 
 The route's weighted targets are the primary and the canary virtual nodes; each step is an
-UpdateRoute (`mylearning.mesh.set_weights`), which the proxies apply within a second. After each
-``interval`` the last whole CloudWatch period of the canary's metrics is read (`metrics.read`), so
-a step's measurement lags it by up to the proxies' flush and the agent's collection (about 10 s
-with the course's settings), as a Flagger analysis lags its Prometheus scrape.
+UpdateRoute (`mylearning.mesh.set_weights`), which the proxies apply within a second. Each step
+bakes ``interval`` seconds; its check waits `metrics.SETTLE_SECONDS` more, until what the proxies
+counted during the bake is in CloudWatch, and reads only that (`metrics.window`), so no check
+judges a weight by traffic sent before it was set.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable, Optional
 
 from mylearning.canary.analysis import Analysis, Event, Machine, Measurement
-from mylearning.canary.metrics import Reading, Source, alarm_states, last_period, read
+from mylearning.canary.metrics import SETTLE_SECONDS, Reading, Source, alarm_states, read, window
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,9 +77,10 @@ class Canary:
     """A canary analysis of `route.canary` against `route.primary`, measured at `source`."""
 
     def __init__(self, session: Any, route: Route, source: Source, analysis: Analysis, *,
-                 show: Optional[bool] = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time) -> None:
+                 show: Optional[bool] = None, settle: float = SETTLE_SECONDS,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
         self.session, self.route, self.source, self.analysis = session, route, source, analysis
+        self.settle = settle
         self.sleep, self.clock = sleep, clock
         from mylearning.canary.view import view_for
         self.view = view_for(show)
@@ -89,9 +90,9 @@ class Canary:
         set_weights(self.session, self.route.mesh, self.route.router, self.route.route,
                     {self.route.primary: 100 - weight, self.route.canary: weight})
 
-    def measure(self) -> tuple[Measurement, Reading]:
-        start, end = last_period(self.analysis.interval, self.clock())
-        reading = read(self.session, self.source, self.route.canary, start, end, self.analysis.interval)
+    def measure(self, changed_at: float) -> tuple[Measurement, Reading]:
+        start, end = window(changed_at, self.analysis.interval, self.settle)
+        reading = read(self.session, self.source, self.route.canary, start, end)
         return Measurement(reading.values(), alarm_states(self.session, self.analysis.alarms),
                            requests=reading.requests), reading
 
@@ -102,13 +103,15 @@ class Canary:
         report = Report(self.route, self.analysis, machine.phase, 0, 0, machine.events, readings, started, started)
         try:
             self.set_weight(machine.start())
+            changed_at = self.clock()
             self.view.update(report)
             while not machine.done:
                 weight = machine.weight
-                self.sleep(self.analysis.interval)
-                measurement, reading = self.measure()
+                self.sleep(max(0.0, changed_at + self.analysis.interval + self.settle - self.clock()))
+                measurement, reading = self.measure(changed_at)
                 readings.append((weight, reading))
                 new_weight = machine.observe(measurement)
+                changed_at = self.clock()  # a halted step bakes again, at the same weight
                 if new_weight != weight:
                     self.set_weight(new_weight)
                 report.phase, report.weight, report.failed_checks = machine.phase, machine.weight, machine.failed_checks

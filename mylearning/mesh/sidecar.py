@@ -225,9 +225,9 @@ def tls_permissions(*, certificates: Iterable[str] = (), authorities: Iterable[s
 CLOUDWATCH_AGENT = "cwagent"
 
 
-def statsd_agent_config(namespace: str, *, collection_seconds: int = 5, aggregation_seconds: int = 0) -> str:
+def statsd_agent_config(namespace: str, *, collection_seconds: int = 1, aggregation_seconds: int = 0) -> str:
     """The CloudWatch agent's JSON configuration: a StatsD listener on 8125 whose metrics go to
-    `namespace` (CloudWatch-Agent-custom-metrics-statsd.html). The course collects every 5 s and
+    `namespace` (CloudWatch-Agent-custom-metrics-statsd.html). The course collects every second and
     does not aggregate (0), so a canary step reads its metrics within seconds; the agent's
     defaults are 10 s and 60 s."""
     import json
@@ -237,7 +237,7 @@ def statsd_agent_config(namespace: str, *, collection_seconds: int = 5, aggregat
         "metrics_aggregation_interval": aggregation_seconds}}}}, separators=(",", ":"))
 
 
-def with_metrics(spec: Mapping[str, Any], namespace: str, *, collection_seconds: int = 5) -> dict:
+def with_metrics(spec: Mapping[str, Any], namespace: str, *, collection_seconds: int = 1) -> dict:
     """A copy of meshed RegisterTaskDefinition arguments whose Envoy publishes the App Mesh metrics
     extension's metrics to CloudWatch `namespace`: the extension and DogStatsD turned on in the
     envoy container (envoy-config.html; metrics.html) and a CloudWatch agent container beside it
