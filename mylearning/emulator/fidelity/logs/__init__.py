@@ -18,3 +18,5 @@ from __future__ import annotations
 
 from mylearning.emulator.fidelity.logs import groups as _groups  # noqa: F401
 from mylearning.emulator.fidelity.logs import queries as _queries  # noqa: F401
+from mylearning.emulator.fidelity.logs import metric_filters as _metric_filters  # noqa: F401
+from mylearning.emulator.fidelity.logs import metric_publishing as _metric_publishing  # noqa: F401
