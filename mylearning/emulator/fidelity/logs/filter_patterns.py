@@ -152,7 +152,7 @@ def _text(found: Any) -> str:
     return str(found)
 
 
-_VALUE = re.compile(r'\s*("(?:[^"\\]|\\.)*"|%[^%]*%|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w*])|[^\s&|()\],]+)')
+_VALUE = re.compile(r'\s*("(?:[^"\\]|\\.)*"|%[^%]*%|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w*.])|[^\s&|()\],]+)')
 
 
 def _read_value(source: str, at: int) -> tuple[Value, int, int]:

@@ -62,7 +62,9 @@ def _number(value: Any) -> float | None:
 
 def _datum(t: dict, value: float, ms: int, dimensions: list[dict] | None = None) -> dict:
     datum: dict[str, Any] = {"MetricName": t["metricName"], "Value": value,
-                             "Timestamp": datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc),
+                             # naive UTC, as moto keeps the datums PutMetricData stores
+                             "Timestamp": datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+                             .replace(tzinfo=None),
                              "Dimensions": dimensions or []}
     if t.get("unit"):
         datum["Unit"] = t["unit"]
