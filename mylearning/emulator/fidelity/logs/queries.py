@@ -2,8 +2,7 @@
 
 moto 5.2 reads only ``fields``, ``sort`` and ``limit`` and ignores every other command (a
 ``filter`` or ``stats`` query returns every event unfiltered), returns no ``statistics``
-and no ``@ptr`` in the API's shape, accepts any query string and both ``logGroupName``
-and ``logGroupNames`` at once, and lacks StopQuery. Here the query runs through the
+and no ``@ptr`` in the API's shape, accepts any query string, and lacks StopQuery. Here the query runs through the
 language of `insights_syntax` and `insights_run`, and the API answers as its pages say:
 
 * "A StartQuery operation must include exactly one of the following parameters:
