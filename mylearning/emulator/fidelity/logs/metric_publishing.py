@@ -23,7 +23,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, after, moto_backend
 from mylearning.emulator.fidelity.logs.access import SERVICE, backend, group_name
-from mylearning.emulator.fidelity.logs.filter_patterns import MISSING, select, split_fields
+from mylearning.emulator.fidelity.logs.filter_patterns import MISSING, select
 from mylearning.emulator.fidelity.logs.metric_filters import filters_of
 
 MINUTE = 60_000
