@@ -60,17 +60,18 @@ class Reader:
             self.notes.append(note)
         return True
 
-    def call(self, service: str, operation: str, **params: Any) -> dict | None:
-        """One call's answer, or None when the caller may not make it."""
+    def call(self, service: str, operation: str, /, *, gone: tuple[str, ...] = (), **params: Any) -> dict | None:
+        """One call's answer, or None when the caller may not make it (or, for an error code in
+        `gone`, when the resource went away between the list and the describe)."""
         client = self.session.client(service)
         try:
             return getattr(client, operation)(**params)
         except ClientError as err:
-            if self._denied(service, operation, err):
+            if self._denied(service, operation, err) or err.response.get("Error", {}).get("Code") in gone:
                 return None
             raise
 
-    def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict]:
+    def pages(self, service: str, operation: str, /, **params: Any) -> Iterator[dict]:
         """Every page of a list call (nothing more once a page is denied)."""
         client = self.session.client(service)
         try:
@@ -177,7 +178,8 @@ def _read_task_definitions(session: Any, reader: Reader, inv: Inventory, course:
         # Describing a family (no revision) answers its latest ACTIVE revision, the one the
         # controls evaluate.
         # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html
-        answer = reader.call("ecs", "describe_task_definition", taskDefinition=family, include=["TAGS"])
+        answer = reader.call("ecs", "describe_task_definition", taskDefinition=family, include=["TAGS"],
+                             gone=("ClientException",))
         if not answer:
             continue
         definition = dict(answer["taskDefinition"], tags=answer.get("tags") or [])
@@ -206,7 +208,7 @@ def _read_roles(reader: Reader, inv: Inventory) -> None:
         arns |= {definition.get("taskRoleArn"), definition.get("executionRoleArn")}
     for arn in sorted(arns - {None, ""}):
         name = _role_name(arn)
-        role = reader.call("iam", "get_role", RoleName=name)
+        role = reader.call("iam", "get_role", RoleName=name, gone=("NoSuchEntity",))
         if role is None:
             continue
         docs: list[tuple[str, dict]] = []
