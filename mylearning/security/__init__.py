@@ -52,7 +52,7 @@ def evaluate(inv: Inventory, required_tag_keys: Sequence[str] = ()) -> list[Find
         found += ecs_controls.cluster(cluster, required_tag_keys)
     for provider in inv.capacity_providers:
         found += ecs_controls.capacity_provider(provider)
-    found += iam_checks.findings(inv.task_definitions, inv.roles, inv.account)
+    found += iam_checks.findings(inv.task_definitions, inv.roles)
     users = [(r.get("serviceName") or r.get("id") or r.get("taskSetArn", ""), r,
               inv.running_definitions.get(r.get("taskDefinition", "")))
              for r in inv.services + inv.task_sets]

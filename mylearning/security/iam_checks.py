@@ -67,8 +67,8 @@ def wildcard_grants(docs: Docs) -> list[str]:
 
 
 def pass_role_everywhere(docs: Docs, account: str) -> list[str]:
-    """MYL.IAM.2: Allow statements that let iam:PassRole pass any role."""
-    probe = f"arn:aws:iam::{account or '123456789012'}:role/{_ANY_ROLE}"
+    """MYL.IAM.2: Allow statements that let iam:PassRole pass any role of `account`."""
+    probe = f"arn:aws:iam::{account}:role/{_ANY_ROLE}"
     problems = []
     for label, statement in _allows_statements(docs):
         if not _action_matches(statement, "iam:PassRole"):
@@ -106,7 +106,7 @@ def execution_confusion(role: dict, definitions: list[dict]) -> list[str]:
     return problems
 
 
-def findings(task_definitions: list[dict], roles: dict[str, dict], account: str) -> list[Finding]:
+def findings(task_definitions: list[dict], roles: dict[str, dict]) -> list[Finding]:
     """MYL.IAM.1-3 for every role the scanned task definitions name."""
     def tasks_using(key: str, arn: str) -> list[dict]:
         return [d for d in task_definitions if d.get(key) == arn]
@@ -119,6 +119,7 @@ def findings(task_definitions: list[dict], roles: dict[str, dict], account: str)
         if as_task:
             found.append(_finding("MYL.IAM.1", resource, wildcard_grants(role["documents"]), used_by))
             found.append(_finding("MYL.IAM.3", resource, execution_confusion(role, as_task), used_by))
+        account = resource.split(":")[4]  # arn:aws:iam::<account>:role/<name>
         found.append(_finding("MYL.IAM.2", resource, pass_role_everywhere(role["documents"], account)))
     return found
 

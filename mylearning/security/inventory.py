@@ -10,9 +10,11 @@ https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeClusters.h
 A call the credentials may not make (AccessDenied on a real account) becomes a note in the report
 and the scan goes on with what it could read.
 
-Scope "course" reads only what the course made for this learner: names under the learner's
-prefix, or the course and learner tags (the two ways `mylearning.lookup` finds the course's
-resources); scope "account" reads everything in the region.
+Scope "course" reads only what the course made for this learner: clusters and task-definition
+families named under the learner's prefix (the course names everything it creates so, and the list
+calls can filter on it), a cluster's or capacity provider's course and learner tags as well (as
+`mylearning.lookup` finds them), and the services, task sets, roles and security groups those use;
+scope "account" reads everything in the region.
 """
 from __future__ import annotations
 
@@ -108,7 +110,6 @@ class Inventory:
     security_groups: dict[str, dict] = field(default_factory=dict)
     #: Target group ARN -> the security groups of the load balancers it belongs to.
     target_group_sources: dict[str, list[str]] = field(default_factory=dict)
-    account: str = ""
     region: str = ""
 
 
@@ -122,8 +123,6 @@ def read(session: Any, scope: str = "course") -> tuple[Inventory, list[str]]:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}; got {scope!r}")
     reader = Reader(session)
     inv = Inventory(scope=scope, region=session.region_name)
-    identity = reader.call("sts", "get_caller_identity")
-    inv.account = identity["Account"] if identity else ""
     course = scope == "course"
 
     _read_clusters(session, reader, inv, course)
