@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mylearning.emulator.fidelity.logs import RETENTION_DAYS, _tag_text_ok
+from mylearning.emulator.fidelity.logs.groups import RETENTION_DAYS, _tag_text_ok
 
 
 def test_retention_outside_the_list_is_invalid_parameter_exception(env):

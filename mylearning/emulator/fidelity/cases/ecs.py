@@ -807,4 +807,47 @@ BEHAVIOUR_CASES = [
          GUIDE + "task_cannot_pull_image.html", "behaviour"),
 ]
 
-CASES = TASK_DEFINITION_CASES + CLUSTER_CASES + SERVICE_CASES + BEHAVIOUR_CASES
+
+
+# ---------------------------------------------------------------- list pages
+
+def _list_services_pages(env: Env) -> Any:
+    """Twelve services list as a page of 10 with a nextToken, then a last page of 2 without one."""
+    ecs, name = env.client("ecs"), cluster(env)
+    family = ecs.register_task_definition(family=env.name("paged"), requiresCompatibilities=["EC2"],
+                                          containerDefinitions=[{"name": "app", "image": "busybox", "memory": 64}])
+    for i in range(12):
+        ecs.create_service(cluster=name, serviceName=env.name(f"paged-{i}"), desiredCount=0, launchType="EC2",
+                           taskDefinition=family["taskDefinition"]["taskDefinitionArn"])
+    first = ecs.list_services(cluster=name)
+    if len(first["serviceArns"]) != 10 or not first.get("nextToken"):
+        raise BehaviourMismatch(f"first page: {len(first['serviceArns'])} services, token {first.get('nextToken')!r}")
+    last = ecs.list_services(cluster=name, nextToken=first["nextToken"])
+    if len(last["serviceArns"]) != 2 or last.get("nextToken"):
+        raise BehaviourMismatch(f"last page: {len(last['serviceArns'])} services, token {last.get('nextToken')!r}")
+    if set(first["serviceArns"]) & set(last["serviceArns"]):
+        raise BehaviourMismatch("a service is listed on both pages")
+    return {"pages": 2}
+
+
+def _list_active_families(env: Env) -> Any:
+    """A family whose every revision is deregistered is INACTIVE: status=ACTIVE leaves it out."""
+    ecs, family = env.client("ecs"), env.name("gone")
+    arn = ecs.register_task_definition(family=family, containerDefinitions=[
+        {"name": "app", "image": "busybox", "memory": 64}])["taskDefinition"]["taskDefinitionArn"]
+    ecs.deregister_task_definition(taskDefinition=arn)
+    active = ecs.list_task_definition_families(familyPrefix=family, status="ACTIVE")["families"]
+    inactive = ecs.list_task_definition_families(familyPrefix=family, status="INACTIVE")["families"]
+    if active or inactive != [family]:
+        raise BehaviourMismatch(f"ACTIVE lists {active}, INACTIVE lists {inactive}")
+    return {"families": inactive}
+
+
+PAGE_CASES = [
+    Case("ecs-list-services-pages-of-10", "ecs", _list_services_pages, OK, API + "API_ListServices.html",
+         "behaviour"),
+    Case("ecs-list-families-by-status", "ecs", _list_active_families, OK,
+         API + "API_ListTaskDefinitionFamilies.html", "behaviour"),
+]
+
+CASES = TASK_DEFINITION_CASES + CLUSTER_CASES + SERVICE_CASES + BEHAVIOUR_CASES + PAGE_CASES

@@ -1,9 +1,10 @@
-"""CloudWatch Logs fidelity cases: log group names, retention periods, tags, listing filters."""
+"""CloudWatch Logs fidelity cases: log group names, retention periods, tags, listing filters,
+Logs Insights queries and metric filters."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from mylearning.emulator.fidelity.cases import OK, Case, Env
+from mylearning.emulator.fidelity.cases import OK, BehaviourMismatch, Case, Env
 
 API = "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/"
 INVALID = "InvalidParameterException"
@@ -50,8 +51,64 @@ def _describe(**args: Any) -> Callable[[Env], Any]:
     return call
 
 
-def _case(id: str, call: Callable[[Env], Any], expect: str, page: str) -> Case:
-    return Case(f"logs.{id}", "logs", call, expect, API + page)
+def _case(id: str, call: Callable[[Env], Any], expect: str, page: str, kind: str = "validation") -> Case:
+    doc = page if page.startswith("https://") else API + page
+    return Case(f"logs.{id}", "logs", call, expect, doc, kind)
+
+
+def _group_with_events(env: Env) -> str:
+    """A log group holding one 503 and one 200 request line, as the course images log them."""
+    import json
+    import time
+
+    logs, name = env.client("logs"), _group_name(env)
+    logs.create_log_group(logGroupName=name)
+    logs.create_log_stream(logGroupName=name, logStreamName="web")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=name, logStreamName="web", logEvents=[
+        {"timestamp": now - 2000, "message": json.dumps({"path": "/courses", "status": 503})},
+        {"timestamp": now - 1000, "message": json.dumps({"path": "/health", "status": 200})}])
+    return name
+
+
+def _query(text: str, both_parameters: bool = False) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        import time
+
+        logs, name = env.client("logs"), _group_with_events(env)
+        extra = {"logGroupNames": [name]} if both_parameters else {}
+        now = int(time.time())
+        query_id = logs.start_query(logGroupName=name, startTime=now - 3600, endTime=now + 60,
+                                    queryString=text, **extra)["queryId"]
+        return logs.get_query_results(queryId=query_id)
+    return call
+
+
+def _five_hundreds_by_route(env: Env) -> Any:
+    """The lab's query: the 5xx by route. moto ignores filter and stats and returns every event."""
+    answer = _query("filter status >= 500 | stats count(*) as errors by path")(env)
+    rows = [{c["field"]: c["value"] for c in row} for row in answer.get("results", [])]
+    if rows != [{"path": "/courses", "errors": "1"}]:
+        raise BehaviourMismatch(f"the 5xx by route came back as {rows}")
+    return answer
+
+
+def _metric_filter(pattern: str) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        logs, name = env.client("logs"), _group_name(env)
+        logs.create_log_group(logGroupName=name)
+        return logs.put_metric_filter(logGroupName=name, filterName="errors", filterPattern=pattern,
+                                      metricTransformations=[{"metricName": "Errors", "metricValue": "1",
+                                                              "metricNamespace": "MyLearning/Fidelity"}])
+    return call
+
+
+def _test_metric_filter(env: Env) -> Any:
+    found = env.client("logs").test_metric_filter(filterPattern="{ $.status >= 500 }",
+                                                  logEventMessages=['{"status": 503}', '{"status": 200}'])
+    if [m["eventNumber"] for m in found["matches"]] != [1]:
+        raise BehaviourMismatch(f"TestMetricFilter matched {found['matches']}")
+    return found
 
 
 CREATE, RETENTION = "API_CreateLogGroup.html", "API_PutRetentionPolicy.html"
@@ -82,4 +139,13 @@ CASES = [
           INVALID, "API_DescribeLogGroups.html"),
     _case("describe.valid-prefix", _describe(logGroupNamePrefix="/ecs"), OK, "API_DescribeLogGroups.html"),
     _case("describe.valid-pattern", _describe(logGroupNamePattern="catalog"), OK, "API_DescribeLogGroups.html"),
+    _case("insights.5xx-by-route", _five_hundreds_by_route, OK, "https://docs.aws.amazon.com/AmazonCloudWatch/"
+          "latest/logs/CWL_QuerySyntax-Stats.html", kind="behaviour"),
+    _case("insights.malformed-query", _query("filter status >"), "MalformedQueryException", "API_StartQuery.html"),
+    _case("insights.group-name-and-names", _query("fields @message", both_parameters=True), INVALID,
+          "API_StartQuery.html"),
+    _case("insights.valid-fields-query", _query("fields @timestamp, @message | limit 5"), OK, "API_StartQuery.html"),
+    _case("metric-filter.unreadable-pattern", _metric_filter("{ $.status >= }"), INVALID, "API_PutMetricFilter.html"),
+    _case("metric-filter.valid-json-pattern", _metric_filter("{ $.status >= 500 }"), OK, "API_PutMetricFilter.html"),
+    _case("test-metric-filter.json-pattern", _test_metric_filter, OK, "API_TestMetricFilter.html", kind="behaviour"),
 ]

@@ -17,6 +17,7 @@ from mylearning.emulator.fidelity.ecs.scheduler import (_fix_create_service_para
                                                         _fix_update_service_deployments)
 from mylearning.emulator.fidelity.ecs.placement import (_fix_run_task_capacity_providers,
                                                         _fix_task_placement)
+from mylearning.emulator.fidelity.ecs.pagination import _fix_list_pagination
 from mylearning.emulator.fidelity.ecs.revisions import (_fix_family_means_latest_active,
                                                         _fix_list_task_definitions_sort)
 
@@ -348,6 +349,7 @@ moto_fixes(
     _fix_run_task_capacity_providers,
     _fix_family_means_latest_active,
     _fix_list_task_definitions_sort,
+    _fix_list_pagination,
     _fix_describe_all_capacity_providers,
     _fix_stop_task_waits_for_agent,
 )

@@ -1,4 +1,4 @@
-"""Amazon CloudWatch Logs: log group checks AWS makes that moto 5.2 skips.
+"""CloudWatch Logs log groups: the checks AWS makes that moto 5.2 skips.
 
 CloudWatch Logs speaks JSON 1.1 (X-Amz-Target), so ``req.params`` is the JSON
 body with the API reference's names (``logGroupName``, ``retentionInDays``).
@@ -14,10 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, rule
-
-SERVICE = "logs"
-API = "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/"
+from mylearning.emulator.fidelity.core import AwsRequest, rule
+from mylearning.emulator.fidelity.logs.access import SERVICE, invalid
 
 #: "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 #: 1096, 1827, 2192, 2557, 2922, 3288, and 3653" (API_PutRetentionPolicy.html).
@@ -30,10 +28,6 @@ LOG_GROUP_NAME = re.compile(r"[\.\-_/#A-Za-z0-9]+")
 #: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (API_CreateLogGroup.html, API_TagResource.html).
 MAX_TAGS = 50
 TAG_PUNCTUATION = set("_.:/=+-@")
-
-
-def invalid(message: str) -> AwsError:
-    return AwsError("InvalidParameterException", message, 400)
 
 
 def _tag_text_ok(text: str) -> bool:
