@@ -126,6 +126,7 @@ IMAGES: tuple[Image, ...] = (
     _courses("1.1.0", "adds ?level= filtering and duration in the list"),
     _courses("1.2.0", "adds each course's rating"),
     _courses("2.0.0", "adds instructors; FLAWED: errors and latency rise steeply above ~4 requests in flight"),
+    _courses("2.0.1", "2.0.0 (instructors) with its connection pool fixed"),
     _enrollment("1.0.0", "POST /api/enroll, GET /api/enrollments"),
     _enrollment("1.1.0", "adds enrolled_at, course titles, 409 on a duplicate enrollment"),
     Image(f"{NAMESPACE}/video-worker", "1.0.0", "mylearning.dataplane.images.video_worker:v1_0_0",
