@@ -232,3 +232,14 @@ def test_shorthand_expands_from_the_previous_row():
     assert rows[2].fields == ["AWS/EC2", "NetworkIn", "InstanceId", "i-6789"]
     assert rows[2].dimensions == [{"Name": "InstanceId", "Value": "i-6789"}]
     assert rows[3].expression == "SUM(METRICS())" and rows[3].fields == []
+
+
+def test_fuzzed_dashboard_and_image_requests_hold_to_the_model(env):
+    """Requests built from the model, each breaking one constraint: refused with a 4xx, never a 5xx."""
+    from mylearning.emulator.fidelity.validation import fuzz
+    operations = {"cloudwatch": {"PutDashboard", "GetDashboard", "ListDashboards", "DeleteDashboards",
+                                 "GetMetricWidgetImage"}}
+    report = fuzz.run(env.endpoint, operations, seed=7)
+    assert report.server_errors == 0, "\n".join(report.failures)
+    assert not report.failures, report.line() + "\n" + "\n".join(report.failures[:30])
+    assert report.refused_correctly > 0 and report.accepted_correctly > 0, report.line()
