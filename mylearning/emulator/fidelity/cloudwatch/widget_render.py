@@ -182,7 +182,7 @@ def _legend(figure: Any, axes: list, widget: dict) -> None:
 
 
 def _single_values(figure: Any, series: list[Series]) -> None:
-    shown = [s for s in series]
+    shown = series
     if not shown:
         _no_data(figure.add_subplot(1, 1, 1))
         return
