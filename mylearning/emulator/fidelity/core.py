@@ -27,12 +27,15 @@ class AwsError(Exception):
     """An error answer as AWS gives it: error code, message, HTTP status."""
 
     def __init__(self, code: str, message: str, status: int = 400, sender: bool = True,
-                 origin: str = "rule"):
+                 origin: str = "rule", fields: dict[str, Any] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.sender = sender
+        #: Members of the error's modelled shape beyond its message (CloudWatch's
+        #: DashboardInvalidInputError carries dashboardValidationMessages); JSON protocols only.
+        self.fields = fields or {}
         #: Which part of the layer refused: "rule", "model" (validation) or "crash" (moto
         #: failed). Sent as the x-mylearning-refused-by header, which AWS clients ignore,
         #: so tests and the fuzzer can tell a model refusal from a service rule's.
@@ -353,7 +356,7 @@ def error_response(req: AwsRequest, err: AwsError) -> tuple[int, list[tuple[str,
     request_id = str(uuid.uuid4())
     if req.protocol in ("json", "rest-json"):
         body = json.dumps({"__type": err.code, "message": err.message,
-                           "Message": err.message}).encode()
+                           "Message": err.message, **err.fields}).encode()
         headers = [("Content-Type", "application/x-amz-json-1.1"),
                    ("x-amzn-ErrorType", err.code), ("x-amzn-RequestId", request_id)]
     elif req.protocol == "ec2":

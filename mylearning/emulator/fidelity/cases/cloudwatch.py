@@ -113,6 +113,40 @@ def _query(stat: str, expected: float) -> Callable[[Env], Any]:
     return call
 
 
+def _dashboard(*widgets: Any, raw: str | None = None) -> Callable[[Env], Any]:
+    def call(env: Env) -> Any:
+        import json
+        body = raw if raw is not None else json.dumps({"widgets": list(widgets)})
+        return env.client("cloudwatch").put_dashboard(DashboardName=env.name("dash"), DashboardBody=body)
+    return call
+
+
+def _metric_widget(**extra: Any) -> dict:
+    return {"type": "metric", "properties": {
+        "metrics": [["AWS/ECS", "CPUUtilization", "ClusterName", "mylearning"]], "region": "us-east-1",
+        **extra}}
+
+
+def _dashboards_are_global(env: Env) -> None:
+    """"All dashboards in your account are global, not region-specific" (API_PutDashboard.html)."""
+    name = env.name("dash")
+    env.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody='{"widgets": []}')
+    elsewhere = Env(env.endpoint, region="eu-west-1").client("cloudwatch")
+    listed = [e["DashboardName"] for e in elsewhere.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"]]
+    if listed != [name]:
+        raise BehaviourMismatch(f"a dashboard put in {env.region} is not listed in eu-west-1: {listed}")
+    elsewhere.delete_dashboards(DashboardNames=[name])
+
+
+def _widget_image(env: Env) -> None:
+    import json
+    answer = env.client("cloudwatch").get_metric_widget_image(MetricWidget=json.dumps(
+        {"metrics": [["AWS/ECS", "CPUUtilization", "ClusterName", "mylearning"]], "width": 300, "height": 200}))
+    image = answer["MetricWidgetImage"]
+    if image[:8] != b"\x89PNG\r\n\x1a\n" or int.from_bytes(image[16:20], "big") != 300:
+        raise BehaviourMismatch("GetMetricWidgetImage did not answer a 300-pixel-wide PNG")
+
+
 def _case(id: str, call: Callable[[Env], Any], expect: str, page: str, kind: str = "validation") -> Case:
     return Case(f"cloudwatch.{id}", "cloudwatch", call, expect, API + page, kind)
 
@@ -232,4 +266,22 @@ CASES = [
     _case("get-metric-data.p99", _query("p99", 99.0), OK, "API_GetMetricData.html", "behaviour"),
     _case("get-metric-data.p50", _query("p50", 50.5), OK, "API_GetMetricData.html", "behaviour"),
     _case("get-metric-data.average", _query("Average", 50.5), OK, "API_GetMetricData.html", "behaviour"),
+    # Dashboards: the body is checked as CloudWatch checks it (plain moto stores any JSON).
+    _case("dashboard.valid-metric-and-text", _dashboard(
+        _metric_widget(view="timeSeries", period=300), {"type": "text", "properties": {"markdown": "# Golden signals"}}),
+        OK, "CloudWatch-Dashboard-Body-Structure.html"),
+    _case("dashboard.body-a-list", _dashboard(raw="[]"), "InvalidParameterInput",
+          "CloudWatch-Dashboard-Body-Structure.html"),
+    _case("dashboard.unknown-widget-type", _dashboard({"type": "graph", "properties": {}}),
+          "InvalidParameterInput", "CloudWatch-Dashboard-Body-Structure.html"),
+    _case("dashboard.width-25", _dashboard({"type": "text", "width": 25, "properties": {"markdown": "x"}}),
+          "InvalidParameterInput", "CloudWatch-Dashboard-Body-Structure.html"),
+    _case("dashboard.metric-without-region", _dashboard({"type": "metric", "properties": {
+        "metrics": [["AWS/ECS", "CPUUtilization"]]}}), "InvalidParameterInput",
+        "CloudWatch-Dashboard-Body-Structure.html"),
+    _case("dashboard.metric-color-name", _dashboard(_metric_widget(
+        metrics=[["AWS/ECS", "CPUUtilization", {"color": "red"}]])), "InvalidParameterInput",
+        "CloudWatch-Dashboard-Body-Structure.html"),
+    _case("dashboard.global", _dashboards_are_global, OK, "API_PutDashboard.html", "behaviour"),
+    _case("widget-image.png", _widget_image, OK, "API_GetMetricWidgetImage.html", "behaviour"),
 ]

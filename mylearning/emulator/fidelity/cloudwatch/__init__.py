@@ -14,13 +14,18 @@
   state change invokes (SNS, handlers registered for Auto Scaling policies, the history).
 * ``metric_math`` and ``metric_functions``: metric math, for alarms and GetMetricData;
   ``metric_data``: GetMetricData computed from the stored datapoints.
+* ``dashboards``: PutDashboard, GetDashboard, ListDashboards, DeleteDashboards (global, not per
+  Region); ``dashboard_body``: the body checked as CloudWatch checks it; ``widget_metrics``: a
+  widget's metrics array and its shorthand; ``widget_image`` and ``widget_render``:
+  GetMetricWidgetImage drawn with matplotlib from the stored datapoints.
 * ``fixes``: moto patches (alarm store, DescribeAlarms, percentiles, GetMetricData), applied
   on the first CloudWatch call, after the rules have run.
 
 Rules cite the CloudWatch API reference
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/). boto3 1.44 talks to
-CloudWatch in JSON 1.0 (X-Amz-Target); the rules read the older query protocol too. The two
-operations answered here (PutCompositeAlarm, DescribeAlarmHistory) answer in JSON only.
+CloudWatch in JSON 1.0 (X-Amz-Target); the rules read the older query protocol too. The
+operations answered here (PutCompositeAlarm, DescribeAlarmHistory, the dashboards,
+GetMetricWidgetImage) answer in JSON only.
 """
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ from mylearning.emulator.fidelity.cloudwatch import alarms as _alarms  # noqa: F
 from mylearning.emulator.fidelity.cloudwatch import metrics as _metrics  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch import composite as _composite  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch import history as _history  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch import dashboards as _dashboards  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch import widget_image as _widget_image  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch import fixes as _fixes  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch.actions import register_action_handler
 from mylearning.emulator.fidelity.cloudwatch.percentiles import extended_statistic, percentile
