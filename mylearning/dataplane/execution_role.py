@@ -65,3 +65,42 @@ class ExecutionRole:
                else f"because no identity-based policy allows the {action} action")
         return (f"AccessDeniedException: User: {self.session_arn} is not authorized to perform: "
                 f"{action} on resource: {resource} {why}")
+
+
+class TaskRoles:
+    """The task roles of running tasks, as the AWS endpoints the data plane serves judge their calls.
+
+    A task's containers sign their AWS calls with the task role's credentials; a task without a
+    task role has none (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+    Each role's policies are read through IAM and trusted for `ttl` seconds, so a permission the
+    learner adds is seen by the next attempt.
+    """
+
+    def __init__(self, iam_for_region: Any, ttl: float = 2.0) -> None:
+        import time
+        self._clock = time.monotonic
+        self._iam_for_region = iam_for_region
+        self._ttl = ttl
+        self._roles: dict[tuple[str, str], tuple[float, ExecutionRole]] = {}
+
+    def refusal(self, runner: Any, action: str, resource: str, caller: str) -> str | None:
+        """Why `runner`'s task role may not do `action` on `resource`, or None. `caller` names
+        who signs (for the no-role answer). Blocking: IAM reads."""
+        role_arn = runner.definition.get("taskRoleArn")
+        if not role_arn:
+            return (f"Unable to get credentials for {caller}: the task has no task role (taskRoleArn), "
+                    f"so it cannot sign its {action} request")
+        key = (role_arn, runner.id)
+        cached = self._roles.get(key)
+        if cached is None or cached[0] < self._clock():
+            cached = (self._clock() + self._ttl, ExecutionRole(self._iam_for_region(runner.region), role_arn, runner.id))
+            self._roles[key] = cached
+        try:
+            return cached[1].refusal(action, resource)
+        except TaskStartError as error:  # the role is missing or does not trust ECS tasks
+            return str(error)
+
+    def forget(self, task_ids: set[str]) -> None:
+        """Drop the roles of tasks that no longer run."""
+        for key in [k for k in self._roles if k[1] not in task_ids]:
+            del self._roles[key]

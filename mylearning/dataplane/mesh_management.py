@@ -104,7 +104,8 @@ class MeshManagement:
         #: The data plane's resolver (`resolver.Resolver`): DNS names of Cloud Map namespaces.
         self.resolver = resolver
         self._watched: dict[tuple[str, str], _Watched] = {}
-        self._roles: dict[tuple[str, str], tuple[float, Any]] = {}
+        from mylearning.dataplane.execution_role import TaskRoles
+        self.roles = TaskRoles(lambda region: self.agent.control.client("iam", region), ttl=ROLE_SECONDS)
         self._runner: Any = None
         self.address: Optional[tuple[str, int]] = None
         self.counts = {"streams": 0, "denied": 0, "answers": 0}
@@ -148,24 +149,7 @@ class MeshManagement:
     def _refusal(self, runner: Any, resource: str, action: str = STREAM_ACTION) -> Optional[str]:
         """Why the task's role may not do `action` (by default: stream `resource`), or None
         (blocking: IAM reads)."""
-        from mylearning.dataplane.execution_role import ExecutionRole
-        from mylearning.dataplane.errors import TaskStartError
-
-        role_arn = runner.definition.get("taskRoleArn")
-        if not role_arn:
-            return ("Unable to get credentials for the App Mesh Envoy management service: the task "
-                    "has no task role (taskRoleArn), so the proxy cannot sign its "
-                    f"{action} request")
-        key = (role_arn, runner.id)
-        cached = self._roles.get(key)
-        if cached is None or cached[0] < time.monotonic():
-            role = ExecutionRole(self.agent.control.client("iam", runner.region), role_arn, runner.id)
-            cached = (time.monotonic() + ROLE_SECONDS, role)
-            self._roles[key] = cached
-        try:
-            return cached[1].refusal(action, resource)
-        except TaskStartError as error:  # the role is missing or does not trust ECS tasks
-            return str(error)
+        return self.roles.refusal(runner, action, resource, "the App Mesh Envoy management service")
 
     def _watch(self, region: str, resource: str) -> _Watched:
         key = (region, resource)

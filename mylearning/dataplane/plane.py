@@ -29,11 +29,13 @@ from mylearning.dataplane.resolver import Resolver
 HEARTBEAT = 2.0
 
 
-async def _heartbeat(agent: TaskAgent, edge: object, balancers: object, management: object) -> None:
+async def _heartbeat(agent: TaskAgent, edge: object, balancers: object, management: object,
+                     monitoring: object) -> None:
     while True:
         with contextlib.suppress(Exception):
             status = {**agent.status(), "proxy": agent.proxy_url, "edge": edge.stats(),
-                      "load_balancers": balancers.stats(), "mesh": management.stats()}
+                      "load_balancers": balancers.stats(), "mesh": management.stats(),
+                      "monitoring": monitoring.stats()}
             await asyncio.to_thread(agent.control.telemetry, {"agent": status})
         await asyncio.sleep(HEARTBEAT)
 
@@ -61,6 +63,9 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane.mesh_management import MeshManagement
     resolver.management = management = MeshManagement(agent, resolver)
     await management.start()
+    from mylearning.dataplane.monitoring import Monitoring
+    resolver.monitoring = monitoring = Monitoring(agent)
+    await monitoring.start()
     edge = EdgeProxy(resolver.resolve, security.admit)
     agent.proxy_url = await edge.start("127.0.0.1", 0)
     stopping = asyncio.Event()
@@ -76,7 +81,7 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane.telemetry import Telemetry
     workers = [asyncio.create_task(agent.watch()), asyncio.create_task(agent.send_health()),
                asyncio.create_task(Telemetry(agent).run()),
-               asyncio.create_task(_heartbeat(agent, edge, balancers, management)),
+               asyncio.create_task(_heartbeat(agent, edge, balancers, management, monitoring)),
                asyncio.create_task(balancers.watch()), asyncio.create_task(balancers.publish())]
     try:
         await stopping.wait()
@@ -90,6 +95,8 @@ async def _main(endpoint: str) -> int:
             await balancers.close()
         with contextlib.suppress(Exception):
             await management.close()
+        with contextlib.suppress(Exception):
+            await monitoring.close()
         shutil.rmtree(scratch, ignore_errors=True)
         # Every container is stopped; do not wait for the ACS poll's thread (up to 30 s).
         sys.stderr.flush()

@@ -29,6 +29,8 @@ class Resolver:
         self._cache: dict[str, tuple[float, list[str]]] = {}
         #: The App Mesh Envoy management service (`mesh_management.MeshManagement`), by its name.
         self.management: Any = None
+        #: CloudWatch's regional endpoint for the tasks (`monitoring.Monitoring`), by its name.
+        self.monitoring: Any = None
 
     async def discover(self, name: str) -> list[str]:
         cached = self._cache.get(name)
@@ -61,6 +63,10 @@ class Resolver:
             return host, self.agent.inbound_port(host, port)
         if self.management is not None:
             served = self.management.resolve(host, port)
+            if served is not None:
+                return served
+        if self.monitoring is not None:
+            served = self.monitoring.resolve(host, port)
             if served is not None:
                 return served
         if self.balancers is not None:

@@ -48,3 +48,29 @@ def cluster_name(direction: str, mesh: str, node: str, protocol: str, port: int)
 def listener_stat_prefix(port: int) -> str:
     """Where Envoy roots a listener's stats: ``listener.0.0.0.0_15001`` (envoy-metrics.html)."""
     return f"listener.0.0.0.0_{port}"
+
+
+#: The App Mesh metrics extension: with ``APPMESH_METRIC_EXTENSION_VERSION=1`` the proxy emits a
+#: small set of metrics named after the mesh's own resources, prefixed ``envoy.appmesh.`` when
+#: exported (https://docs.aws.amazon.com/app-mesh/latest/userguide/metrics.html, "Metrics
+#: extension for App Mesh"; aws-app-mesh-examples, walkthroughs/howto-metrics-extension-ecs).
+METRIC_EXTENSION_VARIABLE = "APPMESH_METRIC_EXTENSION_VERSION"
+EXTENSION_PREFIX = "envoy.appmesh."
+#: Inbound metrics, with dimensions Mesh and VirtualNode (or VirtualGateway) (metrics.html).
+INBOUND_METRICS = ("ActiveConnectionCount", "NewConnectionCount", "ProcessedBytes", "RequestCount",
+                   "GrpcRequestCount")
+#: Outbound metrics, with dimensions Mesh, VirtualNode (or VirtualGateway), TargetVirtualService,
+#: TargetVirtualNode (metrics.html). TargetResponseTime is a timing in milliseconds.
+OUTBOUND_METRICS = ("TargetProcessedBytes", "HTTPCode_Target_2XX_Count", "HTTPCode_Target_3XX_Count",
+                    "HTTPCode_Target_4XX_Count", "HTTPCode_Target_5XX_Count", "RequestCountPerTarget",
+                    "TargetResponseTime")
+#: DogStatsD export (https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy-config.html,
+#: "Stats variables"): ``ENABLE_ENVOY_DOG_STATSD=1`` sends the proxy's stats to
+#: ``STATSD_ADDRESS:STATSD_PORT`` (default 127.0.0.1:8125) over UDP.
+STATSD_VARIABLE = "ENABLE_ENVOY_DOG_STATSD"
+STATSD_ADDRESS = "127.0.0.1"
+STATSD_PORT = 8125
+#: Envoy flushes its counters and gauges to its stats sinks every 5 s by default
+#: (https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/bootstrap/v3/bootstrap.proto,
+#: ``stats_flush_interval``).
+STATS_FLUSH_SECONDS = 5.0

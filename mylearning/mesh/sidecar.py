@@ -218,3 +218,76 @@ def tls_permissions(*, certificates: Iterable[str] = (), authorities: Iterable[s
     if not statements:
         raise ValueError("tls_permissions needs a certificate or an authority")
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# ---------------------------------------------------------------- the proxies' metrics in CloudWatch
+#: The CloudWatch agent container's name in the course's task definitions.
+CLOUDWATCH_AGENT = "cwagent"
+
+
+def statsd_agent_config(namespace: str, *, collection_seconds: int = 1, aggregation_seconds: int = 0) -> str:
+    """The CloudWatch agent's JSON configuration: a StatsD listener on 8125 whose metrics go to
+    `namespace` (CloudWatch-Agent-custom-metrics-statsd.html). The course collects every second and
+    does not aggregate (0), so a canary step reads its metrics within seconds; the agent's
+    defaults are 10 s and 60 s."""
+    import json
+    from mylearning.facts import cloudwatch_agent as cw
+    return json.dumps({"metrics": {"namespace": namespace, "metrics_collected": {"statsd": {
+        "service_address": cw.STATSD_SERVICE_ADDRESS, "metrics_collection_interval": collection_seconds,
+        "metrics_aggregation_interval": aggregation_seconds}}}}, separators=(",", ":"))
+
+
+def with_metrics(spec: Mapping[str, Any], namespace: str, *, collection_seconds: int = 1) -> dict:
+    """A copy of meshed RegisterTaskDefinition arguments whose Envoy publishes the App Mesh metrics
+    extension's metrics to CloudWatch `namespace`: the extension and DogStatsD turned on in the
+    envoy container (envoy-config.html; metrics.html) and a CloudWatch agent container beside it
+    (aws-app-mesh-examples, howto-metrics-extension-ecs). The task role also needs
+    `metrics_permission`. Running it twice gives the same result."""
+    from mylearning.facts import cloudwatch_agent as cw
+    out = copy.deepcopy(dict(spec))
+    envoy = envoy_of(out)
+    if envoy is None:
+        raise KeyError("The task definition has no envoy container: put it on the mesh first (with_envoy)")
+    wanted = {facts.METRIC_EXTENSION_VARIABLE: "1", facts.STATSD_VARIABLE: "1"}
+    envoy["environment"] = [e for e in envoy.get("environment", []) if e.get("name") not in wanted] + \
+        [{"name": k, "value": v} for k, v in wanted.items()]
+    log = copy.deepcopy(envoy.get("logConfiguration") or {})
+    if log.get("options"):
+        log["options"]["awslogs-stream-prefix"] = CLOUDWATCH_AGENT
+    agent = {"name": CLOUDWATCH_AGENT, "image": cw.IMAGE, "essential": False, "user": facts.UID,
+             "readonlyRootFilesystem": True,
+             "environment": [{"name": cw.CONFIG_VARIABLE,
+                              "value": statsd_agent_config(namespace, collection_seconds=collection_seconds)}],
+             "logConfiguration": log}
+    out["containerDefinitions"] = [c for c in out["containerDefinitions"] if c["name"] != CLOUDWATCH_AGENT] + [agent]
+    return out
+
+
+def publishes_metrics(td: Mapping[str, Any]) -> str | None:
+    """The CloudWatch namespace a described task definition's proxy metrics go to, or None when
+    its Envoy does not send the metrics extension's metrics to a CloudWatch agent in the task."""
+    import json
+    from mylearning.facts import cloudwatch_agent as cw
+    envoy = envoy_of(td)
+    env = {e.get("name"): e.get("value") for e in (envoy or {}).get("environment", [])}
+    if env.get(facts.METRIC_EXTENSION_VARIABLE) != "1" or env.get(facts.STATSD_VARIABLE) != "1":
+        return None
+    for container in td.get("containerDefinitions", []):
+        if "cloudwatch-agent" not in str(container.get("image", "")):
+            continue
+        config = {e.get("name"): e.get("value") for e in container.get("environment", [])}.get(cw.CONFIG_VARIABLE)
+        try:
+            metrics = json.loads(config or "").get("metrics") or {}
+        except ValueError:
+            return None
+        if "statsd" in (metrics.get("metrics_collected") or {}):
+            return metrics.get("namespace") or cw.DEFAULT_NAMESPACE
+    return None
+
+
+def metrics_permission() -> dict:
+    """The task role policy the CloudWatch agent needs to publish (PutMetricData takes no resource
+    ARN, so the resource is ``*``: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html)."""
+    from mylearning.facts import cloudwatch_agent as cw
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ProxyMetrics", "Effect": "Allow", "Action": [cw.PUT_ACTION], "Resource": "*"}]}

@@ -126,6 +126,7 @@ IMAGES: tuple[Image, ...] = (
     _courses("1.1.0", "adds ?level= filtering and duration in the list"),
     _courses("1.2.0", "adds each course's rating"),
     _courses("2.0.0", "adds instructors; FLAWED: errors and latency rise steeply above ~4 requests in flight"),
+    _courses("2.0.1", "2.0.0 (instructors) with its connection pool fixed"),
     _enrollment("1.0.0", "POST /api/enroll, GET /api/enrollments"),
     _enrollment("1.1.0", "adds enrolled_at, course titles, 409 on a duplicate enrollment"),
     Image(f"{NAMESPACE}/video-worker", "1.0.0", "mylearning.dataplane.images.video_worker:v1_0_0",
@@ -151,6 +152,12 @@ IMAGES: tuple[Image, ...] = (
             (9901, 15000, 15001), {"ENVOY_LOG_LEVEL": "info", "ENVOY_ADMIN_ACCESS_PORT": "9901"},
             architectures=MULTI_ARCH, executable="/usr/bin/envoy")
       for tag in ("v1.29.6.0-prod", "v1.27.3.0-prod")),
+    # The CloudWatch agent (mylearning.facts.cloudwatch_agent): StatsD in (UDP 8125), metrics
+    # out through PutMetricData; configured by CW_CONFIG_CONTENT.
+    Image("cloudwatch-agent/cloudwatch-agent", "latest", "mylearning.dataplane.images.cloudwatch_agent:main",
+          "CloudWatch agent: a StatsD listener (CW_CONFIG_CONTENT's metrics_collected.statsd, UDP 8125) whose "
+          "metrics it publishes to CloudWatch; needs cloudwatch:PutMetricData in the task role",
+          (), {}, architectures=MULTI_ARCH, executable="/opt/aws/amazon-cloudwatch-agent/bin/start-amazon-cloudwatch-agent"),
     Image("docker/library/busybox", "1.36", "mylearning.dataplane.images.busybox:main",
           "BusyBox 1.36 shell: sh, wget, echo, sleep... for healthChecks, sidecars and one-off commands",
           (), {}, command=("sh",), architectures=MULTI_ARCH, executable="/bin/sh"),
@@ -166,6 +173,7 @@ LATEST: Mapping[str, str] = MappingProxyType({
     f"{NAMESPACE}/web": "1.0.0",
     "docker/library/busybox": "1.36",
     "appmesh/aws-appmesh-envoy": "v1.29.6.0-prod",
+    "cloudwatch-agent/cloudwatch-agent": "latest",
 })
 
 #: Modules the forkserver imports before forking, so a container starts in milliseconds:
@@ -181,6 +189,7 @@ PRELOAD: list[str] = [
     "mylearning.dataplane.images.web",
     "mylearning.dataplane.images.busybox",
     "mylearning.dataplane.images.envoy",
+    "mylearning.dataplane.images.cloudwatch_agent",
     "mylearning.dataplane.mesh",
 ]
 

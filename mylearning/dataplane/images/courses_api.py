@@ -1,9 +1,9 @@
-"""courses-api: MyLearning's course catalogue, in four releases.
+"""courses-api: MyLearning's course catalogue, in five releases.
 
 Each release is a real one: its answers carry its version and differ as releases do.
 1.0.0 lists courses; 1.1.0 filters by level and shows durations in the list; 1.2.0 adds
 ratings; 2.0.0 adds instructors and a database connection pool too small for its load,
-the flaw a canary deployment is meant to catch.
+the flaw a canary deployment is meant to catch; 2.0.1 is 2.0.0 with the pool fixed.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ _RELEASES = {
     "1.1.0": Release("courses-api", "1.1.0", needs_database=True),
     "1.2.0": Release("courses-api", "1.2.0", needs_database=True),
     "2.0.0": Release("courses-api", "2.0.0", needs_database=True, flaw=LoadFlaw()),
+    "2.0.1": Release("courses-api", "2.0.1", needs_database=True),
 }
 
 
@@ -80,3 +81,7 @@ def v1_2_0(container: Container) -> int:
 
 def v2_0_0(container: Container) -> int:
     return _serve(container, "2.0.0")
+
+
+def v2_0_1(container: Container) -> int:
+    return _serve(container, "2.0.1")

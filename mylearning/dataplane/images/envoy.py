@@ -46,6 +46,10 @@ detection has not ejected (Envoy's default load balancing, ROUND_ROBIN).
 TLS and mutual TLS (listener ``tls``, client policies, ACM, file and SDS certificates, the
 ``ssl.*`` stats and ``/certs``) are `mylearning.dataplane.images.envoy_tls`'s.
 
+Metrics: with ``APPMESH_METRIC_EXTENSION_VERSION=1`` the proxy counts the App Mesh metrics
+extension's metrics (`mylearning.dataplane.mesh.extension`), and with ``ENABLE_ENVOY_DOG_STATSD=1``
+sends them to the task's StatsD daemon, the CloudWatch agent sidecar (`envoy_statsd`).
+
 Where this differs from Envoy: HTTP/1.1 only (no HTTP/2 or gRPC framing, no TCP proxying
 yet), no active health checks, no histograms; bodies are read whole, not streamed.
 """
@@ -177,6 +181,10 @@ class Sidecar:
         self.address = container.address
         from .envoy_tls import SidecarTls
         self.tls = SidecarTls(self)
+        from mylearning.dataplane.mesh.extension import Extension, enabled
+        kind = "VirtualGateway" if self.resource.kind == "virtualGateway" else "VirtualNode"
+        self.extension = Extension(self.resource.mesh, kind, self.resource.name) if enabled(dict(env)) else None
+        self.statsd: Any = None
 
     # -------------------------------------------------------------- logging
 
@@ -222,6 +230,8 @@ class Sidecar:
             connector=aiohttp.TCPConnector(limit=0), trust_env=False, auto_decompress=False,
             timeout=aiohttp.ClientTimeout(total=None))
         admin = await self._serve(self.admin_port, self._admin)
+        from .envoy_statsd import wire
+        self.statsd = wire(self)
         self.log("info", "main", f"starting Envoy {self.version} (aws-appmesh-envoy) for {self.resource_text}; "
                  f"admin address: {self.address}:{self.admin_port}")
         watcher = asyncio.create_task(self._watch_config())
@@ -230,6 +240,8 @@ class Sidecar:
         await stop.wait()
         self.log("warning", "main", "caught SIGTERM")
         watcher.cancel()
+        if self.statsd is not None:
+            await self.statsd.close()
         await self.tls.close()
         for server in [admin, *self.servers.values()]:
             with contextlib.suppress(Exception):
@@ -416,6 +428,8 @@ class Sidecar:
         started = time.time()
         http = self.stats.http("ingress")
         http.inc("downstream_rq_total")
+        if self.extension is not None:
+            self.extension.inbound_request()
         decision = self.table.ingress(self._ingress_port(request))
         if isinstance(decision, Refusal):
             return self._refuse(request, decision, http, started)
@@ -471,6 +485,8 @@ class Sidecar:
         from .envoy_tls import LISTENER_PORT
         port = request.get(LISTENER_PORT) or (request.transport.get_extra_info("sockname")[1] if request.transport else 0)
         http = self.stats.http("ingress")
+        if self.extension is not None:
+            self.extension.inbound_request()
         return await self._route(request, http, request.headers.get("Host") or "", port)
 
     async def _route(self, request: web.BaseRequest, http: Any, host: str, port: int) -> web.StreamResponse:
@@ -484,7 +500,11 @@ class Sidecar:
         body = await request.read()
         if isinstance(decision, PassThrough):
             return await self._pass_through(request, decision, body, http, started)
-        return await self._send(request, decision, body, http, started)
+        response = await self._send(request, decision, body, http, started)
+        if self.extension is not None:  # the metrics extension's outbound metrics (extension.py)
+            self.extension.outbound(decision.virtual_service, decision.target_node, response.status,
+                                    (time.time() - started) * 1000)
+        return response
 
     async def _pass_through(self, request: web.BaseRequest, decision: Any, body: bytes, http: Any,
                             started: float) -> web.StreamResponse:
