@@ -96,10 +96,12 @@ def test_the_rollback_bound_is_interval_times_threshold_and_the_longest_run_one_
 
 
 def test_a_step_is_measured_by_what_was_published_while_it_baked_in_whole_periods():
-    # Changed at ...002.5: counts published from 7 s later (...009.5, rounded up to ...010) until
-    # 7 s after the 10-second bake (...019.5, rounded down to ...015).
-    assert canary.window(1_000_002.5, 10, settle=7) == (1_000_010, 1_000_015)
+    # Changed at ...002.5: counts published from 7 s later (...009.5, widened down to ...005) until
+    # 7 s after the 10-second bake (...019.5, widened up to ...020).
+    assert canary.window(1_000_002.5, 10, settle=7) == (1_000_005, 1_000_020)
     assert canary.window(1_000_000, 10, settle=0) == (1_000_000, 1_000_010)
+    # Never less than two of Envoy's 5-second flushes.
+    assert canary.window(1_000_000, 5, settle=0) == (1_000_000, 1_000_010)
 
 
 def test_the_machine_refuses_to_observe_before_it_starts_or_after_it_ends():

@@ -71,13 +71,15 @@ SETTLE_SECONDS = 7
 
 
 def window(changed_at: float, interval: int, settle: float = SETTLE_SECONDS) -> tuple[float, float]:
-    """The whole 5-second periods that measure a step taken at `changed_at` and baked `interval`
-    seconds: what was published from `settle` seconds after the change until `settle` seconds
-    after the bake (GetMetricData rounds StartTime down to a multiple of the period, so the window
-    is rounded inward: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html)."""
-    start = math.ceil((changed_at + settle) / READ_PERIOD) * READ_PERIOD
-    end = math.floor((changed_at + interval + settle) / READ_PERIOD) * READ_PERIOD
-    return (start, end) if end > start else (end - READ_PERIOD, end)
+    """The 5-second periods that measure a step taken at `changed_at` and baked `interval` seconds:
+    what was published from `settle` seconds after the change until `settle` seconds after the
+    bake, widened to whole periods (GetMetricData rounds StartTime down to a multiple of the
+    period: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+    Widening keeps at least two of Envoy's 5-second flushes in every window; the first period may
+    hold a few seconds of traffic sent just before the change."""
+    start = math.floor((changed_at + settle) / READ_PERIOD) * READ_PERIOD
+    end = math.ceil((changed_at + interval + settle) / READ_PERIOD) * READ_PERIOD
+    return start, max(end, start + 2 * READ_PERIOD)
 
 
 def read(session: Any, source: Source, node: str, start: float, end: float, period: int = READ_PERIOD) -> Reading:

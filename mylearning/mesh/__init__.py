@@ -33,8 +33,8 @@ App Mesh reached end of support on 2026-09-30; these helpers run against the emb
 """
 from __future__ import annotations
 
-from mylearning.mesh.builders import (NotCourseResource, ensure_gateway_route, ensure_mesh, ensure_route,
-                                      ensure_virtual_gateway, ensure_virtual_node, ensure_virtual_router,
+from mylearning.mesh.builders import (NotCourseResource, ensure_gateway_route, ensure_mesh, ensure_node_like,
+                                      ensure_route, ensure_virtual_gateway, ensure_virtual_node, ensure_virtual_router,
                                       ensure_virtual_service, mesh_name, set_egress_filter, set_weights,
                                       virtual_service_name)
 from mylearning.mesh.deletion import delete_mesh_plan
@@ -49,7 +49,7 @@ from mylearning.mesh.view import (GatewayRouteView, GatewayView, ListenerView, M
 __all__ = ["ACCESS_LOG", "GatewayRouteView", "GatewayView", "ListenerView", "MeshSpecError", "MeshView",
            "NodeView", "NotCourseResource", "RouteView", "RouterView", "ServiceView", "TargetView",
            "client_policy", "cloud_map", "delete_mesh_plan", "describe", "diagram", "dns", "duration",
-           "ensure_gateway_route", "ensure_mesh", "ensure_route", "ensure_virtual_gateway", "ensure_virtual_node",
+           "ensure_gateway_route", "ensure_mesh", "ensure_node_like", "ensure_route", "ensure_virtual_gateway", "ensure_virtual_node",
            "ensure_virtual_router", "ensure_virtual_service", "gateway_route_spec", "health_check",
            "listener_tls", "mermaid", "mesh_name", "mesh_spec", "retry_policy", "route_spec", "same_spec",
            "set_egress_filter", "set_weights", "virtual_gateway_spec", "virtual_node_spec", "virtual_router_spec",

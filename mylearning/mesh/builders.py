@@ -172,3 +172,17 @@ def ensure_gateway_route(session: Any, lab: str, mesh: str, gateway: str, name: 
                               keep_prefix=keep_prefix, rewrite_prefix=rewrite_prefix, priority=priority,
                               port=port, target_port=target_port)
     return _ensure(session, lab, "gatewayRoute", mesh, name, spec, parent=gateway, update=update)
+
+
+def ensure_node_like(session: Any, lab: str, mesh: str, name: str, like: str, *, discovery: Any) -> dict:
+    """A virtual node for a new version of the service that node `like` stands for: `like`'s
+    listeners (TLS included), health checks, backends and logging, with its own `discovery`, so
+    callers reach the two versions apart (a canary's or a beta's node; userguide/virtual_nodes.html).
+    Made from `like`'s current spec, and updated to it when it exists."""
+    am = session.client("appmesh")
+    found = lookup.appmesh_describe(am, "virtualNode", mesh, like)
+    if found is None:
+        raise LookupError(f"There is no virtual node {like} in mesh {mesh} to copy.")
+    spec = copy.deepcopy(found.get("spec") or {})
+    spec["serviceDiscovery"] = discovery
+    return _ensure(session, lab, "virtualNode", mesh, name, spec, update=True)

@@ -1,0 +1,411 @@
+"""Lab 08, canary and A/B releases: its declaration, what its notebook, grader and tests share, and its teardown.
+
+courses-api 2.0.0 is a flawed release (about 3% of its requests fail, more under load). The lab
+ships it the way MyLearning wants every release shipped: to a little traffic first, measured,
+then advanced or rolled back.
+
+* The gateway's Envoy publishes App Mesh's metrics extension to CloudWatch through a CloudWatch
+  agent sidecar (`mylearning.mesh.sidecar.with_metrics`): requests, 5xx and response times per
+  target virtual node, the numbers every canary decision reads.
+* A second virtual node, ``courses-api-v2``, like ``courses-api-v1`` but found under its own Cloud
+  Map name, runs the new release as its own ECS service; the courses API's route gets it as a
+  second weighted target, at weight 0.
+* By hand: 10% to 2.0.0, read the metrics, decide (roll back). Then `mylearning.canary` does the
+  same by itself and rolls 2.0.0 back; 2.0.1 (the fix) is tried by beta users only (a header or a
+  cohort cookie, routes by priority) and then promoted by the same analysis.
+
+The route's retry policy (lab 06) is taken off while a canary is measured: a retried 5xx is a
+success to the caller and to the metrics extension, so retries would hide the canary's errors
+from its analysis. The App Mesh labs run on the embedded AWS only (`lab06.unavailable_reason`).
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Optional
+
+from mylearning import canary, cloudmap, deployments, lookup, mesh, microservices as ms, taskdefs
+from mylearning.answers import read_answer, record_answer
+from mylearning.course import LabInfo
+from mylearning.course import lab06_app_mesh as lab06
+from mylearning.mesh import sidecar
+from mylearning.removals import Action, Plan
+
+ABOUT = LabInfo(
+    "08", "Canary and A/B releases",
+    services=("appmesh", "cloudwatch", "ec2", "ecs", "elbv2", "iam", "logs", "servicediscovery", "ssm", "sts"),
+    concepts=("canary", "mesh", "taskdefs", "cloudmap", "deployments", "microservices", "traffic", "answers"))
+
+UNAVAILABLE = lab06.UNAVAILABLE.replace("this lab cannot create a mesh", "this lab cannot shift a mesh's traffic")
+
+
+def unavailable_reason(session: Any) -> str | None:
+    return None if session.is_emulator else UNAVAILABLE
+
+
+# ---------------------------------------------------------------- names and settings
+#: Where the gateway's CloudWatch agent publishes the proxies' metrics.
+METRICS_NAMESPACE = "MyLearning/AppMesh"
+#: The gateway role's inline policy that lets its agent publish.
+METRICS_POLICY = "cloudwatch-agent"
+PRIMARY = lab06.NODES["courses-api"]
+CANARY = "courses-api-v2"
+#: The canary's inline policy on the courses API's task role: its Envoy's configuration stream.
+CANARY_MESH_POLICY = "appmesh-envoy-canary"
+BAD, GOOD = "2.0.0", "2.0.1"
+#: The canary runs as one task: it takes a tenth of the traffic at first.
+CANARY_TASKS = 1
+#: The courses API's default route gets a priority so the beta routes (lower numbers) come first.
+DEFAULT_PRIORITY = 10
+BETA_HEADER, BETA_VALUE = "x-mylearning-beta", "true"
+COHORT_COOKIE = "cohort=beta"
+BETA_ROUTES = {"beta-header": 0, "beta-cookie": 1}
+#: Requests a second to the courses API through the ALB and the gateway while a canary runs:
+#: at 10% that is 3 a second to the canary, enough for a 3% error rate to show within a step.
+TRAFFIC_RATE = 30
+PATH = "/api/courses"
+#: The analysis the lab runs: 10 s steps to 10%, 25% and 50%, two failed checks to roll back, a
+#: success rate of at least 99% and a p99 under 1 s. At 30 requests a second a 3% error rate
+#: passes a 10% step's check about one time in three and a 25% step's one time in twenty.
+ANALYSIS = canary.Analysis(interval=10, step_weights=(10, 25, 50), threshold=2,
+                           metrics=(canary.request_success_rate(99.0), canary.request_duration(1000.0)))
+#: Recorded answers.
+HAND_DECISION, HAND_READING = "hand-decision", "hand-reading"
+RUNS = {BAD: "canary-2.0.0", GOOD: "canary-2.0.1"}
+AB_RESULT = "ab-test"
+AB_REQUESTS = 30
+
+
+def mesh_name(session: Any) -> str:
+    return lab06.mesh_name(session)
+
+
+def courses_service(session: Any) -> str:
+    return lab06.virtual_service(session, "courses-api")
+
+
+def canary_service_name(session: Any) -> str:
+    return ms.service_name(session, CANARY)
+
+
+def node_arn(session: Any, node: str) -> str:
+    return (f"arn:aws:appmesh:{session.region_name}:{lookup.account_id(session)}:mesh/{mesh_name(session)}"
+            f"/virtualNode/{node}")
+
+
+def route(session: Any) -> canary.Route:
+    return canary.Route(mesh_name(session), lab06.ROUTER, lab06.ROUTE, PRIMARY, CANARY)
+
+
+def source(session: Any) -> canary.Source:
+    """The canary's requests as the gateway's proxy counts them."""
+    return canary.Source(METRICS_NAMESPACE, mesh_name(session), lab06.GATEWAY, courses_service(session))
+
+
+def base_url(session: Any) -> str:
+    alb = lookup.load_balancer(session, ms.load_balancer_name(session))
+    return f"http://{alb['DNSName']}"
+
+
+# ---------------------------------------------------------------- 8.1 metrics
+def gateway_publishes(session: Any) -> Optional[str]:
+    """The CloudWatch namespace the gateway's running revision publishes its proxy's metrics to."""
+    found = lookup.ecs_service(session, session.name("cluster"), lab06.gateway_name(session))
+    if not found:
+        return None
+    td = session.client("ecs").describe_task_definition(taskDefinition=found["taskDefinition"])["taskDefinition"]
+    return sidecar.publishes_metrics(td)
+
+
+def publish_gateway_metrics(session: Any, lab: str = ABOUT.number) -> bool:
+    """Step 8.1: the gateway's role may publish metrics, and its Envoy runs with the metrics
+    extension and a CloudWatch agent beside it (rolled out, steady). True when it rolled."""
+    session.client("iam").put_role_policy(RoleName=lab06.gateway_role_name(session), PolicyName=METRICS_POLICY,
+                                          PolicyDocument=json.dumps(sidecar.metrics_permission()))
+    ecs, cluster, name = session.client("ecs"), session.name("cluster"), lab06.gateway_name(session)
+    current = lookup.ecs_service(session, cluster, name)
+    running = ecs.describe_task_definition(taskDefinition=current["taskDefinition"])["taskDefinition"]
+    spec = sidecar.with_metrics(taskdefs.as_spec(running, tags=session.tags(lab, style="key")), METRICS_NAMESPACE)
+    td, _ = taskdefs.ensure_registered(ecs, spec)
+    if current["taskDefinition"] == td["taskDefinitionArn"]:
+        return False
+    ecs.update_service(cluster=cluster, service=name, taskDefinition=td["taskDefinitionArn"])
+    deployments.wait_steady(session, cluster, name, timeout=240, delay=0.5)
+    return True
+
+
+# ---------------------------------------------------------------- 8.2 the canary's node and service
+def ensure_canary_node(session: Any, lab: str = ABOUT.number) -> dict:
+    """The canary's Cloud Map service and its virtual node, like the primary's."""
+    namespace = lookup.namespace(session, cloudmap.namespace_name(session))
+    cloudmap.ensure_service(session, lab, namespace["Id"], CANARY)
+    return mesh.ensure_node_like(session, lab, mesh_name(session), CANARY, PRIMARY,
+                                 discovery=mesh.cloud_map(cloudmap.namespace_name(session), CANARY))
+
+
+def set_route(session: Any, lab: str, weights: dict[str, int]) -> dict:
+    """The courses API's default route with `weights`, no retries (they would hide the canary's
+    errors), after the beta routes (priority `DEFAULT_PRIORITY`)."""
+    return mesh.ensure_route(session, lab, mesh_name(session), lab06.ROUTER, lab06.ROUTE, weights,
+                             prefix="/", priority=DEFAULT_PRIORITY, update=True)
+
+
+def route_weights(session: Any, name: str = lab06.ROUTE) -> dict[str, int]:
+    """A route's weighted targets, node -> weight ({} when there is no such route)."""
+    found = lookup.mesh_resource(session, "route", mesh_name(session), name, lab06.ROUTER)
+    http = ((found or {}).get("spec") or {}).get("httpRoute") or {}
+    return {t["virtualNode"]: int(t["weight"]) for t in (http.get("action") or {}).get("weightedTargets", [])}
+
+
+def canary_task_definition(session: Any, lab: str, version: str) -> dict:
+    """The courses API's running revision as the canary's: image `version`, Envoy for the canary node."""
+    ecs, cluster = session.client("ecs"), session.name("cluster")
+    primary = lookup.ecs_service(session, cluster, ms.service_name(session, "courses-api"))
+    running = ecs.describe_task_definition(taskDefinition=primary["taskDefinition"])["taskDefinition"]
+    spec = taskdefs.as_spec(running, tags=session.tags(lab, style="key"))
+    spec["family"] = canary_service_name(session)
+    for container in spec["containerDefinitions"]:
+        if "/courses-api:" in container.get("image", ""):
+            container["image"] = ms.image(session, "courses-api", version)
+        if container is sidecar.envoy_of(spec):
+            container["environment"] = [dict(e, value=node_arn(session, CANARY)) if e.get("name") ==
+                                        "APPMESH_RESOURCE_ARN" else e for e in container.get("environment", [])]
+    td, _ = taskdefs.ensure_registered(ecs, spec)
+    return td
+
+
+def canary_version(session: Any) -> Optional[str]:
+    """The courses-api version the canary's service runs, or None when there is no such service."""
+    found = lookup.ecs_service(session, session.name("cluster"), canary_service_name(session))
+    if not found:
+        return None
+    td = session.client("ecs").describe_task_definition(taskDefinition=found["taskDefinition"])["taskDefinition"]
+    images = [c["image"] for c in td["containerDefinitions"] if "/courses-api:" in c.get("image", "")]
+    return images[0].rpartition(":")[2] if images else None
+
+
+def deploy_canary(session: Any, lab: str = ABOUT.number, version: str = BAD) -> dict:
+    """Step 8.2 (and 8.5 with 2.0.1): the canary's task role permission, node, revision and ECS
+    service running `version`, steady, with the route giving it weight 0 (created or updated)."""
+    iam = session.client("iam")
+    iam.put_role_policy(RoleName=ms.task_role_name(session, "courses-api"), PolicyName=CANARY_MESH_POLICY,
+                        PolicyDocument=json.dumps(sidecar.stream_permission([node_arn(session, CANARY)])))
+    ensure_canary_node(session, lab)
+    weights = route_weights(session)
+    if CANARY not in weights:
+        set_route(session, lab, {PRIMARY: 100, CANARY: 0})
+    td = canary_task_definition(session, lab, version)
+    ecs, cluster, name = session.client("ecs"), session.name("cluster"), canary_service_name(session)
+    current = lookup.ecs_service(session, cluster, name)
+    if current is None:
+        primary = lookup.ecs_service(session, cluster, ms.service_name(session, "courses-api"))
+        namespace = lookup.namespace(session, cloudmap.namespace_name(session))
+        registry = lookup.discovery_service(session, namespace["Id"], CANARY)
+        spec = {"cluster": cluster, "serviceName": name, "taskDefinition": td["taskDefinitionArn"],
+                "desiredCount": CANARY_TASKS, "networkConfiguration": primary["networkConfiguration"],
+                "serviceRegistries": [{"registryArn": registry["Arn"]}],
+                "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                                            "minimumHealthyPercent": 100, "maximumPercent": 200},
+                "propagateTags": "SERVICE", "enableECSManagedTags": True, "tags": session.tags(lab, style="key")}
+        if primary.get("capacityProviderStrategy"):
+            spec["capacityProviderStrategy"] = primary["capacityProviderStrategy"]
+        else:
+            spec["launchType"] = primary.get("launchType") or "FARGATE"
+        ecs.create_service(**spec)
+    elif current["taskDefinition"] != td["taskDefinitionArn"]:
+        ecs.update_service(cluster=cluster, service=name, taskDefinition=td["taskDefinitionArn"])
+    deployments.wait_steady(session, cluster, name, timeout=240, delay=0.5)
+    return td
+
+
+# ---------------------------------------------------------------- traffic and readings
+def start_traffic(session: Any, seconds: float = 300) -> Any:
+    """`TRAFFIC_RATE` requests a second to the courses API through the ALB and the gateway."""
+    from mylearning import traffic
+    return traffic.start(session, base_url(session) + PATH, rate=TRAFFIC_RATE, duration=seconds)
+
+
+def shift(session: Any, canary_weight: int) -> dict:
+    """Give the canary `canary_weight`% of the route (the rest to the primary): UpdateRoute."""
+    return mesh.set_weights(session, mesh_name(session), lab06.ROUTER, lab06.ROUTE,
+                            {PRIMARY: 100 - canary_weight, CANARY: canary_weight})
+
+
+def readings(session: Any, start: float, end: float) -> dict[str, canary.Reading]:
+    """Both versions' requests, 5xx and p99 as the gateway's proxy published them between
+    `start` and `end` (epoch seconds, rounded inward to 5 s)."""
+    import math
+    begin, finish = math.ceil(start / 5) * 5, math.floor(end / 5) * 5
+    return {node: canary.read(session, source(session), node, begin, max(finish, begin + 5)) for node in (PRIMARY, CANARY)}
+
+
+def hand_canary(session: Any, seconds: float = 25, weight: int = 10) -> dict[str, canary.Reading]:
+    """Step 8.3's experiment: `weight`% to the canary under traffic for `seconds`, then read both
+    versions over that time (the canary stays at `weight` until you decide). Records the readings."""
+    shift(session, weight)
+    changed = time.time()
+    load = start_traffic(session, seconds)
+    load.wait()
+    time.sleep(canary.SETTLE_SECONDS)
+    found = readings(session, changed + canary.SETTLE_SECONDS, time.time())
+    record_answer(ABOUT.number, HAND_READING, {node: {"requests": r.requests, "errors": r.errors,
+                                                       "p99_ms": r.p99_ms} for node, r in found.items()},
+                  session=session)
+    return found
+
+
+def decide(session: Any, decision: str) -> dict[str, int]:
+    """Record your decision on the canary ("rollback" or "promote") and act on it."""
+    decision = decision.strip().lower()
+    if decision not in ("rollback", "promote"):
+        raise ValueError('Decide "rollback" (all traffic back to v1) or "promote" (all traffic to v2).')
+    record_answer(ABOUT.number, HAND_DECISION, decision, session=session)
+    shift(session, 0 if decision == "rollback" else 100)
+    return route_weights(session)
+
+
+def run_analysis(session: Any, version: str, *, show: Optional[bool] = None) -> canary.Report:
+    """Steps 8.4 and 8.6: the analysis of the canary running `version`, under traffic, recorded."""
+    load = start_traffic(session, ANALYSIS.longest_run() * 2 + 60)
+    try:
+        report = canary.Canary(session, route(session), source(session), ANALYSIS, show=show).run()
+    finally:
+        load.stop()
+    record_answer(ABOUT.number, RUNS[version], {**report.summary(), "version": version}, session=session)
+    return report
+
+
+def recorded_run(session: Any, version: str) -> Optional[dict]:
+    text = read_answer(session, ABOUT.number, RUNS[version])
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- 8.5 A/B
+def ensure_beta_routes(session: Any, lab: str = ABOUT.number) -> None:
+    """Beta users (the header, or the cohort cookie) always reach the canary, by routes tried
+    before the default one (lower priority numbers first: userguide/routes.html)."""
+    name = mesh_name(session)
+    mesh.ensure_route(session, lab, name, lab06.ROUTER, "beta-header", {CANARY: 100}, prefix="/",
+                      headers={BETA_HEADER: BETA_VALUE}, priority=BETA_ROUTES["beta-header"], update=True)
+    mesh.ensure_route(session, lab, name, lab06.ROUTER, "beta-cookie", {CANARY: 100}, prefix="/",
+                      headers=[{"name": "cookie", "match": {"regex": rf".*\b{COHORT_COOKIE}\b.*"}}],
+                      priority=BETA_ROUTES["beta-cookie"], update=True)
+    lab06.wait_applied(session)
+
+
+def ab_test(session: Any, requests: int = AB_REQUESTS) -> dict[str, dict[str, int]]:
+    """`requests` each as a beta user by header, by cookie, and as everyone else; the versions
+    that answered each group, recorded."""
+    from mylearning import traffic
+    url = base_url(session) + PATH
+    groups = {"header": {BETA_HEADER: BETA_VALUE}, "cookie": {"Cookie": f"theme=dark; {COHORT_COOKIE}"}, "others": {}}
+    seen: dict[str, dict[str, int]] = {}
+    for group, headers in groups.items():
+        summary = traffic.send(session, url, requests=requests, concurrency=4, headers=headers)
+        seen[group] = {str(version): n for version, n in summary.by_version.items()}
+    record_answer(ABOUT.number, AB_RESULT, seen, session=session)
+    return seen
+
+
+# ---------------------------------------------------------------- the end state and teardown
+def end_state(session: Any) -> None:
+    """Lab 08 as the solution leaves it (for its tests): metrics published, 2.0.0 rolled back by
+    hand and by the analysis, 2.0.1 tried by beta users and promoted."""
+    reason = unavailable_reason(session)
+    if reason:
+        print(reason)
+        return
+    lab = ABOUT.number
+    publish_gateway_metrics(session, lab)
+    if (recorded_run(session, GOOD) or {}).get("phase") == "Succeeded":
+        return
+    deploy_canary(session, lab, BAD)
+    set_route(session, lab, {PRIMARY: 100, CANARY: 0})
+    hand_canary(session)
+    decide(session, "rollback")
+    run_analysis(session, BAD, show=False)
+    deploy_canary(session, lab, GOOD)
+    ensure_beta_routes(session, lab)
+    ab_test(session)
+    run_analysis(session, GOOD, show=False)
+
+
+def _delete_discovery_service(session: Any, service_id: str, timeout: float = 90) -> None:
+    """Cloud Map refuses to delete a service with instances (ResourceInUse); ECS deregisters the
+    canary's tasks as they stop."""
+    sd = session.client("servicediscovery")
+    deadline = time.monotonic() + timeout
+    while sd.list_instances(ServiceId=service_id).get("Instances") and time.monotonic() < deadline:
+        time.sleep(1)
+    sd.delete_service(Id=service_id)
+
+
+def teardown(session: Any, execute: bool = False) -> Plan:
+    """Lab 08's resources: the beta routes, the canary's weighted target (all traffic back to v1),
+    the canary's ECS service, node, Cloud Map service and role policy, the gateway's metrics
+    policy. The gateway keeps its metrics revision, and the courses API's route its priority,
+    until lab 06's teardown removes the mesh; task definitions stay, as AWS keeps them."""
+    if unavailable_reason(session):
+        return Plan([]).run(execute)
+    lab, name, cluster = ABOUT.number, mesh_name(session), session.name("cluster")
+    am, ecs, iam = session.client("appmesh"), session.client("ecs"), session.client("iam")
+    actions: list[Action] = []
+    for beta in BETA_ROUTES:
+        if lookup.mesh_resource(session, "route", name, beta, lab06.ROUTER):
+            actions.append(Action("App Mesh route", beta, lambda beta=beta: am.delete_route(
+                meshName=name, virtualRouterName=lab06.ROUTER, routeName=beta)))
+    if CANARY in route_weights(session):
+        actions.append(Action("route target", f"{lab06.ROUTE}: {CANARY}",
+                              lambda: set_route(session, lab, {PRIMARY: 100})))
+    found = lookup.ecs_service(session, cluster, canary_service_name(session))
+    if found is not None and lookup.is_course_tagged(found, session):
+        service = found["serviceName"]
+        actions.append(Action("ECS service", service, lambda: (
+            ecs.update_service(cluster=cluster, service=service, desiredCount=0),
+            ecs.delete_service(cluster=cluster, service=service, force=True))))
+    if lookup.mesh_resource(session, "virtualNode", name, CANARY):
+        actions.append(Action("virtual node", CANARY, lambda: am.delete_virtual_node(
+            meshName=name, virtualNodeName=CANARY)))
+    namespace = lookup.namespace(session, cloudmap.namespace_name(session))
+    registry = lookup.discovery_service(session, namespace["Id"], CANARY) if namespace else None
+    if registry is not None:
+        actions.append(Action("Cloud Map service", CANARY,
+                              lambda: _delete_discovery_service(session, registry["Id"])))
+    for role, policy in ((ms.task_role_name(session, "courses-api"), CANARY_MESH_POLICY),
+                         (lab06.gateway_role_name(session), METRICS_POLICY)):
+        if lookup.role(iam, role) is not None and policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            actions.append(Action("role policy", f"{role}/{policy}", lambda role=role, policy=policy:
+                                  iam.delete_role_policy(RoleName=role, PolicyName=policy)))
+    return Plan(actions).run(execute)
+
+
+# ---------------------------------------------------------------- the closing comparison
+def comparison(session: Any) -> list[dict[str, str]]:
+    """Three ways to run a canary, with the figures of the runs you made (the analysis's own
+    time to roll back and to promote) beside what each way needs."""
+    bad, good = recorded_run(session, BAD) or {}, recorded_run(session, GOOD) or {}
+    decision = read_answer(session, ABOUT.number, HAND_DECISION) or "not decided"
+
+    def took(run: dict) -> str:
+        return f"{run.get('phase')} in {run.get('seconds')} s" if run else "not run"
+
+    return [
+        {"way": "App Mesh weighted routes, by hand (step 8.3)", "who measures": "you, from CloudWatch",
+         "who decides": "you", "this lab": f"you decided: {decision}",
+         "on AWS today": "no: App Mesh ended on 2026-09-30"},
+        {"way": "App Mesh weighted routes + an analysis (mylearning.canary, steps 8.4 and 8.6)",
+         "who measures": "the analysis, from the proxies' metrics in CloudWatch",
+         "who decides": "the analysis: thresholds, interval, failed-check limit",
+         "this lab": f"2.0.0: {took(bad)}; 2.0.1: {took(good)}",
+         "on AWS today": "no: App Mesh ended on 2026-09-30"},
+        {"way": "ECS's own CANARY / LINEAR strategy (deploymentConfiguration.strategy)",
+         "who measures": "CloudWatch alarms you choose", "who decides": "ECS: rolls back when an alarm fires",
+         "this lab": "next: the same release on an ALB with two target groups",
+         "on AWS today": "yes (since 2025), no mesh needed"},
+        {"way": "Flagger / Argo Rollouts", "who measures": "the controller, from Prometheus or CloudWatch queries",
+         "who decides": "the controller's analysis (the vocabulary this lab uses)",
+         "this lab": "the same loop as mylearning.canary", "on AWS today": "on EKS (Kubernetes), not on ECS"},
+    ]
