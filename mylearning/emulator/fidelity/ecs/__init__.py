@@ -40,6 +40,7 @@ from mylearning.emulator.fidelity.ecs import service_connect as _service_connect
 from mylearning.emulator.fidelity.ecs import fixes as _fixes  # noqa: F401
 from mylearning.emulator.fidelity.ecs import scheduler as _scheduler  # noqa: F401
 from mylearning.emulator.fidelity.ecs import operations as _operations  # noqa: F401
+from mylearning.emulator.fidelity.ecs import service_deployments as _service_deployments  # noqa: F401
 from mylearning.emulator.fidelity.ecs import agent_api as _agent_api  # noqa: F401
 from mylearning.emulator.fidelity.ecs import elb_health as _elb_health  # noqa: F401
 from mylearning.emulator.fidelity.ecs.rules import FARGATE_SIZES, cpu_units, memory_mib

@@ -1,0 +1,413 @@
+"""Service deployments and service revisions, as ECS records them (moto 5.2.x has neither).
+
+Every deployment a service starts (CreateService, an UpdateService that deploys, a circuit
+breaker's rollback) gets a service deployment and its target a service revision:
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html and
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-revision.html. A rolling
+deployment's status follows its ``rolloutState``; a blue/green, linear or canary deployment's
+is set by `blue_green`, which runs it.
+
+The operations answer with AWS's shapes:
+ListServiceDeployments (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html),
+DescribeServiceDeployments (.../API_DescribeServiceDeployments.html),
+DescribeServiceRevisions (.../API_DescribeServiceRevisions.html),
+StopServiceDeployment (.../API_StopServiceDeployment.html) and
+ContinueServiceDeployment (.../API_ContinueServiceDeployment.html).
+"""
+from __future__ import annotations
+
+import copy
+import datetime
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, handler, on_reset
+from mylearning.emulator.fidelity.ecs.access import SERVICE, _backend, _cluster, invalid_parameter
+from mylearning.facts import ecs_deployments as facts
+
+#: ServiceDeploymentBrief / DescribeServiceDeployments are told apart by these ARNs' prefix.
+DEPLOYMENT = "service-deployment"
+REVISION = "service-revision"
+
+
+@dataclass
+class Record:
+    """One service deployment, with what the scheduler needs to run it (``plan`` etc.)."""
+
+    arn: str
+    deployment_id: str          # the ecs-svc/... ID of the Deployment in DescribeServices
+    service_key: str            # moto's "cluster:service" key
+    service_arn: str
+    cluster_arn: str
+    region: str
+    target: str                 # service revision ARN
+    sources: list[str]          # service revision ARNs
+    config: dict
+    created_at: datetime.datetime
+    strategy: str = "ROLLING"
+    status: str = "PENDING"
+    status_reason: str | None = None
+    stage: str | None = None
+    started_at: datetime.datetime | None = None
+    finished_at: datetime.datetime | None = None
+    stopped_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    rollback: dict | None = None
+    hooks: list[dict] = field(default_factory=list)
+    triggered_alarms: list[str] = field(default_factory=list)
+    #: Percent of production and test traffic the target revision has been given.
+    production: float = 0.0
+    test: float = 0.0
+    #: `blue_green`'s own: the steps still to run and the state of the current one.
+    plan: list[dict] = field(default_factory=list)
+    step: dict = field(default_factory=dict)
+    #: {configured target group: (group serving the sources, group of the target)}
+    groups: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+_DEPLOYMENTS: dict[str, Record] = {}
+_REVISIONS: dict[str, dict] = {}
+
+
+@on_reset
+def _reset() -> None:
+    _DEPLOYMENTS.clear()
+    _REVISIONS.clear()
+
+
+def _now() -> datetime.datetime:
+    from moto.core.utils import utcnow
+    return utcnow()
+
+
+def _arn(kind: str, service: Any, suffix: str) -> str:
+    prefix = service.arn.split(":service/")[0]
+    return f"{prefix}:{kind}/{service.cluster_name}/{service.name}/{suffix}"
+
+
+def revision(service: Any, deployment: dict) -> str:
+    """The service revision of a deployment, made the first time it is asked for."""
+    found = getattr(service, "_ml_revisions", None)
+    if found is None:
+        found = service._ml_revisions = {}
+    if deployment["id"] in found:
+        return found[deployment["id"]]
+    arn = _arn(REVISION, service, deployment["id"].split("/")[-1])
+    td = deployment.get("taskDefinition") or service.task_definition
+    images = []
+    try:
+        for container in service._backend.describe_task_definition(td).container_definitions:
+            images.append({"containerName": container.get("name"), "image": container.get("image")})
+    except Exception:
+        pass
+    body = {"serviceRevisionArn": arn, "serviceArn": service.arn,
+            "clusterArn": service.arn.replace(":service/", ":cluster/").rsplit("/", 1)[0],
+            "taskDefinition": td, "loadBalancers": copy.deepcopy(service.load_balancers or []),
+            "serviceRegistries": copy.deepcopy(getattr(service, "service_registries", None) or []),
+            "containerImages": images, "createdAt": deployment.get("createdAt") or _now()}
+    for key in ("launchType", "capacityProviderStrategy", "platformVersion", "platformFamily",
+                "networkConfiguration", "serviceConnectConfiguration"):
+        if deployment.get(key) is not None:
+            body[key] = copy.deepcopy(deployment[key])
+    _REVISIONS[arn] = body
+    found[deployment["id"]] = arn
+    return arn
+
+
+def resolve(arn: str, groups: list[dict]) -> None:
+    """Record which target group and production rule a revision serves through."""
+    if arn in _REVISIONS:
+        _REVISIONS[arn]["resolvedConfiguration"] = {"loadBalancers": groups}
+
+
+def record_for(service: Any, deployment_id: str) -> Record | None:
+    return next((r for r in _DEPLOYMENTS.values()
+                 if r.deployment_id == deployment_id and r.service_arn == service.arn), None)
+
+
+def open_record(service: Any) -> Record | None:
+    """The service's deployment that has not finished yet (at most one), or None."""
+    return next((r for r in _DEPLOYMENTS.values()
+                 if r.service_arn == service.arn and r.status in facts.UNFINISHED), None)
+
+
+def start(service: Any, primary: dict) -> Record:
+    """Record the service's new PRIMARY deployment (once)."""
+    found = record_for(service, primary["id"])
+    if found is not None:
+        return found
+    now = _now()
+    target = revision(service, primary)
+    sources = [revision(service, d) for d in service.deployments if d.get("id") != primary["id"]]
+    config = copy.deepcopy(getattr(service, "deployment_configuration", None) or {})
+    record = Record(arn=_arn(DEPLOYMENT, service, secrets.token_urlsafe(16)), deployment_id=primary["id"],
+                    service_key=f"{service.cluster_name}:{service.name}", service_arn=service.arn,
+                    cluster_arn=service.arn.replace(":service/", ":cluster/").rsplit("/", 1)[0],
+                    region=service.region_name, target=target, sources=sources, config=config,
+                    created_at=now, started_at=now, updated_at=now,
+                    strategy=config.get("strategy") or "ROLLING", status="IN_PROGRESS")
+    for other in _DEPLOYMENTS.values():  # a new deployment replaces one still running
+        if other.service_arn == service.arn and other.status in facts.UNFINISHED:
+            other.status, other.stopped_at, other.updated_at = "STOPPED", now, now
+            other.status_reason = f"Service deployment replaced by {record.arn}."
+    _DEPLOYMENTS[record.arn] = record
+    return record
+
+
+def follow_rollout(service: Any) -> None:
+    """A rolling deployment's status follows its rolloutState (COMPLETED, FAILED)."""
+    for record in _DEPLOYMENTS.values():
+        if record.service_arn != service.arn or record.status not in facts.UNFINISHED or record.plan:
+            continue
+        deployment = next((d for d in service.deployments if d.get("id") == record.deployment_id), None)
+        state = (deployment or {}).get("rolloutState")
+        now = _now()
+        if state == "COMPLETED":
+            record.status, record.finished_at, record.updated_at = "SUCCESSFUL", now, now
+            record.status_reason = (deployment or {}).get("rolloutStateReason")
+        elif state == "FAILED" or deployment is None:
+            rolled = any(d.get("status") == "PRIMARY" and d.get("id") != record.deployment_id
+                         for d in service.deployments)
+            record.status = "ROLLBACK_SUCCESSFUL" if rolled else "STOPPED"
+            record.status_reason = (deployment or {}).get("rolloutStateReason")
+            record.finished_at = record.updated_at = now
+
+
+# ---------------------------------------------------------------- shapes
+
+def _summary(service: Any, arn: str, record: Record, is_target: bool) -> dict:
+    tasks = [t for t in service._backend.tasks.get(service.cluster_name, {}).values()
+             if t.group == f"service:{service.name}" and t.desired_status == "RUNNING"
+             and (getattr(service, "_ml_revisions", {}) or {}).get(t.started_by) == arn]
+    running = sum(1 for t in tasks if t.last_status == "RUNNING")
+    body = {"arn": arn, "requestedTaskCount": service.desired_count, "runningTaskCount": running,
+            "pendingTaskCount": len(tasks) - running}
+    if record.plan or record.strategy in facts.TRAFFIC_SHIFTING:
+        body["requestedProductionTrafficWeight"] = record.production if is_target else 100.0 - record.production
+        body["requestedTestTrafficWeight"] = record.test if is_target else 100.0 - record.test
+    return body
+
+
+def _monitors(record: Record) -> dict:
+    finished = record.status not in facts.UNFINISHED
+    alarms = record.config.get("alarms") or {}
+    if not alarms.get("enable"):
+        alarm_view = {"status": "DISABLED"}
+    else:
+        alarm_view = {"status": "TRIGGERED" if record.triggered_alarms else (
+            "MONITORING_COMPLETE" if finished else "MONITORING"), "alarmNames": list(alarms.get("alarmNames") or [])}
+        if record.triggered_alarms:
+            alarm_view["triggeredAlarmNames"] = list(record.triggered_alarms)
+    breaker = record.config.get("deploymentCircuitBreaker") or {}
+    return {"alarms": alarm_view, "breaker": {"status": "DISABLED"} if not breaker.get("enable") else {
+        "status": "MONITORING_COMPLETE" if finished else "MONITORING"}}
+
+
+def describe(record: Record) -> dict:
+    service = _backend(record.region).services.get(record.service_key)
+    body: dict[str, Any] = {
+        "serviceDeploymentArn": record.arn, "serviceArn": record.service_arn,
+        "clusterArn": record.cluster_arn, "createdAt": record.created_at, "status": record.status,
+        "deploymentConfiguration": copy.deepcopy(record.config)}
+    for key, value in (("startedAt", record.started_at), ("finishedAt", record.finished_at),
+                       ("stoppedAt", record.stopped_at), ("updatedAt", record.updated_at),
+                       ("statusReason", record.status_reason), ("lifecycleStage", record.stage),
+                       ("rollback", record.rollback)):
+        if value is not None:
+            body[key] = value
+    if service is not None:
+        body["targetServiceRevision"] = _summary(service, record.target, record, True)
+        body["sourceServiceRevisions"] = [_summary(service, s, record, False) for s in record.sources]
+    if record.hooks:
+        body["lifecycleHookDetails"] = [{k: v for k, v in h.items() if not k.startswith("_")}
+                                        for h in record.hooks]
+    monitors = _monitors(record)
+    body["alarms"] = monitors["alarms"]
+    breaker = monitors["breaker"]
+    if service is not None and breaker["status"] != "DISABLED":
+        from mylearning.emulator.fidelity.ecs.rollout import failure_threshold
+        deployment = next((d for d in service.deployments if d.get("id") == record.deployment_id), {})
+        breaker.update(failureCount=deployment.get("failedTasks", 0),
+                       threshold=failure_threshold(service.desired_count))
+    body["deploymentCircuitBreaker"] = breaker
+    return body
+
+
+def brief(record: Record) -> dict:
+    body = {"serviceDeploymentArn": record.arn, "serviceArn": record.service_arn,
+            "clusterArn": record.cluster_arn, "createdAt": record.created_at,
+            "targetServiceRevisionArn": record.target, "status": record.status}
+    for key, value in (("startedAt", record.started_at), ("finishedAt", record.finished_at),
+                       ("statusReason", record.status_reason)):
+        if value is not None:
+            body[key] = value
+    return body
+
+
+# ---------------------------------------------------------------- the operations
+
+def _service(req: AwsRequest) -> Any:
+    cluster = _cluster(req.region, req.params.get("cluster"))
+    if cluster is None:
+        raise AwsError("ClusterNotFoundException", "Cluster not found.", 400)
+    name = (req.params.get("service") or "").split("/")[-1]
+    service = _backend(req.region).services.get(f"{cluster.name}:{name}")
+    if service is None:
+        raise AwsError("ServiceNotFoundException", "Service not found.", 400)
+    return service
+
+
+def _moment(value: Any) -> datetime.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value, tz=datetime.timezone.utc)
+    try:
+        return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_parameter(f"Invalid timestamp: {value}") from None
+
+
+def _aware(moment: datetime.datetime) -> datetime.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+@handler(SERVICE, "ListServiceDeployments")
+def list_service_deployments(req: AwsRequest) -> tuple[int, Any]:
+    """Newest first; filtered by status and createdAt (before/after); paged by maxResults
+    (1-100, default 20) and nextToken."""
+    from mylearning.emulator.fidelity.ecs.rollout import LOCK
+    with LOCK:
+        service = _service(req)
+        follow_rollout(service)
+        wanted = set(req.params.get("status") or [])
+        window = req.params.get("createdAt") or {}
+        before, since = _moment(window.get("before")), _moment(window.get("after"))
+        found = [r for r in _DEPLOYMENTS.values() if r.service_arn == service.arn
+                 and (not wanted or r.status in wanted)
+                 and (before is None or _aware(r.created_at) <= _aware(before))
+                 and (since is None or _aware(r.created_at) >= _aware(since))]
+        found.sort(key=lambda r: r.created_at, reverse=True)
+        size = req.params.get("maxResults") or 20
+        if not isinstance(size, int) or not 1 <= size <= 100:
+            raise invalid_parameter("maxResults must be from 1 to 100.")
+        start_at = 0
+        token = req.params.get("nextToken")
+        if token:
+            start_at = next((n for n, r in enumerate(found) if r.arn == token), None)
+            if start_at is None:
+                raise invalid_parameter("The nextToken is not valid.")
+        page = found[start_at:start_at + size]
+        body: dict[str, Any] = {"serviceDeployments": [brief(r) for r in page]}
+        if start_at + size < len(found):
+            body["nextToken"] = found[start_at + size].arn
+    return 200, body
+
+
+def _arns(req: AwsRequest, member: str) -> list[str]:
+    arns = req.params.get(member) or []
+    if not isinstance(arns, list) or not arns:
+        raise invalid_parameter(f"{member} must name at least one ARN.")
+    if len(arns) > 20:
+        raise invalid_parameter(f"{member} can have at most 20 ARNs.")
+    return arns
+
+
+@handler(SERVICE, "DescribeServiceDeployments")
+def describe_service_deployments(req: AwsRequest) -> tuple[int, Any]:
+    """Unknown ARNs come back as failures with reason MISSING (up to 20 ARNs per call)."""
+    from mylearning.emulator.fidelity.ecs.rollout import LOCK
+    arns = _arns(req, "serviceDeploymentArns")
+    with LOCK:
+        for record in {r.service_key: r for r in (_DEPLOYMENTS.get(a) for a in arns) if r}.values():
+            service = _backend(record.region).services.get(record.service_key)
+            if service is not None:
+                follow_rollout(service)
+        found = [describe(_DEPLOYMENTS[a]) for a in arns if a in _DEPLOYMENTS]
+    failures = [{"arn": a, "reason": "MISSING"} for a in arns if a not in _DEPLOYMENTS]
+    return 200, {"serviceDeployments": found, "failures": failures}
+
+
+@handler(SERVICE, "DescribeServiceRevisions")
+def describe_service_revisions(req: AwsRequest) -> tuple[int, Any]:
+    arns = _arns(req, "serviceRevisionArns")
+    found = [copy.deepcopy(_REVISIONS[a]) for a in arns if a in _REVISIONS]
+    failures = [{"arn": a, "reason": "MISSING"} for a in arns if a not in _REVISIONS]
+    return 200, {"serviceRevisions": found, "failures": failures}
+
+
+def _record(req: AwsRequest) -> Record:
+    arn = req.params.get("serviceDeploymentArn") or ""
+    record = _DEPLOYMENTS.get(arn)
+    if record is None:
+        raise AwsError("ServiceDeploymentNotFoundException",
+                       f"The service deployment {arn} does not exist.", 400)
+    return record
+
+
+@handler(SERVICE, "StopServiceDeployment")
+def stop_service_deployment(req: AwsRequest) -> tuple[int, Any]:
+    """ROLLBACK (the only stop type the API reference calls valid) returns the service to
+    its previous revision, "even if you didn't configure the service deployment for the
+    rollback option"; only a deployment in progress can be stopped."""
+    from mylearning.emulator.fidelity.ecs import blue_green, scheduler
+    from mylearning.emulator.fidelity.ecs.rollout import LOCK
+    stop_type = req.params.get("stopType") or "ROLLBACK"
+    if stop_type != "ROLLBACK":
+        raise invalid_parameter(f"stopType {stop_type} is not supported. The valid values are ROLLBACK.")
+    with LOCK:
+        record = _record(req)
+        service = _backend(record.region).services.get(record.service_key)
+        if service is not None:
+            follow_rollout(service)
+        if record.status != "IN_PROGRESS" or service is None:
+            raise AwsError("ConflictException", f"The service deployment is {record.status}; only a "
+                           "deployment that is IN_PROGRESS can be stopped.", 400)
+        record.status = "ROLLBACK_REQUESTED"
+        record.updated_at = _now()
+        if record.plan:
+            blue_green.roll_back(_backend(record.region), service, record,
+                                 "Service deployment rolled back by StopServiceDeployment.")
+        else:
+            deployment = next((d for d in service.deployments if d.get("id") == record.deployment_id), None)
+            if deployment is not None:
+                deployment["rolloutState"] = "FAILED"
+                deployment["rolloutStateReason"] = "Service deployment stopped by StopServiceDeployment."
+                record.rollback = {"reason": "Service deployment rolled back by StopServiceDeployment.",
+                                   "startedAt": _now(), "serviceRevisionArn": (record.sources or [None])[0]}
+                scheduler.begin_rollback(_backend(record.region), service, deployment)
+                record.status = "ROLLBACK_IN_PROGRESS"
+        scheduler.settle(_backend(record.region), service)
+    return 200, {"serviceDeploymentArn": record.arn}
+
+
+@handler(SERVICE, "ContinueServiceDeployment")
+def continue_service_deployment(req: AwsRequest) -> tuple[int, Any]:
+    """CONTINUE (default) or ROLLBACK a pause hook that is AWAITING_ACTION, while the deployment
+    is IN_PROGRESS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/continue-service-deployment.html)."""
+    from mylearning.emulator.fidelity.ecs import blue_green
+    from mylearning.emulator.fidelity.ecs.rollout import LOCK
+    action = req.params.get("action") or "CONTINUE"
+    with LOCK:
+        record = _record(req)
+        hook = next((h for h in record.hooks if h.get("hookId") == req.params.get("hookId")), None)
+        if hook is None:
+            raise invalid_parameter(f"The hook {req.params.get('hookId')} is not a hook of this service "
+                                    "deployment.")
+        if record.status != "IN_PROGRESS" or hook.get("status") != "AWAITING_ACTION":
+            raise AwsError("ConflictException", f"The hook is {hook.get('status')} and the deployment "
+                           f"{record.status}; only a hook AWAITING_ACTION of a deployment IN_PROGRESS "
+                           "can be continued.", 400)
+        service = _backend(record.region).services.get(record.service_key)
+        blue_green.answer_hook(_backend(record.region), service, record, hook, action)
+    return 200, {"serviceDeploymentArn": record.arn}
+
+
+def record_new(service: Any) -> None:
+    """Each new PRIMARY deployment gets its service deployment before the scheduler runs it
+    (the scheduler calls this after CreateService and UpdateService)."""
+    from mylearning.emulator.fidelity.ecs import blue_green
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+    if primary is not None and record_for(service, primary["id"]) is None:
+        blue_green.prepare(service, start(service, primary))
