@@ -294,7 +294,7 @@ def _clean_up(backend: Any, service: Any, record: records.Record) -> None:
 def _open_hooks(backend: Any, service: Any, record: records.Record, step: dict, index: int) -> None:
     from moto.core.utils import utcnow
     for hook in step["hooks"]:
-        kind = hook.get("targetType") or ("AWS_LAMBDA" if hook.get("hookTargetArn") else "PAUSE")
+        kind = hook.get("targetType") or "AWS_LAMBDA"
         timeout = hook.get("timeoutConfiguration") or {}
         minutes = int(timeout.get("timeoutInMinutes") or facts.HOOK_TIMEOUT_MINUTES)
         wait = clock.wait(minutes * 60)
