@@ -274,3 +274,28 @@ def test_a_pause_hook_answered_rollback_and_a_lambda_hook_roll_back(world):
     assert done["status"] == "ROLLBACK_SUCCESSFUL"
     assert done["lifecycleHookDetails"][0]["status"] == "FAILED"
     assert any("has no Lambda" in e for e in world.events())
+
+
+def test_a_rolling_deployment_is_listed_and_stopped_with_a_rollback(world):
+    world.ecs.create_service(cluster="c", serviceName="s", taskDefinition=world.v1, desiredCount=1,
+                             launchType="FARGATE", networkConfiguration=world.network)
+    first = wait_for("the first deployment", lambda: (lambda d: d if d and d[0]["status"] == "SUCCESSFUL" else None)(
+        world.deployments()), timeout=DEADLINE)[0]
+    assert first["deploymentConfiguration"].get("strategy", "ROLLING") == "ROLLING"
+    assert "lifecycleStage" not in first and first["alarms"] == {"status": "DISABLED"}
+    # An image outside the catalogue never pulls: without a circuit breaker the deployment
+    # keeps trying (IN_PROGRESS) until it is stopped.
+    unpullable = world.register(world.container(image="public.ecr.aws/mylearning/nope:1.0"), family="api")
+    world.ecs.update_service(cluster="c", service="s", taskDefinition=unpullable)
+    running = world.latest()
+    assert running["status"] == "IN_PROGRESS" and running["serviceDeploymentArn"] != first["serviceDeploymentArn"]
+    world.ecs.stop_service_deployment(serviceDeploymentArn=running["serviceDeploymentArn"])
+    stopped = wait_for("the rollback", lambda: (lambda d: d if d["status"] == "ROLLBACK_SUCCESSFUL" else None)(
+        world.ecs.describe_service_deployments(serviceDeploymentArns=[running["serviceDeploymentArn"]])[
+            "serviceDeployments"][0]), timeout=DEADLINE)
+    assert stopped["rollback"]["serviceRevisionArn"] == first["targetServiceRevision"]["arn"]
+    assert world.service()["taskDefinition"] == world.v1
+    briefs = world.ecs.list_service_deployments(cluster="c", service="s", status=["ROLLBACK_SUCCESSFUL"])
+    assert [b["serviceDeploymentArn"] for b in briefs["serviceDeployments"]] == [running["serviceDeploymentArn"]]
+    missing = world.ecs.describe_service_deployments(serviceDeploymentArns=[running["serviceDeploymentArn"] + "x"])
+    assert missing["failures"][0]["reason"] == "MISSING" and not missing["serviceDeployments"]

@@ -348,6 +348,7 @@ def settle(backend: Any, service: Any) -> None:
     rollout (`rollout.settle_live`); without one, straight to the steady state."""
     from mylearning.emulator.fidelity.ecs import blue_green, service_deployments
     with rollout.LOCK:
+        service_deployments.record_new(service)  # a circuit breaker's rollback deployment too
         if blue_green.settle(backend, service):
             return
         if acs.attached():
@@ -444,10 +445,7 @@ def schedule_service(req: AwsRequest, status: int, body: bytes) -> None:
     name = (req.params.get("serviceName") or req.params.get("service") or "").split("/")[-1]
     service = backend.services.get(f"{cluster.name}:{name}") if cluster else None
     if service is not None:
-        from mylearning.emulator.fidelity.ecs import service_deployments
-        with rollout.LOCK:
-            service_deployments.record_new(service)
-        settle(backend, service)
+        settle(backend, service)  # which records the new deployment first
 
 
 def _fix_stop_task_waits_for_agent() -> None:

@@ -137,6 +137,7 @@ def start(service: Any, primary: dict) -> Record:
     found = record_for(service, primary["id"])
     if found is not None:
         return found
+    follow_rollout(service)  # a failed deployment this one rolls back from says so first
     now = _now()
     target = revision(service, primary)
     sources = [revision(service, d) for d in service.deployments if d.get("id") != primary["id"]]
@@ -148,7 +149,7 @@ def start(service: Any, primary: dict) -> Record:
                     created_at=now, started_at=now, updated_at=now,
                     strategy=config.get("strategy") or "ROLLING", status="IN_PROGRESS")
     for other in _DEPLOYMENTS.values():  # a new deployment replaces one still running
-        if other.service_arn == service.arn and other.status in facts.UNFINISHED:
+        if other.service_arn == service.arn and other.status in ("PENDING", "IN_PROGRESS"):
             other.status, other.stopped_at, other.updated_at = "STOPPED", now, now
             other.status_reason = f"Service deployment replaced by {record.arn}."
     _DEPLOYMENTS[record.arn] = record
@@ -156,22 +157,37 @@ def start(service: Any, primary: dict) -> Record:
 
 
 def follow_rollout(service: Any) -> None:
-    """A rolling deployment's status follows its rolloutState (COMPLETED, FAILED)."""
+    """A rolling deployment's status follows its rolloutState: COMPLETED is SUCCESSFUL; FAILED
+    with a circuit breaker (or StopServiceDeployment) rollback is ROLLBACK_IN_PROGRESS until
+    the deployment that rolls back completed, then ROLLBACK_SUCCESSFUL; FAILED without one,
+    or replaced, is STOPPED."""
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
     for record in _DEPLOYMENTS.values():
         if record.service_arn != service.arn or record.status not in facts.UNFINISHED or record.plan:
             continue
         deployment = next((d for d in service.deployments if d.get("id") == record.deployment_id), None)
         state = (deployment or {}).get("rolloutState")
         now = _now()
-        if state == "COMPLETED":
-            record.status, record.finished_at, record.updated_at = "SUCCESSFUL", now, now
-            record.status_reason = (deployment or {}).get("rolloutStateReason")
+        rolled = primary is not None and primary.get("id") != record.deployment_id and (
+            state == "FAILED" or record.rollback is not None)
+        if state == "COMPLETED" and deployment is primary:
+            record.status, record.finished_at = "SUCCESSFUL", now
+            record.status_reason = deployment.get("rolloutStateReason")
+        elif rolled:
+            if record.rollback is None:
+                record.rollback = {"reason": (deployment or {}).get("rolloutStateReason") or "",
+                                   "startedAt": now, "serviceRevisionArn": revision(service, primary)}
+                record.status_reason = record.rollback["reason"]
+            done = primary.get("rolloutState") == "COMPLETED"
+            record.status = "ROLLBACK_SUCCESSFUL" if done else "ROLLBACK_IN_PROGRESS"
+            if done:
+                record.finished_at = now
         elif state == "FAILED" or deployment is None:
-            rolled = any(d.get("status") == "PRIMARY" and d.get("id") != record.deployment_id
-                         for d in service.deployments)
-            record.status = "ROLLBACK_SUCCESSFUL" if rolled else "STOPPED"
-            record.status_reason = (deployment or {}).get("rolloutStateReason")
-            record.finished_at = record.updated_at = now
+            record.status, record.stopped_at = "STOPPED", now
+            record.status_reason = (deployment or {}).get("rolloutStateReason") or record.status_reason
+        else:
+            continue
+        record.updated_at = now
 
 
 # ---------------------------------------------------------------- shapes
@@ -371,13 +387,17 @@ def stop_service_deployment(req: AwsRequest) -> tuple[int, Any]:
                                  "Service deployment rolled back by StopServiceDeployment.")
         else:
             deployment = next((d for d in service.deployments if d.get("id") == record.deployment_id), None)
-            if deployment is not None:
+            if deployment is not None and any(d.get("status") == "ACTIVE" for d in service.deployments):
+                reason = "Service deployment rolled back by StopServiceDeployment."
                 deployment["rolloutState"] = "FAILED"
-                deployment["rolloutStateReason"] = "Service deployment stopped by StopServiceDeployment."
-                record.rollback = {"reason": "Service deployment rolled back by StopServiceDeployment.",
-                                   "startedAt": _now(), "serviceRevisionArn": (record.sources or [None])[0]}
+                deployment["rolloutStateReason"] = reason
+                record.rollback = {"reason": reason, "startedAt": _now(),
+                                   "serviceRevisionArn": (record.sources or [record.target])[0]}
+                record.status, record.status_reason = "ROLLBACK_IN_PROGRESS", reason
                 scheduler.begin_rollback(_backend(record.region), service, deployment)
-                record.status = "ROLLBACK_IN_PROGRESS"
+            else:
+                record.status = "ROLLBACK_FAILED"
+                record.status_reason = "There is no previous service revision to roll back to."
         scheduler.settle(_backend(record.region), service)
     return 200, {"serviceDeploymentArn": record.arn}
 
