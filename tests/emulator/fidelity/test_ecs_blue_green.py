@@ -299,3 +299,29 @@ def test_a_rolling_deployment_is_listed_and_stopped_with_a_rollback(world):
     assert [b["serviceDeploymentArn"] for b in briefs["serviceDeployments"]] == [running["serviceDeploymentArn"]]
     missing = world.ecs.describe_service_deployments(serviceDeploymentArns=[running["serviceDeploymentArn"] + "x"])
     assert missing["failures"][0]["reason"] == "MISSING" and not missing["serviceDeployments"]
+
+
+def test_a_pause_hook_that_times_out_takes_its_timeout_action(world):
+    hook = {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+            "timeoutConfiguration": {"timeoutInMinutes": 1, "action": "CONTINUE"}}
+    world.create({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook]})
+    world.deploy()
+    stages, done = world.stages_until(_finished)
+    assert done["status"] == "SUCCESSFUL"
+    assert done["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+    assert "PRODUCTION_TRAFFIC_SHIFT" in stages
+
+
+def test_the_circuit_breaker_rolls_a_blue_green_deployment_back_without_touching_traffic(world):
+    world.create({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+                  "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    unpullable = world.register(world.container(image="public.ecr.aws/mylearning/nope:1.0"), family="api")
+    world.ecs.update_service(cluster="c", service="s", taskDefinition=unpullable)
+    done = wait_for("the rollback", lambda: (lambda d: d if _finished(d) else None)(world.latest()),
+                    timeout=DEADLINE)
+    assert done["status"] == "ROLLBACK_SUCCESSFUL", done
+    assert done["lifecycleStage"] == "SCALE_UP"
+    assert done["deploymentCircuitBreaker"]["failureCount"] >= done["deploymentCircuitBreaker"]["threshold"] == 3
+    assert world.weights(world.prod_rule) == {world.blue: 1, world.green: 0}
+    assert world.service()["taskDefinition"] == world.v1
+    assert set(world.version_of_answers(10)) == {"1.1.0"}

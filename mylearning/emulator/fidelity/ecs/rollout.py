@@ -124,6 +124,8 @@ def record_failure(backend: Any, service: Any, task: Any, why: str) -> None:
     if deployment is None:
         return
     deployment["failedTasks"] = deployment.get("failedTasks", 0) + 1
+    from mylearning.emulator.fidelity.ecs import service_deployments
+    service_deployments.task_failed(service, deployment["id"])
     breaker = (service.deployment_configuration or {}).get("deploymentCircuitBreaker") or {}
     if (deployment.get("status") == "PRIMARY" and breaker.get("enable")
             and deployment.get("rolloutState") == "IN_PROGRESS"

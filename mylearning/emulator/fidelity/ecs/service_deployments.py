@@ -59,6 +59,8 @@ class Record:
     #: Percent of production and test traffic the target revision has been given.
     production: float = 0.0
     test: float = 0.0
+    #: Tasks of this deployment that failed (the circuit breaker's failureCount).
+    failed_tasks: int = 0
     #: `blue_green`'s own: the steps still to run and the state of the current one.
     plan: list[dict] = field(default_factory=list)
     step: dict = field(default_factory=dict)
@@ -156,6 +158,13 @@ def start(service: Any, primary: dict) -> Record:
     return record
 
 
+def task_failed(service: Any, deployment_id: str) -> None:
+    """A task of the deployment stopped on its own (see `rollout.record_failure`)."""
+    record = record_for(service, deployment_id)
+    if record is not None:
+        record.failed_tasks += 1
+
+
 def follow_rollout(service: Any) -> None:
     """A rolling deployment's status follows its rolloutState: COMPLETED is SUCCESSFUL; FAILED
     with a circuit breaker (or StopServiceDeployment) rollback is ROLLBACK_IN_PROGRESS until
@@ -243,9 +252,7 @@ def describe(record: Record) -> dict:
     breaker = monitors["breaker"]
     if service is not None and breaker["status"] != "DISABLED":
         from mylearning.emulator.fidelity.ecs.rollout import failure_threshold
-        deployment = next((d for d in service.deployments if d.get("id") == record.deployment_id), {})
-        breaker.update(failureCount=deployment.get("failedTasks", 0),
-                       threshold=failure_threshold(service.desired_count))
+        breaker.update(failureCount=record.failed_tasks, threshold=failure_threshold(service.desired_count))
     body["deploymentCircuitBreaker"] = breaker
     return body
 
