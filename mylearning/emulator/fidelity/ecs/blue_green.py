@@ -170,6 +170,11 @@ def settle(backend: Any, service: Any) -> bool:
     record = runs(service)
     if record is None:
         return False
+    if service.status != "ACTIVE":  # deleted while it deployed: its tasks are stopping
+        from moto.core.utils import utcnow
+        record.status, record.stopped_at = "STOPPED", utcnow()
+        record.status_reason = "The service was deleted."
+        return False
     if record.status == "ROLLBACK_IN_PROGRESS":
         _finish_rollback(backend, service, record)
         return False  # the blue revision is PRIMARY again: the rolling scheduler keeps it
