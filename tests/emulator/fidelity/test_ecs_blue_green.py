@@ -325,3 +325,16 @@ def test_the_circuit_breaker_rolls_a_blue_green_deployment_back_without_touching
     assert world.weights(world.prod_rule) == {world.blue: 1, world.green: 0}
     assert world.service()["taskDefinition"] == world.v1
     assert set(world.version_of_answers(10)) == {"1.1.0"}
+
+
+def test_a_rolling_update_of_a_service_that_has_an_alternate_group_stays_in_its_group(world):
+    world.create({"strategy": "ROLLING"}, count=1)
+    world.deploy()
+    done = wait_for("the rolling deployment", lambda: (lambda d: d if _finished(d) else None)(world.latest()),
+                    timeout=DEADLINE)
+    assert done["status"] == "SUCCESSFUL" and "lifecycleStage" not in done
+    wait_for("the new task in the primary group",
+             lambda: len([h for h in world.states(world.blue).values() if h["State"] == "healthy"]) == 1,
+             timeout=DEADLINE)
+    assert not [h for h in world.states(world.green).values() if h["State"] != "draining"]
+    assert world.weights(world.prod_rule) == {world.blue: 100, world.green: 0}  # never touched

@@ -104,19 +104,20 @@ def prepare(service: Any, record: records.Record) -> None:
         roles = service._ml_groups = {}
     source = _source(service, record)
     lbs = _advanced(service)
+    shifting = record.strategy in facts.TRAFFIC_SHIFTING and bool(lbs) and source is not None
     for lb in lbs:  # which group serves the old revision, which one the new
         configured = lb["targetGroupArn"]
         alternate = lb["advancedConfiguration"]["alternateTargetGroupArn"]
         live = (roles.get(source["id"], {}) if source else {}).get(configured, configured)
         green = alternate if live == configured else configured
-        record.groups[configured] = (live, green if source else live)
+        record.groups[configured] = (live, green if shifting else live)
     rule_of = {lb["targetGroupArn"]: lb["advancedConfiguration"]["productionListenerRule"] for lb in lbs}
     roles[record.deployment_id] = {c: pair[1] for c, pair in record.groups.items()}
     records.resolve(record.target, [{"targetGroupArn": pair[1], "productionListenerRule": rule_of[c]}
                                     for c, pair in record.groups.items()])
     from mylearning.emulator.fidelity.cloudwatch import composite
     composite.watch(alarm_changed)
-    if record.strategy not in facts.TRAFFIC_SHIFTING or not lbs or source is None:
+    if not shifting:
         record.production = record.test = 100.0 if record.strategy in facts.TRAFFIC_SHIFTING else 0.0
         return
     active = [d for d in service.deployments if d.get("id") != record.deployment_id]
