@@ -8,7 +8,10 @@ embedded AWS (control plane and data plane alike) therefore divides every *wait*
 launch back-off, CloudWatch alarm periods (an alarm with a 60 s period is evaluated every
 6 s, over 6 s windows of datapoints: see `mylearning.emulator.fidelity.cloudwatch.evaluator`),
 the intervals of scheduled scaling's ``rate()`` expressions (``at()`` and ``cron()`` stay
-wall-clock times, as on AWS: see `mylearning.emulator.fidelity.applicationautoscaling.scheduled`).
+wall-clock times, as on AWS: see `mylearning.emulator.fidelity.applicationautoscaling.scheduled`),
+and the minutes of ECS's blue/green, linear and canary deployments -- bake times, and how long a
+PAUSE lifecycle hook waits for a person before its timeout action (a wait for someone, not a
+measure of how fast a process answers: see `mylearning.emulator.fidelity.ecs.blue_green`).
 It never scales a *timeout* (a health check's timeout, a container's stopTimeout): those
 measure how fast real processes answer, and a faster clock would make a healthy app look
 broken. Labs say so where a learner sees a wait.

@@ -16,6 +16,14 @@ DOC_CONFIG = API + "API_DeploymentConfiguration.html"
 DOC_CREATE = API + "API_CreateService.html"
 DOC_CANARY = API + "API_CanaryConfiguration.html"
 DOC_LINEAR = API + "API_LinearConfiguration.html"
+DOC_HOOK = API + "API_DeploymentLifecycleHook.html"
+DOC_PAUSE = GUIDE + "pause-lifecycle-hooks.html"
+DOC_STOP = API + "API_StopServiceDeployment.html"
+DOC_CONTINUE = API + "API_ContinueServiceDeployment.html"
+DOC_LIST = API + "API_ListServiceDeployments.html"
+DOC_DESCRIBE = API + "API_DescribeServiceDeployments.html"
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:check"
+HOOK_ROLE = "arn:aws:iam::123456789012:role/ecs-hooks"
 DOC_PLACEMENT = GUIDE + "task-placement.html"
 DOC_SC = API + "API_ServiceConnectService.html"
 DOC_SC_CONCEPTS = GUIDE + "service-connect-concepts.html"
@@ -109,6 +117,22 @@ def _server(port_name: str = "http", aliases: list[dict] | None = None, **extra:
     return {"portName": port_name,
             "clientAliases": aliases if aliases is not None else [{"port": 80, "dnsName": "web"}],
             **extra}
+
+
+def _hooked(*hooks: dict) -> Callable[[Env], Any]:
+    return _service_call(**_deploy(strategy="BLUE_GREEN", bakeTimeInMinutes=5, lifecycleHooks=list(hooks)))
+
+
+def _deployment_call(operation: str, **params: Any) -> Callable[[Env], Any]:
+    """A service deployment operation on the ARN of a real deployment (or a made-up one)."""
+    def call(env: Env) -> Any:
+        ecs = env.client("ecs")
+        c, name, _ = service(env, desired=1)
+        found = ecs.list_service_deployments(cluster=c, service=name)["serviceDeployments"]
+        arn = found[0]["serviceDeploymentArn"]
+        args = {k: (v(arn) if callable(v) else v) for k, v in params.items()}
+        return getattr(ecs, operation)(**args)
+    return call
 
 
 def _case(id: str, call: Callable[[Env], Any], expect: str, doc: str) -> Case:
@@ -226,4 +250,35 @@ CASES = [
     _case("ecs-update-service-connect-unknown-port-name", _connect_update([_server("grpc")]), BAD,
           DOC_SC),
     _case("ecs-update-service-connect-valid-server", _connect_update([_server()]), OK, DOC_SC),
+    # lifecycle hooks
+    _case("ecs-service-pause-hook-without-stages", _hooked({"targetType": "PAUSE"}), BAD, DOC_HOOK),
+    _case("ecs-service-valid-pause-hook",
+          _hooked({"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}), OK, DOC_PAUSE),
+    _case("ecs-service-lambda-hook-without-function",
+          _hooked({"targetType": "AWS_LAMBDA", "roleArn": HOOK_ROLE, "lifecycleStages": ["PRE_SCALE_UP"]}),
+          BAD, DOC_HOOK),
+    _case("ecs-service-lambda-hook-without-role",
+          _hooked({"hookTargetArn": LAMBDA, "lifecycleStages": ["PRE_SCALE_UP"]}), BAD, DOC_HOOK),
+    _case("ecs-service-valid-lambda-hook",
+          _hooked({"hookTargetArn": LAMBDA, "roleArn": HOOK_ROLE, "lifecycleStages": ["PRE_SCALE_UP"]}),
+          OK, DOC_HOOK),
+    _case("ecs-service-hook-at-scale-up", _hooked({"targetType": "PAUSE", "lifecycleStages": ["SCALE_UP"]}),
+          BAD, DOC_HOOK),
+    # service deployments
+    _case("ecs-describe-service-deployments", _deployment_call("describe_service_deployments",
+                                                          serviceDeploymentArns=lambda arn: [arn]), OK,
+          DOC_DESCRIBE),
+    _case("ecs-list-service-deployments-unknown-service",
+          lambda env: env.client("ecs").list_service_deployments(cluster=cluster(env), service="nowhere"),
+          "ServiceNotFoundException", DOC_LIST),
+    _case("ecs-stop-service-deployment-unknown",
+          _deployment_call("stop_service_deployment", serviceDeploymentArn=lambda arn: arn + "x"),
+          "ServiceDeploymentNotFoundException", DOC_STOP),
+    _case("ecs-stop-service-deployment-abort",
+          _deployment_call("stop_service_deployment", serviceDeploymentArn=lambda arn: arn, stopType="ABORT"),
+          BAD, DOC_STOP),
+    _case("ecs-continue-service-deployment-unknown",
+          _deployment_call("continue_service_deployment", serviceDeploymentArn=lambda arn: arn + "x",
+                           hookId="ecs-pause-none"),
+          "ServiceDeploymentNotFoundException", DOC_CONTINUE),
 ]

@@ -92,15 +92,28 @@ def change_state(b, region: str, alarm, value: str, reason: str, data: str,
     state_changed(b, region, alarm, old_value, old_reason, seen)
 
 
+#: Called as ``fn(region, alarm)`` after every change of an alarm's state, under the state
+#: lock (ECS watches its deployment alarms this way: `ecs.blue_green`).
+_WATCHERS: list = []
+
+
+def watch(fn) -> None:
+    """Have `fn(region, alarm)` called after every alarm state change (once per function)."""
+    if fn not in _WATCHERS:
+        _WATCHERS.append(fn)
+
+
 def state_changed(b, region: str, alarm, old_value: str, old_reason: str,
                   seen: frozenset = frozenset()) -> None:
     """After `alarm` went from `old_value` to its state: record it, invoke its actions for the
-    new state (`actions`), and evaluate its parents."""
+    new state (`actions`), tell the watchers, and evaluate its parents."""
     if alarm.state_value == old_value:
         return
     alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
     history.record_state(region, alarm, old_value, old_reason)
     actions.state_changed(region, alarm, old_value)
+    for fn in list(_WATCHERS):
+        fn(region, alarm)
     for parent in dependents(b, alarm.name):
         if parent.name not in seen:
             reevaluate(b, region, parent, trigger=alarm, seen=seen | {alarm.name})

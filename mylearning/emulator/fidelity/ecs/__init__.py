@@ -24,6 +24,12 @@ Three parts, each kept small enough to be offered upstream to moto on its own:
   plane's task agent; its SubmitTaskStateChange / SubmitContainerStateChange reports and
   health telemetry move tasks on, and the scheduler then rolls out on real health
   (``rollout``: rolling updates, replacements, circuit breaker, back-off).
+* **Traffic-shifting deployments** (``blue_green``): BLUE_GREEN, LINEAR and CANARY through
+  their lifecycle stages, moving the ALB listener rules' weights (``listener_rules``), with
+  bake times, PAUSE hooks and alarm rollback; every deployment is a service deployment with
+  its service revisions (``service_deployments``), served by ``deployment_operations``
+  (ListServiceDeployments, DescribeServiceDeployments, DescribeServiceRevisions,
+  StopServiceDeployment, ContinueServiceDeployment).
 * **Revisions** (``revisions``): a family name means its latest ACTIVE revision;
   ListTaskDefinitions honours ``sort``.
 
@@ -40,6 +46,7 @@ from mylearning.emulator.fidelity.ecs import service_connect as _service_connect
 from mylearning.emulator.fidelity.ecs import fixes as _fixes  # noqa: F401
 from mylearning.emulator.fidelity.ecs import scheduler as _scheduler  # noqa: F401
 from mylearning.emulator.fidelity.ecs import operations as _operations  # noqa: F401
+from mylearning.emulator.fidelity.ecs import deployment_operations as _deployment_operations  # noqa: F401
 from mylearning.emulator.fidelity.ecs import agent_api as _agent_api  # noqa: F401
 from mylearning.emulator.fidelity.ecs import elb_health as _elb_health  # noqa: F401
 from mylearning.emulator.fidelity.ecs.rules import FARGATE_SIZES, cpu_units, memory_mib

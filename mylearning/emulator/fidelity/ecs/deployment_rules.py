@@ -217,3 +217,29 @@ def placement_fits_the_launch_type(req: AwsRequest) -> None:
         if len(constraints) + own > 10:
             raise invalid_parameter(f"A task can have at most 10 placement constraints, counting "
                                     f"the task definition's {own}; got {len(constraints) + own}.")
+
+
+@rule(SERVICE, *SERVICES)
+def lifecycle_hooks_complete(req: AwsRequest) -> None:
+    """Every lifecycle hook names its stages; a Lambda hook (AWS_LAMBDA, the type of a hook
+    that names none) also names its function and the role ECS invokes it with. A PAUSE hook
+    has no target.
+
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHook.html
+    (hookTargetArn, roleArn, lifecycleStages: "You must provide this parameter when configuring
+    a deployment lifecycle hook") and
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html
+    (a pause hook waits for ContinueServiceDeployment; "For PAUSE hooks, this field is not set",
+    API_DeploymentLifecycleHookDetail.html).
+    """
+    for hook in _deployment(req).get("lifecycleHooks") or []:
+        if not isinstance(hook, dict):
+            continue
+        if not hook.get("lifecycleStages"):
+            raise invalid_parameter("lifecycleStages must be provided for a deployment lifecycle hook.")
+        if (hook.get("targetType") or "AWS_LAMBDA") != "AWS_LAMBDA":
+            continue
+        for name in ("hookTargetArn", "roleArn"):
+            if not hook.get(name):
+                raise invalid_parameter(f"{name} must be provided for an AWS_LAMBDA deployment "
+                                        "lifecycle hook.")

@@ -30,7 +30,7 @@ def _group(region: str, arn: str | None) -> Any:
 def _targets(task: Any, service: Any):
     """(group, target) for each target group of the service: the task's target, and the
     group's moto object (None when the group is gone)."""
-    for lb in getattr(service, "load_balancers", None) or []:
+    for lb in registration.load_balancers_of(service, task) if service is not None else []:
         target = registration._target(task, lb)
         if target:
             yield _group(task.region_name, lb.get("targetGroupArn")), target
@@ -69,7 +69,9 @@ def services_behind(region: str, group_arns: set[str]) -> list[Any]:
     from mylearning.emulator.fidelity.core import moto_backend
     found = []
     for service in list(moto_backend("ecs", region).services.values()):
-        arns = {lb.get("targetGroupArn") for lb in getattr(service, "load_balancers", None) or []}
+        arns = {arn for lb in getattr(service, "load_balancers", None) or []
+                for arn in (lb.get("targetGroupArn"),
+                            (lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn"))}
         if arns & group_arns:
             found.append(service)
     return found

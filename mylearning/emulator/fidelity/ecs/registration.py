@@ -96,18 +96,32 @@ def instance_attributes(task: Any, service: Any, registry: dict) -> dict[str, st
     return {k: v for k, v in attributes.items() if v}
 
 
+def load_balancers_of(service: Any, task: Any) -> list[dict]:
+    """The service's load balancers, each naming the target group the task's deployment uses.
+
+    A blue/green, linear or canary deployment starts its tasks in the alternate target group
+    and, once it completed, the two groups have swapped roles for the next deployment
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html);
+    ``service._ml_groups`` maps a deployment ID to {configured group: group it uses}.
+    """
+    roles = (getattr(service, "_ml_groups", None) or {}).get(getattr(task, "started_by", None)) or {}
+    return [dict(lb, targetGroupArn=roles.get(lb.get("targetGroupArn"), lb.get("targetGroupArn")))
+            for lb in getattr(service, "load_balancers", None) or []]
+
+
 def register(service: Any, tasks: list) -> None:
     """Register newly started tasks with the service's target groups and Cloud Map services."""
     if not tasks:
         return
     region = service.region_name
-    for lb in getattr(service, "load_balancers", None) or []:
-        targets = [t for t in (_target(task, lb) for task in tasks) if t and t.get("Id")]
-        if lb.get("targetGroupArn") and targets:
-            try:
-                _elbv2(region).register_targets(lb["targetGroupArn"], targets)
-            except Exception:
-                pass
+    for task in tasks:
+        for lb in load_balancers_of(service, task):
+            target = _target(task, lb)
+            if lb.get("targetGroupArn") and target and target.get("Id"):
+                try:
+                    _elbv2(region).register_targets(lb["targetGroupArn"], [target])
+                except Exception:
+                    pass
     for registry in getattr(service, "service_registries", None) or []:
         service_id = (registry.get("registryArn") or "").split("/")[-1]
         cloud_map = _cloud_map(region)
@@ -132,13 +146,11 @@ def deregister(service: Any, tasks: list) -> None:
     if not tasks:
         return
     region = service.region_name
-    for lb in getattr(service, "load_balancers", None) or []:
-        backend = _elbv2(region)
-        group = backend.target_groups.get(lb.get("targetGroupArn"))
-        if group is None:
-            continue
-        for task in tasks:
-            target = _target(task, lb)
+    backend = _elbv2(region)
+    for task in tasks:
+        for lb in load_balancers_of(service, task):
+            group = backend.target_groups.get(lb.get("targetGroupArn"))
+            target = _target(task, lb) if group is not None else None
             if target and target["Id"] in group.targets:
                 group.deregister([target])
     for registry in getattr(service, "service_registries", None) or []:
@@ -153,7 +165,7 @@ def drain_seconds(task: Any) -> float:
     delay of the service's target groups that hold it (0 without any)."""
     service = service_of(task)
     longest = 0.0
-    for lb in getattr(service, "load_balancers", None) or []:
+    for lb in load_balancers_of(service, task) if service is not None else []:
         try:
             group = _elbv2(task.region_name).target_groups.get(lb.get("targetGroupArn"))
         except Exception:

@@ -124,6 +124,8 @@ def record_failure(backend: Any, service: Any, task: Any, why: str) -> None:
     if deployment is None:
         return
     deployment["failedTasks"] = deployment.get("failedTasks", 0) + 1
+    from mylearning.emulator.fidelity.ecs import service_deployments
+    service_deployments.task_failed(service, deployment["id"])
     breaker = (service.deployment_configuration or {}).get("deploymentCircuitBreaker") or {}
     if (deployment.get("status") == "PRIMARY" and breaker.get("enable")
             and deployment.get("rolloutState") == "IN_PROGRESS"
@@ -131,7 +133,8 @@ def record_failure(backend: Any, service: Any, task: Any, why: str) -> None:
         deployment["rolloutState"] = "FAILED"
         deployment["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
         _event(service, f"(deployment {deployment['id']}) deployment failed: tasks failed to start.")
-        if breaker.get("rollback"):
+        from mylearning.emulator.fidelity.ecs import blue_green
+        if breaker.get("rollback") and not blue_green.breaker_tripped(backend, service, deployment):
             begin_rollback(backend, service, deployment)
 
 
@@ -157,6 +160,24 @@ def _stop_failing_elb_checks(backend: Any, service: Any, active: list, grace: fl
         active.remove(task)
 
 
+def stop_failed_tasks(backend: Any, service: Any, active: list, cache: dict, now: float) -> None:
+    """Tasks that stayed UNHEALTHY (container health check or target group) past the grace
+    period are stopped, count as failed, and leave `active`."""
+    from mylearning.emulator.fidelity.ecs import scheduler
+    grace = clock.wait(getattr(service, "health_check_grace_period_seconds", None) or 0)
+    for task in list(active):
+        if task.last_status == "RUNNING" and task.health_status == "UNHEALTHY" \
+                and _needs_health(backend, task, cache):
+            started = getattr(task, "_ml_running_since", now)
+            if now - started >= grace:
+                scheduler._stop_tasks([task], "Task failed container health checks")
+                record_failure(backend, service, task, "failed container health checks.")
+                active.remove(task)
+            else:
+                _timer(grace - (now - started), service.region_name, service.cluster_name, service.name)
+    _stop_failing_elb_checks(backend, service, active, grace, now)
+
+
 def settle_live(backend: Any, service: Any) -> None:
     """One step of the scheduler for a service whose tasks an agent runs (see module doc)."""
     from moto.core.utils import utcnow
@@ -173,20 +194,7 @@ def settle_live(backend: Any, service: Any) -> None:
     min_healthy = math.ceil(desired * config.get("minimumHealthyPercent", 100) / 100)
     now = time.monotonic()
     active = scheduler._service_tasks(backend, service)
-
-    # Tasks that stayed UNHEALTHY past the grace period are stopped and count as failed.
-    grace = clock.wait(getattr(service, "health_check_grace_period_seconds", None) or 0)
-    for task in list(active):
-        if task.last_status == "RUNNING" and task.health_status == "UNHEALTHY" \
-                and _needs_health(backend, task, cache):
-            started = getattr(task, "_ml_running_since", now)
-            if now - started >= grace:
-                scheduler._stop_tasks([task], "Task failed container health checks")
-                record_failure(backend, service, task, "failed container health checks.")
-                active.remove(task)
-            else:
-                _timer(grace - (now - started), service.region_name, service.cluster_name, service.name)
-    _stop_failing_elb_checks(backend, service, active, grace, now)
+    stop_failed_tasks(backend, service, active, cache, now)
 
     new = [t for t in active if t.started_by == primary["id"]]
     old = [t for t in active if t.started_by != primary["id"]]

@@ -346,11 +346,16 @@ def _task_list(tasks: list) -> str:
 def settle(backend: Any, service: Any) -> None:
     """One look of the service scheduler at a service: with an agent, one step of a real
     rollout (`rollout.settle_live`); without one, straight to the steady state."""
+    from mylearning.emulator.fidelity.ecs import blue_green, service_deployments
     with rollout.LOCK:
+        service_deployments.record_new(service)  # a circuit breaker's rollback deployment too
+        if blue_green.settle(backend, service):
+            return
         if acs.attached():
             rollout.settle_live(backend, service)
         else:
             _settle_at_once(backend, service)
+        service_deployments.follow_rollout(service)
 
 
 def begin_rollback(backend: Any, service: Any, failed: dict) -> None:
@@ -440,7 +445,7 @@ def schedule_service(req: AwsRequest, status: int, body: bytes) -> None:
     name = (req.params.get("serviceName") or req.params.get("service") or "").split("/")[-1]
     service = backend.services.get(f"{cluster.name}:{name}") if cluster else None
     if service is not None:
-        settle(backend, service)
+        settle(backend, service)  # which records the new deployment first
 
 
 def _fix_stop_task_waits_for_agent() -> None:
