@@ -297,3 +297,29 @@ def native_canary(ctx: Context) -> Outcome:
     reached = (result.get("by_version") or {}).get(lab.BAD, 0)
     return ok(f"ECS rolled 2.0.0 back in {result.get('seconds')} s at {deployment.get('lifecycleStage')}, when "
               f"{', '.join(triggered)} fired; {reached} requests reached it.")
+
+
+# ---------------------------------------------------------------- 8.8
+@mesh_step("8.8", "Retries, a timeout and outlier detection keep 99.9% while a flaky version serves 10%", points=2)
+def resilience(ctx: Context) -> Outcome:
+    session = ctx.session
+    http = _http(_route(ctx, lab06.ROUTE))
+    policy = http.get("retryPolicy") or {}
+    if not policy.get("maxRetries") or "server-error" not in (policy.get("httpRetryEvents") or []):
+        return fail(f"The route {lab06.ROUTE} does not retry server errors.",
+                    "lab08.set_resilience(session, LAB, on=True): maxRetries 3, server-error and gateway-error, "
+                    "a per-retry timeout, and a timeout for the whole request.")
+    listeners = ((_node(ctx, lab.PRIMARY) or {}).get("spec") or {}).get("listeners") or []
+    if not any(listener.get("outlierDetection") for listener in listeners):
+        return fail(f"{lab.PRIMARY}'s listener has no outlier detection.",
+                    "Callers eject a host that keeps failing: outlierDetection with maxServerErrors, interval, "
+                    "baseEjectionDuration and maxEjectionPercent (lab08.OUTLIER).")
+    result = _answer_json(ctx, lab.RESILIENCE_RESULT)
+    if result is None:
+        return fail("The success rates with and without resilience are not recorded.", "Run lab08.resilience(session, LAB).")
+    with_them, without = float(result.get("with") or 0), float(result.get("without") or 0)
+    if with_them < lab.RESILIENCE_TARGET:
+        return fail(f"With retries the success rate was {with_them:g}%, under {lab.RESILIENCE_TARGET:g}%.",
+                    "Check the retry policy's events (server-error) and maxRetries, then measure again.")
+    return ok(f"With a fifth of {lab.PRIMARY}'s answers failing and 10% of the traffic on it: {without:g}% without "
+              f"resilience, {with_them:g}% with it ({result.get('requests')} requests each).")

@@ -188,14 +188,13 @@ def canary_version(session: Any) -> Optional[str]:
 
 def deploy_canary(session: Any, lab: str = ABOUT.number, version: str = BAD) -> dict:
     """Step 8.2 (and 8.5 with 2.0.1): the canary's task role permission, node, revision and ECS
-    service running `version`, steady, with the route giving it weight 0 (created or updated)."""
+    service running `version`, steady; the route gives the canary weight 0 first (and no retries)."""
     iam = session.client("iam")
     iam.put_role_policy(RoleName=ms.task_role_name(session, "courses-api"), PolicyName=CANARY_MESH_POLICY,
                         PolicyDocument=json.dumps(sidecar.stream_permission([node_arn(session, CANARY)])))
     ensure_canary_node(session, lab)
-    weights = route_weights(session)
-    if CANARY not in weights:
-        set_route(session, lab, {PRIMARY: 100, CANARY: 0})
+    # A new version always starts as a canary at weight 0, whatever the route gave the last one.
+    set_route(session, lab, {PRIMARY: 100, CANARY: 0})
     td = canary_task_definition(session, lab, version)
     ecs, cluster, name = session.client("ecs"), session.name("cluster"), canary_service_name(session)
     current = lookup.ecs_service(session, cluster, name)
@@ -310,6 +309,88 @@ def ab_test(session: Any, requests: int = AB_REQUESTS) -> dict[str, dict[str, in
         seen[group] = {str(version): n for version, n in summary.by_version.items()}
     record_answer(ABOUT.number, AB_RESULT, seen, session=session)
     return seen
+
+
+# ---------------------------------------------------------------- 8.8 resilience
+#: Step 8.8 (after ECS's canary, 8.7): the old version, made flaky (a fifth of its answers 500, its ERROR_RATE knob), keeps
+#: 10% of the traffic; App Mesh's retries, timeout and outlier detection must keep the success rate
+#: at 99.9% or above (issue #13), measured with and without them.
+FLAKY_RATE = 0.2
+FLAKY_SHARE = 10
+RESILIENCE_REQUESTS = 1000
+RESILIENCE_TARGET = 99.9
+RESILIENCE_RESULT = "resilience"
+RETRIES = mesh.retry_policy(4, 2, http_events=("server-error", "gateway-error"), tcp_events=("connection-error",))
+ROUTE_TIMEOUT = 10
+#: Outlier detection on the old version's listener: 5 server errors in 10 s eject a host for 30 s,
+#: at most half of them (https://docs.aws.amazon.com/app-mesh/latest/APIReference/API_OutlierDetection.html).
+OUTLIER = {"maxServerErrors": 5, "interval": {"unit": "s", "value": 10},
+           "baseEjectionDuration": {"unit": "s", "value": 30}, "maxEjectionPercent": 50}
+
+
+def set_primary_error_rate(session: Any, lab: str, rate: float) -> None:
+    """Roll the old version's service (courses-api-v1's) onto its revision with ERROR_RATE `rate`
+    (0: without the knob), and wait for it to be steady."""
+    ecs, cluster = session.client("ecs"), session.name("cluster")
+    name = ms.service_name(session, "courses-api")
+    current = lookup.ecs_service(session, cluster, name)
+    running = ecs.describe_task_definition(taskDefinition=current["taskDefinition"])["taskDefinition"]
+    spec = taskdefs.as_spec(running, tags=session.tags(lab, style="key"))
+    for container in spec["containerDefinitions"]:
+        if "/courses-api:" in container.get("image", ""):
+            environment = [e for e in container.get("environment", []) if e.get("name") != "ERROR_RATE"]
+            container["environment"] = environment + ([{"name": "ERROR_RATE", "value": str(rate)}] if rate else [])
+    td, _ = taskdefs.ensure_registered(ecs, spec)
+    if td["taskDefinitionArn"] != current["taskDefinition"]:
+        ecs.update_service(cluster=cluster, service=name, taskDefinition=td["taskDefinitionArn"])
+    deployments.wait_steady(session, cluster, name, timeout=240, delay=0.5)
+
+
+def set_resilience(session: Any, lab: str, on: bool, weights: Optional[dict[str, int]] = None) -> None:
+    """The default route with (or without) the retry policy and timeout, and the old version's node
+    with (or without) outlier detection; `weights` default to 90% on the new version."""
+    name = mesh_name(session)
+    weights = weights or {CANARY: 100 - FLAKY_SHARE, PRIMARY: FLAKY_SHARE}
+    mesh.ensure_route(session, lab, name, lab06.ROUTER, lab06.ROUTE, weights, prefix="/", priority=DEFAULT_PRIORITY,
+                      retry_policy=RETRIES if on else None, timeout=ROUTE_TIMEOUT if on else None, update=True)
+    am = session.client("appmesh")
+    node = lookup.mesh_resource(session, "virtualNode", name, PRIMARY)
+    spec = json.loads(json.dumps(node["spec"], default=str))
+    for listener in spec.get("listeners", []):
+        if on:
+            listener["outlierDetection"] = OUTLIER
+        else:
+            listener.pop("outlierDetection", None)
+    if spec != node["spec"]:
+        am.update_virtual_node(meshName=name, virtualNodeName=PRIMARY, spec=spec)
+    lab06.wait_applied(session)
+
+
+def success_rate(session: Any, requests: int = RESILIENCE_REQUESTS) -> float:
+    """The share, in percent, of `requests` GET /api/courses through the ALB answered 2xx."""
+    from mylearning import traffic
+    summary = traffic.send(session, base_url(session) + PATH, requests=requests, concurrency=8)
+    ok = sum(n for status, n in summary.by_status.items() if str(status).startswith("2"))
+    return round(100.0 * ok / summary.count, 3) if summary.count else 0.0
+
+
+def resilience(session: Any, lab: str = ABOUT.number) -> dict[str, float]:
+    """Step 8.8: the old version flaky at 10%, measured without and with the mesh's resilience
+    settings; then the old version healthy again and all traffic on the new one, resilience kept.
+    Recorded."""
+    set_primary_error_rate(session, lab, FLAKY_RATE)
+    try:
+        set_resilience(session, lab, on=False)
+        without = success_rate(session)
+        set_resilience(session, lab, on=True)
+        with_them = success_rate(session)
+    finally:
+        set_resilience(session, lab, on=True, weights={CANARY: 100, PRIMARY: 0})
+        set_primary_error_rate(session, lab, 0)
+    result = {"without": without, "with": with_them, "requests": RESILIENCE_REQUESTS, "share": FLAKY_SHARE,
+              "error_rate": FLAKY_RATE}
+    record_answer(ABOUT.number, RESILIENCE_RESULT, result, session=session)
+    return result
 
 
 # ---------------------------------------------------------------- 8.7 ECS's own canary
@@ -537,6 +618,7 @@ def end_state(session: Any) -> None:
     run_analysis(session, GOOD, show=False)
     ensure_native_service(session, lab)
     native_release(session, lab, BAD)
+    resilience(session, lab)
 
 
 def _delete_discovery_service(session: Any, service_id: str, timeout: float = 90) -> None:

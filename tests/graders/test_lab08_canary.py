@@ -28,7 +28,7 @@ def test_on_a_real_account_every_check_says_why_and_nothing_is_called(capsys):
     real = CourseSession(boto3.Session(region_name="us-east-1", aws_access_key_id="AKIAEXAMPLE",
                                        aws_secret_access_key="not-used"), "aws", None, "t")
     report = course.grader(LAB).evaluate(real)
-    assert report.total == 0 and len(report.results) == 7
+    assert report.total == 0 and len(report.results) == 8
     for result in report.results:
         assert "end of support on 2026-09-30" in result.message and "embedded AWS" in result.hint
     assert lab.end_state(real) is None and "end of support" in capsys.readouterr().out
@@ -118,6 +118,14 @@ def test_lab08_mistakes_get_named_and_its_teardown_removes_what_it_made(session)
     assert released["status"] == "ROLLBACK_SUCCESSFUL" and released["alarms"] == [session.name(lab.NATIVE_ALARM)]
     assert released["by_version"].get(lab.BAD, 0) > 0  # the canary took real traffic before the rollback
     assert _step(session, "8.7").passed, _step(session, "8.7").to_text()
+
+    # 8.8: no retries yet; then measured without and with them.
+    result = _step(session, "8.8")
+    assert not result.passed and "does not retry server errors" in result.message
+    measured = lab.resilience(session)
+    assert measured["without"] < measured["with"] and measured["with"] >= lab.RESILIENCE_TARGET, measured
+    assert lab.route_weights(session) == {lab.CANARY: 100, lab.PRIMARY: 0}
+    assert _step(session, "8.8").passed, _step(session, "8.8").to_text()
 
     # The teardown: the beta routes, the canary's target, service, node, Cloud Map service, policies,
     # and step 8.7's service, alarm, rules, target groups and role.
