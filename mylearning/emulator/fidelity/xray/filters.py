@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from mylearning.emulator.fidelity.xray.access import invalid_request
 from mylearning.emulator.fidelity.xray.traces import (
-    Trace, boolean_fact, compare, number_fact, segments_of, string_facts)
+    Trace, annotations_of, boolean_fact, compare, number_fact, segments_of, string_facts)
 
 BOOLEAN = {"ok", "error", "throttle", "fault", "partial", "inferred", "first", "last", "remote", "root"}
 NUMBER = {"responsetime", "duration", "http.status", "index", "coverage"}
@@ -185,8 +185,7 @@ class _Parser:
             key = keyword[len("annotation."):]
 
             def annotation_test(trace: Trace) -> bool:
-                values = [(s.get("annotations") or {}).get(key) for s in segments_of(trace)]
-                values = [v for v in values if v is not None]
+                values = [v for s in segments_of(trace) for k, v in annotations_of(s) if k == key]
                 return bool(values) if op is None else any(compare(v, op, value) for v in values)
             return annotation_test
         return lambda trace: None  # root causes, groups, json: accepted, not evaluated
