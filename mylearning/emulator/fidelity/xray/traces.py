@@ -66,6 +66,10 @@ def boolean_fact(keyword: str, trace: Trace) -> bool | None:
         return bool(root.get("throttle")) or status == 429
     if keyword == "fault":
         return bool(root.get("fault")) or (status is not None and status >= 500)
+    if keyword == "partial":  # "Request has incomplete segments"
+        return any(s.get("in_progress") is True for s in segments_of(trace))
+    if keyword == "inferred":
+        return bool(root.get("inferred"))
     if keyword == "root":  # "Service is the entry point or root segment of a trace"
         return bool(root) and not root.get("parent_id")
     return None
