@@ -23,7 +23,7 @@ from mylearning.emulator.fidelity.xray.access import SERVICE, invalid_request
 _SEPARATE_ONLY = ("type", "trace_id", "parent_id")
 
 
-def compiled_documents(docs: list[dict]) -> list[dict]:
+def compiled_documents(docs: list[dict], inferred: list[dict]) -> list[dict]:
     """The trace's segment documents with their separately sent subsegments placed under
     their parents, then the inferred segments."""
     segments = [copy.deepcopy(d) for d in docs if d.get("type") != "subsegment"]
@@ -44,14 +44,13 @@ def compiled_documents(docs: list[dict]) -> list[dict]:
         for field in _SEPARATE_ONLY:
             sub.pop(field, None)
         parent.setdefault("subsegments", []).append(sub)
-    inferred = tracegraph.build(docs).inferred_documents()
-    return segments + left + inferred
+    return segments + left + [copy.deepcopy(d) for d in inferred]
 
 
 def full_trace(trace: store.Trace) -> dict:
     """A Trace (API_Trace.html): Duration "between the start time of the earliest segment
     that started and the end time of the last segment that completed"."""
-    docs = compiled_documents(trace.docs())
+    docs = compiled_documents(trace.docs(), trace.graph().inferred_documents())
     spans = [tracegraph.span(d) for d in trace.docs()]
     return {"Id": trace.id, "Duration": round(max(e for _, e in spans) - min(s for s, _ in spans), 6),
             "LimitExceeded": False,

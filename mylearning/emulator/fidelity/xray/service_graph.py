@@ -135,9 +135,8 @@ def get_service_graph(req: AwsRequest) -> tuple[int, Any]:
     matches = group_filter(req.region, req.params.get("GroupName"), req.params.get("GroupARN"))
     graphs = []
     for trace in store.traces(req.region):
-        docs = trace.docs()
-        g = tracegraph.build(docs)
-        if matches is None or matches(docs + g.inferred_documents()):
+        g = trace.graph()
+        if matches is None or matches(trace.docs() + g.inferred_documents()):
             graphs.append(g)
     services = build_services(graphs, account(), (start, end))
     return 200, {"StartTime": start, "EndTime": end, "Services": services,
@@ -158,5 +157,5 @@ def get_trace_graph(req: AwsRequest) -> tuple[int, Any]:
     for trace_id in dict.fromkeys(str(i) for i in ids):
         trace = store.find(req.region, trace_id)
         if trace is not None:
-            graphs.append(tracegraph.build(trace.docs()))
+            graphs.append(trace.graph())
     return 200, {"Services": build_services(graphs, account())}

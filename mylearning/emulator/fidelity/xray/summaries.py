@@ -54,7 +54,7 @@ def summarise(trace: store.Trace, account_id: str) -> dict:
     "the root segment document has a 500/400 series error", HasThrottle "one or more of the
     segment documents has a 429", IsPartial "one or more of the segment documents is in progress"."""
     docs = trace.docs()
-    g = tracegraph.build(docs)
+    g = trace.graph()
     root = g.root
     spans = [tracegraph.span(d) for d in docs]
     first, last = min(s for s, _ in spans), max(e for _, e in spans)
@@ -147,7 +147,7 @@ def get_trace_summaries(req: AwsRequest) -> tuple[int, Any]:
         if rate < 1 and not _sampled(trace.id, rate):
             continue
         docs = trace.docs()
-        if matches is not None and not matches(docs + tracegraph.build(docs).inferred_documents()):
+        if matches is not None and not matches(docs + trace.graph().inferred_documents()):
             continue
         summaries.append(summarise(trace, account()))
     summaries.sort(key=lambda s: s["StartTime"])
