@@ -73,6 +73,24 @@ def inferred_type(sub: dict) -> str:
     return "remote"
 
 
+@dataclass(frozen=True)
+class Measure:
+    """What the graph counts of one segment: its span and its outcome (read once)."""
+
+    start: float
+    end: float
+    outcome: str
+    took: float
+    #: The duration as the histograms bucket it (facts.xray.HISTOGRAM_PRECISION).
+    bucket: float
+
+    @classmethod
+    def of(cls, doc: dict) -> "Measure":
+        start, end = span(doc)
+        took = max(0.0, end - start)
+        return cls(start, end, outcome(doc), took, round(took, facts.HISTOGRAM_PRECISION))
+
+
 @dataclass
 class Node:
     """A service in one trace: a segment it sent, or one X-Ray inferred from a subsegment."""
@@ -82,6 +100,11 @@ class Node:
     doc: dict
     inferred: bool = False
     root: bool = False
+    measure: Measure = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.measure is None:
+            self.measure = Measure.of(self.doc)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -95,6 +118,11 @@ class Call:
     caller: Node
     callee: Node
     doc: dict
+    measure: Measure = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.measure is None:
+            self.measure = self.callee.measure if self.doc is self.callee.doc else Measure.of(self.doc)
 
 
 @dataclass

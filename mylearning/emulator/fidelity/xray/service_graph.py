@@ -14,7 +14,7 @@ concepts in https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, Iterable
 
 from mylearning.emulator.fidelity.core import AwsRequest, handler
@@ -22,45 +22,40 @@ from mylearning.emulator.fidelity.xray import graph as tracegraph
 from mylearning.emulator.fidelity.xray import store
 from mylearning.emulator.fidelity.xray.access import SERVICE, account, invalid_request, time_window
 from mylearning.emulator.fidelity.xray.groups import group_filter
-from mylearning.facts import xray as facts
 
 
 class _Stats:
-    """Request counts and times of a node or an edge."""
+    """Request counts and times of a node or an edge, over the segments added to it."""
 
     def __init__(self) -> None:
-        self.counts = {"ok": 0, "error": 0, "throttle": 0, "fault": 0}
-        self.total = 0
-        self.response_time = 0.0
-        self.durations: dict[float, int] = defaultdict(int)
-        self.start: float | None = None
-        self.end: float | None = None
+        self.measures: list[tracegraph.Measure] = []
 
-    def add(self, doc: dict) -> None:
-        start, end = tracegraph.span(doc)
-        took = max(0.0, end - start)
-        self.counts[tracegraph.outcome(doc)] += 1
-        self.total += 1
-        self.response_time += took
-        self.durations[round(took, facts.HISTOGRAM_PRECISION)] += 1
-        self.start = start if self.start is None else min(self.start, start)
-        self.end = end if self.end is None else max(self.end, end)
+    def add(self, measure: tracegraph.Measure) -> None:
+        self.measures.append(measure)
+
+    @property
+    def total(self) -> int:
+        return len(self.measures)
+
+    @property
+    def start(self) -> float:
+        return min(m.start for m in self.measures)
+
+    @property
+    def end(self) -> float:
+        return max(m.end for m in self.measures)
 
     def summary(self) -> dict:
-        c = self.counts
+        c = Counter(m.outcome for m in self.measures)
         return {"OkCount": c["ok"],
                 "ErrorStatistics": {"ThrottleCount": c["throttle"], "OtherCount": c["error"],
                                     "TotalCount": c["error"] + c["throttle"]},
                 "FaultStatistics": {"OtherCount": c["fault"], "TotalCount": c["fault"]},
-                "TotalCount": self.total, "TotalResponseTime": round(self.response_time, 6)}
+                "TotalCount": self.total, "TotalResponseTime": round(sum(m.took for m in self.measures), 6)}
 
     def histogram(self) -> list[dict]:
-        return [{"Value": v, "Count": n} for v, n in sorted(self.durations.items())]
-
-
-def _in_window(doc: dict, start: float, end: float) -> bool:
-    first, last = tracegraph.span(doc)
-    return first <= end and last >= start
+        counts = Counter(m.bucket for m in self.measures)
+        return [{"Value": v, "Count": n} for v, n in sorted(counts.items())]
 
 
 def build_services(graphs: Iterable[tracegraph.TraceGraph], account: str,
@@ -74,21 +69,24 @@ def build_services(graphs: Iterable[tracegraph.TraceGraph], account: str,
             nodes[key] = {"root": False, "stats": _Stats(), "edges": defaultdict(_Stats)}
         return nodes[key]
 
-    def kept(doc: dict) -> bool:
-        return window is None or _in_window(doc, *window)
+    first, last = window if window is not None else (float("-inf"), float("inf"))
+
+    def kept(m: tracegraph.Measure) -> bool:
+        """Segments that overlap the window."""
+        return m.start <= last and m.end >= first
 
     for g in graphs:
         for n in g.nodes:
-            if not kept(n.doc):
+            if not kept(n.measure):
                 continue
             me = node(n.key)
-            me["stats"].add(n.doc)
+            me["stats"].add(n.measure)
             if n.root:
                 me["root"] = True
-                node((n.name, "client"))["edges"][n.key].add(n.doc)
+                node((n.name, "client"))["edges"][n.key].add(n.measure)
         for call in g.calls:
-            if kept(call.doc) and kept(call.callee.doc):
-                node(call.caller.key)["edges"][call.callee.key].add(call.doc)
+            if kept(call.measure) and kept(call.callee.measure):
+                node(call.caller.key)["edges"][call.callee.key].add(call.measure)
 
     ids = {key: i for i, key in enumerate(nodes)}
     services = []
