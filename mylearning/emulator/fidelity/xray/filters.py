@@ -8,11 +8,10 @@ operator, value; AND, OR, ``!`` and parentheses; ``service()``, ``edge()`` and `
 or names a keyword the guide doesn't have, is InvalidRequestException, as AWS answers.
 
 Evaluation covers the keywords a course lab filters by (ok, error, throttle, fault, partial,
-inferred, root;
-responsetime, duration, http.status; http.*, user, name, type; annotations; service and
-edge). The others (root causes, groups, coverage, index, first, last,
-remote, message, availabilityzone, instance.id, resource.arn, json) are accepted and match
-every trace: an emulator that lists a trace too many is wrong less harmfully than one that
+inferred, root; responsetime, duration, http.status; http.*, user, name, type; annotations;
+service and edge, inferred services included). The others (root causes, groups, coverage,
+index, first, last, remote, message, availabilityzone, instance.id, resource.arn, json) are
+accepted and match every trace: an emulator that lists a trace too many is wrong less harmfully than one that
 refuses an expression AWS accepts.
 """
 from __future__ import annotations

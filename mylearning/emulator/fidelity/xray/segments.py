@@ -23,8 +23,6 @@ from mylearning.facts import xray as facts
 TRACE_ID = facts.TRACE_ID
 SEGMENT_ID = facts.SEGMENT_ID
 
-Problem = "tuple[str, str] | None"  # (ErrorCode, Message)
-
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

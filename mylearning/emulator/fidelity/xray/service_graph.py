@@ -58,7 +58,7 @@ class _Stats:
         return [{"Value": v, "Count": n} for v, n in sorted(counts.items())]
 
 
-def build_services(graphs: Iterable[tracegraph.TraceGraph], account: str,
+def build_services(graphs: Iterable[tracegraph.TraceGraph], account_id: str,
                    window: tuple[float, float] | None = None) -> list[dict]:
     """The Services list of a service graph over the traces' graphs (segments outside the
     window, when one is given, are left out)."""
@@ -100,7 +100,7 @@ def build_services(graphs: Iterable[tracegraph.TraceGraph], account: str,
                                    "Root": item["root"], "Type": kind, "Edges": edges,
                                    "State": "unknown" if kind == "client" else "active"}
         if kind != "client":
-            service["AccountId"] = account
+            service["AccountId"] = account_id
         stats = item["stats"]
         if stats.total:
             service.update({"StartTime": stats.start, "EndTime": stats.end,
@@ -111,13 +111,13 @@ def build_services(graphs: Iterable[tracegraph.TraceGraph], account: str,
     return services
 
 
-def build_service_graph(docs: list[dict], start: float, end: float, account: str) -> list[dict]:
+def build_service_graph(docs: list[dict], start: float, end: float, account_id: str) -> list[dict]:
     """The Services of GetServiceGraph for documents of one or more traces, in [start, end]."""
     by_trace: dict[str, list[dict]] = defaultdict(list)
     for doc in docs:
         by_trace[str(doc.get("trace_id"))].append(doc)
     graphs = [tracegraph.build(d) for d in by_trace.values()]
-    return build_services(graphs, account, (start, end))
+    return build_services(graphs, account_id, (start, end))
 
 
 @handler(SERVICE, "GetServiceGraph")

@@ -15,12 +15,9 @@ from typing import Any
 from mylearning.emulator.fidelity.core import AwsRequest, handler
 from mylearning.emulator.fidelity.xray import graph as tracegraph
 from mylearning.emulator.fidelity.xray import store
-from mylearning.emulator.fidelity.xray.access import SERVICE, account, invalid_request, time_window
+from mylearning.emulator.fidelity.xray.access import SERVICE, account, time_window
 from mylearning.emulator.fidelity.xray.filters import compile_filter
 from mylearning.emulator.fidelity.xray.traces import annotations_of
-
-TIME_RANGE_TYPES = ("TraceId", "Event", "Service")
-SAMPLING_STRATEGIES = ("PartialScan", "FixedRate")
 
 
 def _service_id(node: tracegraph.Node, account_id: str) -> dict:
@@ -119,24 +116,21 @@ def get_trace_summaries(req: AwsRequest) -> tuple[int, Any]:
 
     https://docs.aws.amazon.com/xray/latest/api/API_GetTraceSummaries.html: StartTime and
     EndTime required; TimeRangeType TraceId (the default), Event or Service; Sampling "to get
-    summaries for only a subset of available traces", at SamplingStrategy's Value (a FixedRate
-    fraction, clamped to 0..1; without one every trace is kept); TracesProcessedCount "the total number of
-    traces processed, including traces that did not match the specified filter expression";
+    summaries for only a subset of available traces", at SamplingStrategy's Value (a fraction,
+    clamped to 0..1; without one every trace is kept: AWS states no default rate);
+    TracesProcessedCount "the total number of traces processed, including traces that did not
+    match the specified filter expression";
     ApproximateTime "the start time of this page of results"; errors InvalidRequestException.
     https://docs.aws.amazon.com/xray/latest/devguide/xray-console-filters.html (the syntax).
     """
     start, end = time_window(req)
-    kind = req.params.get("TimeRangeType") or "TraceId"
-    if kind not in TIME_RANGE_TYPES:
-        raise invalid_request(f"TimeRangeType must be one of {', '.join(TIME_RANGE_TYPES)}.")
+    kind = req.params.get("TimeRangeType") or "TraceId"  # its enum is checked by the model
     text = req.params.get("FilterExpression")
     matches = compile_filter(text) if isinstance(text, str) and text.strip() else None
     rate = 1.0
     if req.params.get("Sampling") is True:
         strategy = req.params.get("SamplingStrategy") or {}
         value = tracegraph.number(strategy.get("Value"), None)
-        if strategy.get("Name") is not None and strategy["Name"] not in SAMPLING_STRATEGIES:
-            raise invalid_request(f"SamplingStrategy Name must be one of {', '.join(SAMPLING_STRATEGIES)}.")
         if value is not None:
             rate = min(1.0, max(0.0, value))
     processed, summaries = 0, []
