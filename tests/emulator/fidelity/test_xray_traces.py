@@ -38,7 +38,9 @@ def test_service_graph_has_every_hop_of_the_request(traces, graph):
     api, enrollment = (traces.api, ECS), (traces.enrollment, ECS)
     dynamo = ("DynamoDB", "AWS::DynamoDB::Table")
     assert graph[alb]["Root"] is True and graph[gateway]["Root"] is False
-    assert [e["ReferenceId"] for e in graph[(traces.alb, "client")]["Edges"]] == [graph[alb]["ReferenceId"]]
+    client = graph[(traces.alb, "client")]
+    assert [e["ReferenceId"] for e in client["Edges"]] == [graph[alb]["ReferenceId"]]
+    assert client["State"] == "unknown" and client["StartTime"] == graph[alb]["StartTime"]
     assert {e["ReferenceId"] for e in graph[alb]["Edges"]} == {graph[gateway]["ReferenceId"]}
     assert {e["ReferenceId"] for e in graph[gateway]["Edges"]} == {graph[api]["ReferenceId"]}
     assert {e["ReferenceId"] for e in graph[api]["Edges"]} == {graph[enrollment]["ReferenceId"],
@@ -290,3 +292,25 @@ def test_annotation_with_a_key_filters_cannot_use_is_kept_but_not_indexed(env, x
     summary = next(s for s in xray.get_trace_summaries(**window, FilterExpression=f'service("{name}")')[
         "TraceSummaries"] if s["Id"] == trace)
     assert set(summary["Annotations"]) == {"route_name"}
+
+
+def test_complete_segment_overwrites_its_in_progress_fragment(env, xray):
+    """"When the response is sent, send the complete segment to overwrite the in-progress
+    segment" (xray-api-segmentdocuments.html); a trace with an in-progress segment is partial."""
+    now, trace, name = time.time(), f"1-{int(time.time()):08x}-{'ef' * 12}", env.name("long")
+    base = {"name": name, "id": "0ddba11c0ffee000", "trace_id": trace, "start_time": now - 2}
+    window = {"StartTime": datetime.datetime.fromtimestamp(now - 60, datetime.timezone.utc),
+              "EndTime": datetime.datetime.fromtimestamp(now + 60, datetime.timezone.utc)}
+
+    def summary():
+        found = xray.get_trace_summaries(**window, FilterExpression=f'service("{name}") AND partial')
+        return next((s for s in found["TraceSummaries"] if s["Id"] == trace), None)
+
+    xray.put_trace_segments(TraceSegmentDocuments=[json.dumps({**base, "in_progress": True})])
+    assert summary()["IsPartial"] is True
+    xray.put_trace_segments(TraceSegmentDocuments=[json.dumps({**base, "end_time": now})])
+    assert summary() is None
+    xray.put_trace_segments(TraceSegmentDocuments=[json.dumps({**base, "in_progress": True})])
+    assert summary() is None
+    [full] = xray.batch_get_traces(TraceIds=[trace])["Traces"]
+    assert [json.loads(s["Document"]).get("end_time") for s in full["Segments"]] == [now]

@@ -153,6 +153,13 @@ def _full_trace(env: Env) -> Any:
         raise BehaviourMismatch("a separately sent subsegment was not placed under its parent")
 
 
+def _trace_graph(env: Env) -> Any:
+    names = send_course_traces(env)
+    services = services_by_name(env.client("xray").get_trace_graph(TraceIds=[names.ids["fault"]])["Services"])
+    if (names.enrollment, ECS) not in services or ("DynamoDB", "AWS::DynamoDB::Table") in services:
+        raise BehaviourMismatch(f"the trace graph is not the fault trace's services: {sorted(services)[:6]}")
+
+
 def _case(id: str, call: Callable[[Env], Any], expect: str, page: str, kind: str = "behaviour") -> Case:
     return Case(f"xray.{id}", "xray", call, expect, page, kind)
 
@@ -165,5 +172,6 @@ CASES = [
           OK, GUIDE + "xray-console-filters.html"),
     _case("summaries.valid-annotation-boolean", _filtered('service("{api}") AND annotation.canary = true',
                                                           {"slow"}), OK, GUIDE + "xray-console-filters.html"),
+    _case("trace-graph.one-trace", _trace_graph, OK, API + "API_GetTraceGraph.html"),
     _case("batch-get-traces.compiled", _full_trace, OK, GUIDE + "xray-api-gettingdata.html"),
 ]

@@ -101,6 +101,9 @@ def build_services(graphs: Iterable[tracegraph.TraceGraph], account_id: str,
                                    "State": "unknown" if kind == "client" else "active"}
         if kind != "client":
             service["AccountId"] = account_id
+        elif item["edges"]:  # the client's times are its requests' (xray-api-gettingdata.html example)
+            service["StartTime"] = min(e.start for e in item["edges"].values())
+            service["EndTime"] = max(e.end for e in item["edges"].values())
         stats = item["stats"]
         if stats.total:
             service.update({"StartTime": stats.start, "EndTime": stats.end,
