@@ -99,7 +99,10 @@ def _cause_problem(doc: dict, what: str) -> tuple[str, str] | None:
         return None if len(cause) == 16 else ("InvalidParameter", f"cause of {what} must be a 16-character exception ID")
     if not isinstance(cause, dict):
         return "InvalidParameter", f"cause of {what} must be an exception ID or an object"
-    for exception in cause.get("exceptions") or []:
+    exceptions = cause.get("exceptions") or []
+    if not isinstance(exceptions, list):
+        return "InvalidParameter", f"exceptions in the cause of {what} must be an array"
+    for exception in exceptions:
         if not isinstance(exception, dict) or not SEGMENT_ID.fullmatch(str(exception.get("id", ""))):
             return "InvalidParameter", f"Each exception in the cause of {what} needs an id of 16 hexadecimal digits"
     return None
