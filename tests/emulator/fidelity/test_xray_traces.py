@@ -314,3 +314,20 @@ def test_complete_segment_overwrites_its_in_progress_fragment(env, xray):
     assert summary() is None
     [full] = xray.batch_get_traces(TraceIds=[trace])["Traces"]
     assert [json.loads(s["Document"]).get("end_time") for s in full["Segments"]] == [now]
+
+
+def test_root_causes_name_the_service_the_issue_came_from(traces, xray):
+    def names(cause):
+        return [s["Name"] for s in cause["Services"]]
+
+    fault = _summary(traces, xray, "fault")
+    [cause] = fault["FaultRootCauses"]
+    assert names(cause) == [traces.alb, traces.gateway, traces.api, traces.enrollment]
+    assert cause["ClientImpacting"] is True and fault["ErrorRootCauses"] == []
+    missing = _summary(traces, xray, "missing")
+    assert [names(c)[-1] for c in missing["ErrorRootCauses"]] == [traces.api]
+    slow = _summary(traces, xray, "slow")
+    [late] = slow["ResponseTimeRootCauses"]
+    assert names(late)[-1] == traces.api
+    assert late["Services"][-1]["EntityPath"][0]["Coverage"] == pytest.approx(3.2 / 3.23, abs=0.01)
+    assert _summary(traces, xray, "ok")["FaultRootCauses"] == []

@@ -8,7 +8,8 @@ Parts, each small enough to be offered upstream to moto on its own:
   segments the account received (moto: always empty).
 * **Trace summaries** (``summaries`` and ``filters``, ``@handler``): GetTraceSummaries with a
   FilterExpression, parsed by the developer guide's grammar (moto: HTTP 500), TimeRangeType,
-  Sampling, and summaries with Http, Annotations, ServiceIds, EntryPoint (moto: guesses).
+  Sampling, and summaries with Http, Annotations, ServiceIds, EntryPoint and root causes
+  (``root_causes``) (moto: guesses).
 * **Full traces** (``full_traces``, ``@handler``): BatchGetTraces with separately sent
   subsegments placed under their parents and inferred segments added (moto: raw documents).
 * **Trace graph** (``service_graph``, ``@handler``): GetTraceGraph for given trace ids

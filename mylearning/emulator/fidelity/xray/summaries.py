@@ -14,7 +14,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, handler
 from mylearning.emulator.fidelity.xray import graph as tracegraph
-from mylearning.emulator.fidelity.xray import store
+from mylearning.emulator.fidelity.xray import root_causes, store
 from mylearning.emulator.fidelity.xray.access import SERVICE, account, time_window
 from mylearning.emulator.fidelity.xray.filters import compile_filter
 from mylearning.emulator.fidelity.xray.traces import annotations_of
@@ -88,6 +88,9 @@ def summarise(trace: store.Trace, account_id: str) -> dict:
         "InstanceIds": [{"Id": e["instance_id"]} for e in ec2 if isinstance(e.get("instance_id"), str)],
         "AvailabilityZones": [{"Name": e["availability_zone"]} for e in ec2
                               if isinstance(e.get("availability_zone"), str)],
+        "FaultRootCauses": root_causes.by_outcome(g, account_id, ("fault",)),
+        "ErrorRootCauses": root_causes.by_outcome(g, account_id, ("error", "throttle")),
+        "ResponseTimeRootCauses": root_causes.response_time(g, account_id),
         "Revision": trace.revision,
     }
     if root is not None:
