@@ -34,18 +34,18 @@ NAMESPACES = ("aws", "remote")
 #: "Keys must be alphanumeric in order to work with filters. Underscore is allowed."
 ANNOTATION_KEY = re.compile(r"[A-Za-z0-9_]+")
 #: The SDK pages' annotation requirements: keys "up to 500 alphanumeric characters", values
-#: "up to 1,000 Unicode characters", "up to 50 annotations per trace"
-#: (GUIDE + "xray-sdk-python-segment.html").
+#: "up to 1,000 Unicode characters" (GUIDE + "xray-sdk-ruby-segment.html"; the same page's
+#: "up to 50 annotations per trace" is not enforced here: a document cannot see its trace's).
 MAX_ANNOTATION_KEY = 500
 MAX_ANNOTATION_VALUE = 1000
-MAX_ANNOTATIONS_PER_TRACE = 50
-#: The origins the course's services send: ECS containers, the load balancer and App Mesh's
-#: Envoy. The segment reference lists AWS::EC2::Instance, AWS::ECS::Container and
-#: AWS::ElasticBeanstalk::Environment; the ELB and App Mesh types are the ones their X-Ray
-#: integrations write (GUIDE + "xray-services-elb.html", GUIDE + "xray-services-appmesh.html").
-#: Other origins are accepted too: X-Ray doesn't refuse an origin it doesn't know.
+#: ``origin``, "the type of AWS resource running your application": the segment reference
+#: lists AWS::EC2::Instance, AWS::ECS::Container and AWS::ElasticBeanstalk::Environment; App
+#: Mesh's Envoy writes AWS::AppMesh::Proxy (Envoy's XRayConfig.SegmentFields, "The type of AWS
+#: resource, e.g. AWS::AppMesh::Proxy",
+#: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/trace/v3/xray.proto). X-Ray
+#: refuses no origin string: these are the ones the course's services send.
 ORIGINS = ("AWS::EC2::Instance", "AWS::ECS::Container", "AWS::ElasticBeanstalk::Environment",
-           "AWS::ElasticLoadBalancing::LoadBalancer", "AWS::AppMesh::Proxy", "AWS::Lambda::Function")
+           "AWS::AppMesh::Proxy")
 
 # ---------------------------------------------------------------- responses
 
@@ -66,6 +66,6 @@ def status_class(status: int | None, flags: dict) -> str:
     return "ok"
 
 
-#: The histogram buckets of the service graph: response times rounded to the millisecond,
-#: each Value with the Count of segments (API + "API_HistogramEntry.html").
+#: The service graph's histograms pair a Value with its Count (API + "API_HistogramEntry.html");
+#: AWS doesn't say how it buckets values: here durations are rounded to the millisecond.
 HISTOGRAM_PRECISION = 3
