@@ -47,6 +47,14 @@ MAX_ANNOTATION_VALUE = 1000
 ORIGINS = ("AWS::EC2::Instance", "AWS::ECS::Container", "AWS::ElasticBeanstalk::Environment",
            "AWS::AppMesh::Proxy")
 
+# ---------------------------------------------------------------- groups (GUIDE + "xray-console-groups.html")
+
+#: "A group name can have a maximum of 32 characters, and contain alphanumeric characters and
+#: dashes. Group names are case sensitive."
+GROUP_NAME = re.compile(r"[A-Za-z0-9-]{1,32}")
+#: Every account's group of all traces: "You can't delete the Default group."
+DEFAULT_GROUP = "Default"
+
 # ---------------------------------------------------------------- responses
 
 #: What X-Ray counts a segment as, from its flags or else its HTTP status, as the

@@ -224,6 +224,18 @@ def test_group_narrows_the_service_graph(traces, xray, env):
     assert info.value.response["Error"]["Code"] == "InvalidRequestException"
 
 
+@pytest.mark.parametrize("call", [
+    lambda x: x.create_group(GroupName="slow traces"),      # names: letters, digits and dashes
+    lambda x: x.create_group(GroupName="Default"),          # taken
+    lambda x: x.delete_group(GroupName="Default"),          # "You can't delete the Default group"
+    lambda x: x.get_group(GroupName="no-such-group"),
+])
+def test_group_errors(xray, call):
+    with pytest.raises(ClientError) as info:
+        call(xray)
+    assert info.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
 @pytest.mark.parametrize("expression", ['service("a"', "latency > 5", "ok AND", 'http.status = "x"',
                                         'edge("a")', "annotation.x = ", "fault OR"])
 def test_bad_filter_expressions_are_invalid_requests(traces, xray, expression):

@@ -77,6 +77,7 @@ def _put_segments(env: Env) -> Any:
 SEGMENTS = "https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html"
 FILTERS = "https://docs.aws.amazon.com/xray/latest/devguide/xray-console-filters.html"
 INVALID = "InvalidRequestException"
+GROUPS = "https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html"
 
 
 def _segment(**fields: Any) -> dict:
@@ -190,6 +191,13 @@ CASES = [
         StartTime=datetime.datetime.fromtimestamp(time.time() - 600),
         EndTime=datetime.datetime.fromtimestamp(time.time()), GroupName="Default"), OK,
         "https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html", "validation"),
+    _case("groups.delete-default", lambda env: env.client("xray").delete_group(GroupName="Default"), INVALID,
+          GROUPS, "validation"),
+    _case("groups.name-with-spaces", lambda env: env.client("xray").create_group(GroupName="slow traces"), INVALID,
+          GROUPS, "validation"),
+    _case("groups.valid-create", lambda env: env.client("xray").create_group(
+        GroupName=env.name("faults"), FilterExpression="fault = true AND responsetime >= 5"), OK, GROUPS,
+        "validation"),
     # sampling rules
     _case("sampling.valid-create-and-list", _rules_listed, OK, "API_GetSamplingRules.html"),
     _case("sampling.update-by-name-and-arn", _sampling(lambda x, r: x.update_sampling_rule(SamplingRuleUpdate={

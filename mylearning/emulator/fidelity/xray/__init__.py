@@ -19,9 +19,10 @@ Parts, each small enough to be offered upstream to moto on its own:
 * **Sampling rules** (``sampling``, ``@handler``): Create/Get/Update/DeleteSamplingRule with
   the Default rule (moto: HTTP 404), rules named by name or ARN but not both.
 
-Shared by them: ``access`` (the account, the time window, InvalidRequestException), ``store`` (the documents, parsed once,
-by trace), ``graph`` (one trace's services and calls, inferred services included) and
-``traces`` (what filter keywords read of a trace). The facts are in ``mylearning.facts.xray``.
+Shared by them: ``access`` (the account, the time window, InvalidRequestException),
+``store`` (the documents, parsed once, by trace), ``graph`` (one trace's services and calls,
+inferred services included) and ``traces`` (what filter keywords read of a trace). The facts
+are in ``mylearning.facts.xray``.
 moto is imported lazily: importing this package leaves moto untouched.
 """
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 moto 5.2 has no groups (CreateGroup is a 404), so GetServiceGraph's GroupName could never
 name one. Here groups are kept per region, with the ``Default`` group every account has
-("The default group ... includes all traces", https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html),
-and their filter expressions are checked as GetTraceSummaries checks them
+(https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html: names of up to 32
+letters, digits and dashes; "You can't delete the Default group"), and their filter
+expressions are checked as GetTraceSummaries checks them
 (API_CreateGroup.html, API_GetGroup.html, API_GetGroups.html, API_UpdateGroup.html,
 API_DeleteGroup.html).
 """
@@ -16,8 +17,9 @@ from typing import Any, Callable
 from mylearning.emulator.fidelity.core import AwsRequest, handler, on_reset
 from mylearning.emulator.fidelity.xray.access import SERVICE, account, invalid_request
 from mylearning.emulator.fidelity.xray.filters import compile_filter
+from mylearning.facts import xray as facts
 
-DEFAULT = "Default"
+DEFAULT = facts.DEFAULT_GROUP
 
 _LOCK = threading.Lock()
 _GROUPS: dict[str, dict[str, dict]] = {}
@@ -45,7 +47,9 @@ def _find(region: str, name: Any, arn: Any) -> dict:
 
 
 def group_filter(region: str, name: Any, arn: Any) -> Callable[[list], bool] | None:
-    """The predicate of the group GetServiceGraph names, or None for all traces."""
+    """The predicate of the group GetServiceGraph names, or None for all traces. (X-Ray files
+    traces into groups as they arrive, so an updated expression applies "only to subsequent
+    traces"; here the group's current expression is applied to every trace.)"""
     if name is None and arn is None:
         return None
     with _LOCK:
@@ -67,6 +71,9 @@ def _checked_filter(text: Any) -> str | None:
 def create_group(req: AwsRequest) -> tuple[int, Any]:
     """A new group; a name already used in the region (Default included) is refused."""
     name = req.params.get("GroupName")
+    if not isinstance(name, str) or not facts.GROUP_NAME.fullmatch(name):
+        raise invalid_request("A group name can have a maximum of 32 characters, and contain alphanumeric "
+                              "characters and dashes.")
     text = _checked_filter(req.params.get("FilterExpression"))
     with _LOCK:
         groups = _groups(req.region)
@@ -108,6 +115,8 @@ def update_group(req: AwsRequest) -> tuple[int, Any]:
 def delete_group(req: AwsRequest) -> tuple[int, Any]:
     with _LOCK:
         group = _find(req.region, req.params.get("GroupName"), req.params.get("GroupARN"))
+        if group["GroupName"] == DEFAULT:
+            raise invalid_request("You can't delete the Default group.")
         del _groups(req.region)[group["GroupName"]]
     return 200, {}
 

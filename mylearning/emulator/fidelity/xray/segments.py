@@ -80,12 +80,14 @@ def _annotations_problem(doc: dict, what: str) -> tuple[str, str] | None:
         return problem
     for key, value in doc["annotations"].items():
         if len(key) > facts.MAX_ANNOTATION_KEY:
-            return "InvalidParameter", f"Annotation key {key[:20]}... of {what} is over {facts.MAX_ANNOTATION_KEY} characters"
+            return "InvalidParameter", (f"Annotation key {key[:20]}... of {what} is over "
+                                        f"{facts.MAX_ANNOTATION_KEY} characters")
         if isinstance(value, (dict, list)) or value is None:
             return "InvalidParameter", (f"Annotation {key} of {what} must be a string, number or boolean, "
                                         "not an object or array")
         if isinstance(value, str) and len(value) > facts.MAX_ANNOTATION_VALUE:
-            return "InvalidParameter", f"Annotation {key} of {what} is over {facts.MAX_ANNOTATION_VALUE} characters"
+            return "InvalidParameter", (f"Annotation {key} of {what} is over "
+                                        f"{facts.MAX_ANNOTATION_VALUE} characters")
     return None
 
 
@@ -96,7 +98,9 @@ def _cause_problem(doc: dict, what: str) -> tuple[str, str] | None:
         return None
     cause = doc["cause"]
     if isinstance(cause, str):
-        return None if len(cause) == 16 else ("InvalidParameter", f"cause of {what} must be a 16-character exception ID")
+        if len(cause) != 16:
+            return "InvalidParameter", f"cause of {what} must be a 16-character exception ID"
+        return None
     if not isinstance(cause, dict):
         return "InvalidParameter", f"cause of {what} must be an exception ID or an object"
     exceptions = cause.get("exceptions") or []
@@ -212,7 +216,7 @@ def put_trace_segments(req: AwsRequest) -> tuple[int, Any]:
     for text in documents:
         doc, problem = parse(text)
         if problem is None:
-            store.put(req.region, doc, text)
+            store.put(req.region, doc)
             continue
         seg_id, code, message = problem
         item = {"ErrorCode": code, "Message": message}

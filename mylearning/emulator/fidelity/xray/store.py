@@ -23,7 +23,6 @@ class Trace:
 
     id: str
     documents: dict[str, dict] = field(default_factory=dict)
-    raw: dict[str, str] = field(default_factory=dict)
     #: When X-Ray last received a document of this trace (TimeRangeType "Event").
     updated: float = 0.0
     revision: int = 0
@@ -45,7 +44,7 @@ _LOCK = threading.Lock()
 _TRACES: dict[str, dict[str, Trace]] = {}
 
 
-def put(region: str, document: dict, text: str) -> None:
+def put(region: str, document: dict) -> None:
     """Keep an accepted document (a complete one replaces its in-progress fragment)."""
     trace_id, seg_id = str(document["trace_id"]), str(document["id"])
     with _LOCK:
@@ -57,7 +56,6 @@ def put(region: str, document: dict, text: str) -> None:
         if earlier is not None and document.get("in_progress") is True and "end_time" in earlier:
             return  # a late in-progress fragment never hides the complete segment
         trace.documents[seg_id] = document
-        trace.raw[seg_id] = text
         trace.updated = time.time()
         trace.revision += 1
 
