@@ -28,7 +28,10 @@ NAME = re.compile(r"[\w\s.:/%&#=+\\\-@]+")
 #: The error flags: "error – boolean indicating that a client error occurred (4XX)",
 #: "throttle – ... (429 Too Many Requests)", "fault – ... a server error (5XX)".
 ERROR_FLAGS = ("error", "throttle", "fault")
-#: A subsegment's namespace: "aws for AWS SDK calls; remote for other downstream calls".
+#: A subsegment's namespace: "aws for AWS SDK calls; remote for other downstream calls" (the
+#: calls X-Ray infers services from). AWS's own X-Ray SDK for Python sends "local" for its
+#: other subsegments (aws_xray_sdk.core.models.subsegment: "Currently support aws, remote and
+#: local"), so a namespace is any string.
 NAMESPACES = ("aws", "remote")
 #: Annotations: "Fields can have string, number, or Boolean values (no objects or arrays)";
 #: "Keys must be alphanumeric in order to work with filters. Underscore is allowed."

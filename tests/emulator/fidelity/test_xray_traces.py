@@ -269,7 +269,7 @@ GOOD = {"name": "courses-api", "trace_id": "1-581cf771-a006649127e371903a2de979"
     ({"name": "courses api!"}, "InvalidParameter"),
     ({"cause": "short"}, "InvalidParameter"),
     ({"subsegments": [{"id": "ab" * 8, "name": "db", "start_time": 1.4e9, "end_time": 1.4e9,
-                       "namespace": "sql"}]}, "InvalidParameter"),
+                       "namespace": 7}]}, "InvalidParameter"),
     ({"subsegments": [{"id": "ab" * 8, "name": "db", "start_time": 1.4e9, "end_time": 1.4e9,
                        "annotations": {"rows": {"n": 1}}}]}, "InvalidParameter"),
     ({"end_time": None}, "MissingParam"),
@@ -278,6 +278,9 @@ GOOD = {"name": "courses-api", "trace_id": "1-581cf771-a006649127e371903a2de979"
       "http": {"request": {"method": "GET", "x_forwarded_for": True}, "response": {"status": 200}},
       "cause": {"exceptions": [{"id": "cd" * 8, "message": "boom"}]}}, None),
     ({"name": "mesh/gateway: v1 @ us-east-1"}, None),
+    # as AWS's X-Ray SDK for Python writes subsegments: namespace "local", type and trace_id kept
+    ({"subsegments": [{"id": "ab" * 8, "name": "## render", "start_time": 1.4e9, "end_time": 1.4e9,
+                       "namespace": "local", "type": "subsegment", "trace_id": GOOD["trace_id"]}]}, None),
 ])
 def test_put_trace_segments_lists_bad_documents(xray, change, code):
     seg_id = f"{int(time.time() * 1e6) % 16 ** 16:016x}"

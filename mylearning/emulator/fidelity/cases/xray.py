@@ -162,9 +162,12 @@ CASES = [
                                                       processed=True), OK, SEGMENTS),
     _case("segments.annotation-object-value", _sent(_segment(annotations={"order": {"id": 1}}), processed=False),
           OK, SEGMENTS),
-    _case("segments.namespace-not-aws-or-remote", _sent(_segment(subsegments=[
+    _case("segments.namespace-not-a-string", _sent(_segment(subsegments=[
         {"name": "db", "id": _segment_id(), "start_time": time.time() - 0.1, "end_time": time.time(),
-         "namespace": "database"}]), processed=False), OK, SEGMENTS),
+         "namespace": 7}]), processed=False), OK, SEGMENTS),
+    _case("segments.valid-local-namespace", _sent(_segment(subsegments=[
+        {"name": "render", "id": _segment_id(), "start_time": time.time() - 0.1, "end_time": time.time(),
+         "namespace": "local", "type": "subsegment"}]), processed=True), OK, SEGMENTS),
     _case("segments.fault-a-string", _sent(_segment(fault="true"), processed=False), OK, SEGMENTS),
     _case("segments.http-status-a-string", _sent(_segment(http={"response": {"status": "503"}}), processed=False),
           OK, SEGMENTS),

@@ -121,9 +121,7 @@ def _fields_problem(doc: dict, what: str) -> tuple[str, str] | None:
         problem = _object(doc, field, what)
         if problem:
             return problem
-    if "namespace" in doc and doc["namespace"] not in facts.NAMESPACES:
-        return "InvalidParameter", f"namespace of {what} must be aws or remote"
-    for field in ("origin", "user"):
+    for field in ("origin", "user", "namespace"):
         if field in doc and not isinstance(doc[field], str):
             return "InvalidParameter", f"{field} of {what} must be a string"
     if "subsegments" in doc and not isinstance(doc["subsegments"], list):
@@ -207,7 +205,7 @@ def put_trace_segments(req: AwsRequest) -> tuple[int, Any]:
     https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html (number
     and boolean field types, 64 kB per document, 200-character names of the allowed
     characters, subsegments sent separately need type "subsegment" and parent_id, http,
-    annotations, error flags, cause, namespace aws or remote).
+    annotations, error flags, cause).
     """
     documents = req.params.get("TraceSegmentDocuments")
     if not isinstance(documents, list):
