@@ -67,13 +67,14 @@ TRACE = [{"name": "web", "id": "a" * 16, "start_time": 0, "end_time": 6, "user":
     ('rootcause.json = #[{ "Services": [ { "Name": "GetWeatherData" } ] }]', True),
     ('service(id(name: "catalog", type: "AWS::ECS::Container")) { fault }', True),
     ('service(id(type: "AWS::Lambda::Function")) { error }', False), ("(ok OR fault) AND !throttle", True),
+    ("ok !partial duration <8", True), ("ok !partial duration <3", False),
 ])
 def test_filter_expressions_follow_the_developer_guide(expression, matches):
     assert compile_filter(expression)(TRACE) is matches
 
 
 @pytest.mark.parametrize("expression", ['service("svc"', "foo = 1", 'responsetime > "x"', "AND ok",
-                                        "http.url > 5", '"x"', "ok ok", 'edge("a")'])
+                                        "http.url > 5", '"x"', "ok AND", 'edge("a")', "ok OR OR fault"])
 def test_malformed_filter_expressions_are_invalid_requests(expression):
     with pytest.raises(AwsError) as info:
         compile_filter(expression)

@@ -77,6 +77,7 @@ def _put_segments(env: Env) -> Any:
 SEGMENTS = "https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html"
 FILTERS = "https://docs.aws.amazon.com/xray/latest/devguide/xray-console-filters.html"
 INVALID = "InvalidRequestException"
+GROUPS = "https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html"
 
 
 def _segment(**fields: Any) -> dict:
@@ -159,6 +160,20 @@ CASES = [
           SEGMENTS),
     _case("segments.valid-separate-subsegment", _sent(_segment(type="subsegment", parent_id=_segment_id()),
                                                       processed=True), OK, SEGMENTS),
+    _case("segments.annotation-object-value", _sent(_segment(annotations={"order": {"id": 1}}), processed=False),
+          OK, SEGMENTS),
+    _case("segments.namespace-not-a-string", _sent(_segment(subsegments=[
+        {"name": "db", "id": _segment_id(), "start_time": time.time() - 0.1, "end_time": time.time(),
+         "namespace": 7}]), processed=False), OK, SEGMENTS),
+    _case("segments.valid-local-namespace", _sent(_segment(subsegments=[
+        {"name": "render", "id": _segment_id(), "start_time": time.time() - 0.1, "end_time": time.time(),
+         "namespace": "local", "type": "subsegment"}]), processed=True), OK, SEGMENTS),
+    _case("segments.fault-a-string", _sent(_segment(fault="true"), processed=False), OK, SEGMENTS),
+    _case("segments.http-status-a-string", _sent(_segment(http={"response": {"status": "503"}}), processed=False),
+          OK, SEGMENTS),
+    _case("segments.valid-annotations-and-origin", _sent(_segment(
+        origin="AWS::AppMesh::Proxy", annotations={"route": "/courses", "attempt": 2, "canary": True},
+        metadata={"debug": {"pool": [1, 2]}}), processed=True), OK, SEGMENTS),
     # trace summaries
     _case("summaries.filter-unclosed", _summaries('service("NAME"'), INVALID, "API_GetTraceSummaries.html",
           "validation"),
@@ -167,6 +182,25 @@ CASES = [
     _case("summaries.valid-annotation-filter", _summaries('annotation.order_id = "A-17" AND http.status >= 500',
                                                           find=True), OK, FILTERS),
     _case("summaries.valid-filter-excludes", _summaries('service("NAME") AND ok', find=False), OK, FILTERS),
+    _case("summaries.end-before-start", lambda env: env.client("xray").get_trace_summaries(
+        StartTime=datetime.datetime.fromtimestamp(time.time()),
+        EndTime=datetime.datetime.fromtimestamp(time.time() - 600)), INVALID, "API_GetTraceSummaries.html",
+        "validation"),
+    _case("service-graph.unknown-group", lambda env: env.client("xray").get_service_graph(
+        StartTime=datetime.datetime.fromtimestamp(time.time() - 600),
+        EndTime=datetime.datetime.fromtimestamp(time.time()), GroupName=env.name("nogroup")), INVALID,
+        "API_GetServiceGraph.html", "validation"),
+    _case("service-graph.valid-default-group", lambda env: env.client("xray").get_service_graph(
+        StartTime=datetime.datetime.fromtimestamp(time.time() - 600),
+        EndTime=datetime.datetime.fromtimestamp(time.time()), GroupName="Default"), OK,
+        "https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html", "validation"),
+    _case("groups.delete-default", lambda env: env.client("xray").delete_group(GroupName="Default"), INVALID,
+          GROUPS, "validation"),
+    _case("groups.name-with-spaces", lambda env: env.client("xray").create_group(GroupName="slow traces"), INVALID,
+          GROUPS, "validation"),
+    _case("groups.valid-create", lambda env: env.client("xray").create_group(
+        GroupName=env.name("faults"), FilterExpression="fault = true AND responsetime >= 5"), OK, GROUPS,
+        "validation"),
     # sampling rules
     _case("sampling.valid-create-and-list", _rules_listed, OK, "API_GetSamplingRules.html"),
     _case("sampling.update-by-name-and-arn", _sampling(lambda x, r: x.update_sampling_rule(SamplingRuleUpdate={

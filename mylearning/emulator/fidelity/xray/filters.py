@@ -7,11 +7,11 @@ operator, value; AND, OR, ``!`` and parentheses; ``service()``, ``edge()`` and `
 ``annotation.key``; boolean, number and string keywords). An expression that doesn't parse,
 or names a keyword the guide doesn't have, is InvalidRequestException, as AWS answers.
 
-Evaluation covers the keywords a course lab filters by (ok, error, throttle, fault, root;
-responsetime, duration, http.status; http.*, user, name, type; annotations; service and
-edge). The others (root causes, groups, coverage, index, first, last, partial, inferred,
-remote, message, availabilityzone, instance.id, resource.arn, json) are accepted and match
-every trace: an emulator that lists a trace too many is wrong less harmfully than one that
+Evaluation covers the keywords a course lab filters by (ok, error, throttle, fault, partial,
+inferred, root; responsetime, duration, http.status; http.*, user, name, type; annotations;
+service and edge, inferred services included). The others (root causes, groups, coverage,
+index, first, last, remote, message, availabilityzone, instance.id, resource.arn, json) are
+accepted and match every trace: an emulator that lists a trace too many is wrong less harmfully than one that
 refuses an expression AWS accepts.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from mylearning.emulator.fidelity.xray.access import invalid_request
 from mylearning.emulator.fidelity.xray.traces import (
-    Trace, boolean_fact, compare, number_fact, segments_of, string_facts)
+    Trace, annotations_of, boolean_fact, compare, number_fact, segments_of, string_facts)
 
 BOOLEAN = {"ok", "error", "throttle", "fault", "partial", "inferred", "first", "last", "remote", "root"}
 NUMBER = {"responsetime", "duration", "http.status", "index", "coverage"}
@@ -102,9 +102,14 @@ class _Parser:
         return parts[0] if len(parts) == 1 else _any(parts)
 
     def conjunction(self) -> Test:
+        """Factors joined by AND, or written side by side: the guide's "ok !partial
+        duration <3" finds "requests that completed successfully in under 3 seconds"."""
         parts = [self.factor()]
-        while self.is_word("AND"):
-            self.take()
+        while True:
+            if self.is_word("AND"):
+                self.take()
+            elif self.peek() is None or self.is_word("OR") or self.peek()[1] in (")", "}"):
+                break
             parts.append(self.factor())
         return parts[0] if len(parts) == 1 else _all(parts)
 
@@ -185,8 +190,7 @@ class _Parser:
             key = keyword[len("annotation."):]
 
             def annotation_test(trace: Trace) -> bool:
-                values = [(s.get("annotations") or {}).get(key) for s in segments_of(trace)]
-                values = [v for v in values if v is not None]
+                values = [v for s in segments_of(trace) for k, v in annotations_of(s) if k == key]
                 return bool(values) if op is None else any(compare(v, op, value) for v in values)
             return annotation_test
         return lambda trace: None  # root causes, groups, json: accepted, not evaluated

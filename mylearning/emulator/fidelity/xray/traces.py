@@ -5,7 +5,9 @@ keywords and operators find issues only at the trace level": they read the root 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
+
+from mylearning.facts import xray as facts
 
 Trace = list  # the segment documents of one trace
 
@@ -14,9 +16,36 @@ def segments_of(trace: Trace) -> list[dict]:
     return [s for s in trace if isinstance(s, dict)]
 
 
+def annotations_of(segment: dict) -> Iterator[tuple[str, Any]]:
+    """The indexed annotations of a segment and its subsegments: "Segments and subsegments
+    can include an annotations object"; only keys of letters, digits and underscores "work
+    with filters" (xray-api-segmentdocuments.html#api-segmentdocuments-annotations)."""
+    stack = [segment]
+    while stack:
+        doc = stack.pop()
+        for key, value in (doc.get("annotations") or {}).items():
+            if facts.ANNOTATION_KEY.fullmatch(str(key)) and not isinstance(value, (dict, list)):
+                yield str(key), value
+        stack.extend(s for s in reversed(doc.get("subsegments") or []) if isinstance(s, dict))
+
+
 def _root(trace: Trace) -> dict:
+    """The trace's first segment: the earliest one whose parent is not in the trace (the
+    trace may lack the caller's segment, an ALB's say)."""
     segments = segments_of(trace)
-    return next((s for s in segments if not s.get("parent_id")), segments[0] if segments else {})
+    ids = {str(s.get("id")) for s in segments}
+    for s in segments:
+        stack = list(s.get("subsegments") or [])
+        while stack:
+            sub = stack.pop()
+            if isinstance(sub, dict):
+                ids.add(str(sub.get("id")))
+                stack.extend(sub.get("subsegments") or [])
+    roots = [s for s in segments if s.get("type") != "subsegment" and not s.get("inferred")
+             and str(s.get("parent_id") or "") not in ids]
+    if not roots:
+        return segments[0] if segments else {}
+    return min(roots, key=lambda s: s.get("start_time") if isinstance(s.get("start_time"), (int, float)) else 0)
 
 
 def _status(segment: dict) -> int | None:
@@ -37,6 +66,10 @@ def boolean_fact(keyword: str, trace: Trace) -> bool | None:
         return bool(root.get("throttle")) or status == 429
     if keyword == "fault":
         return bool(root.get("fault")) or (status is not None and status >= 500)
+    if keyword == "partial":  # "Request has incomplete segments"
+        return any(s.get("in_progress") is True for s in segments_of(trace))
+    if keyword == "inferred":
+        return bool(root.get("inferred"))
     if keyword == "root":  # "Service is the entry point or root segment of a trace"
         return bool(root) and not root.get("parent_id")
     return None
