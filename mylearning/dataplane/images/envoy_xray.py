@@ -23,12 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from aiohttp import web
+
 from mylearning.facts import tracing as facts
 
 from .tracing import Emitter, Sampler, http_block, new_id, new_trace_id
 
 #: Where a request's span is kept on the aiohttp request while the proxy handles it.
-SPAN = "mylearning.xray"
+SPAN: Any = (web.RequestKey("mylearning.xray", object) if hasattr(web, "RequestKey")  # aiohttp >= 3.12
+             else "mylearning.xray")
 _HEADER = facts.HEADER.lower()
 
 
