@@ -222,3 +222,13 @@ def test_outside_a_sampled_request_calls_carry_sampled_0_and_record_nothing(daem
 def test_aws_xray_sdk_enabled_false_turns_the_sdk_off():
     assert enabled({}) and enabled({"AWS_XRAY_SDK_ENABLED": "true"})
     assert not enabled({"AWS_XRAY_SDK_ENABLED": "FALSE"})
+
+
+def test_the_albs_trace_header_is_one_the_proxy_joins():
+    """The ALB adds Root (no decision: the gateway samples at its rate), or Self beside a Root it keeps
+    (load-balancer-request-tracing.html); either way the gateway's segment joins that trace."""
+    from mylearning.dataplane.alb.balancer import trace_id
+    fresh = facts.parse_header(trace_id(None))
+    assert fresh.root and fresh.parent is None and fresh.sampled is None
+    kept = facts.parse_header(trace_id(f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=1"))
+    assert (kept.root, kept.parent, kept.sampled) == (ROOT, "53995c3f42cd8ad8", True)
