@@ -10,8 +10,7 @@ X-Ray's own rule (`mylearning.facts.xray` where the control plane checks it).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 GUIDE = "https://docs.aws.amazon.com/xray/latest/devguide/"
 
@@ -25,8 +24,7 @@ _TRACE_ID = re.compile(r"1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}")
 _SEGMENT_ID = re.compile(r"[0-9a-fA-F]{16}")
 
 
-@dataclass(frozen=True)
-class TraceHeader:
+class TraceHeader(NamedTuple):
     """One ``X-Amzn-Trace-Id`` value. `sampled` is True, False, or None (no decision yet, or ``?``).
 
     Fields the header carries that are not Root, Parent or Sampled (the ALB's ``Self``, a
@@ -40,15 +38,21 @@ class TraceHeader:
     extra: tuple[tuple[str, str], ...] = ()
 
     def render(self) -> str:
-        parts = []
-        if self.root:
-            parts.append(f"Root={self.root}")
-        if self.parent:
-            parts.append(f"Parent={self.parent}")
-        if self.sampled is not None:
-            parts.append(f"Sampled={1 if self.sampled else 0}")
-        parts += [f"{k}={v}" for k, v in self.extra if k.lower() != "self"]
-        return ";".join(parts)
+        return render_header(self.root, self.parent, self.sampled, self.extra)
+
+
+def render_header(root: Optional[str], parent: Optional[str] = None, sampled: Optional[bool] = None,
+                  extra: tuple[tuple[str, str], ...] = ()) -> str:
+    """The header's text: ``Root=...;Parent=...;Sampled=1`` (the ALB's ``Self`` is not passed on)."""
+    parts = []
+    if root:
+        parts.append(f"Root={root}")
+    if parent:
+        parts.append(f"Parent={parent}")
+    if sampled is not None:
+        parts.append("Sampled=1" if sampled else "Sampled=0")
+    parts += [f"{k}={v}" for k, v in extra if k.lower() != "self"]
+    return ";".join(parts)
 
 
 def parse_header(value: Optional[str]) -> TraceHeader:

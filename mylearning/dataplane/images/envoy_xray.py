@@ -71,7 +71,7 @@ class ProxyTracer:
             return
         for key in [k for k in headers if k.lower() == _HEADER]:
             del headers[key]
-        headers[facts.HEADER] = facts.TraceHeader(span.trace_id, span.id, span.sampled).render()
+        headers[facts.HEADER] = facts.render_header(span.trace_id, span.id, span.sampled)
 
     def end(self, request: Any, status: int, sent: int, now: float) -> None:
         span: Optional[_Span] = request.pop(SPAN, None)

@@ -24,7 +24,8 @@ from typing import Any, Mapping, Optional
 from mylearning.facts import tracing as facts
 
 _LOCAL = {"127.0.0.1", "localhost", "::1"}
-_random = random.SystemRandom()
+#: Ids must be unique, not secret: a generator seeded from the OS once, not a system call per id.
+_random = random.Random()
 
 
 def new_trace_id(at: Optional[float] = None) -> str:

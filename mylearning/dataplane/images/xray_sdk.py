@@ -48,7 +48,7 @@ class Segment:
     subsegments: list = field(default_factory=list)
 
     def header_for(self, parent: str) -> str:
-        return facts.TraceHeader(self.trace_id, parent, self.sampled).render()
+        return facts.render_header(self.trace_id, parent, self.sampled)
 
 
 #: The segment of the request the current task serves (copied into tasks it starts, so calls
