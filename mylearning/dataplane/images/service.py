@@ -19,6 +19,7 @@ from aiohttp import web
 
 from .container import Container
 from .knobs import KnobError, Knobs, rng, start_background
+from .xray_sdk import Recorder, TracedHTTP
 
 #: How long a stopping server waits for requests in flight; under ECS's default
 #: stopTimeout of 30 s, so a graceful stop finishes before the SIGKILL.
@@ -68,7 +69,6 @@ class Service:
         self.random = rng(knobs)
         self.started = time.monotonic()
         self.in_flight = 0
-        from .xray_sdk import Recorder
         #: The X-Ray SDK the service is instrumented with (xray_sdk), None when turned off.
         self.recorder = Recorder.for_container(container, release.service)
         self.app = web.Application(middlewares=[self._middleware])
@@ -82,7 +82,6 @@ class Service:
         client = self.container.http(timeout=timeout)
         if self.recorder is None:
             return client
-        from .xray_sdk import TracedHTTP
         return TracedHTTP(client)
 
     # -- answers ----------------------------------------------------------------
