@@ -137,6 +137,7 @@ def test_each_request_is_one_trace_through_the_gateway_both_proxies_and_both_ser
         app = named["enrollment"][0]
         courses_proxy, courses = named["shop/courses-api"][0], named["courses-api"][0]
         assert all(d["trace_id"] == trace_id for d in docs)
+        assert len({d["id"] for d in docs}) == len(docs)  # each segment its own id, even across tasks
         assert "parent_id" not in front  # the gateway started the trace: nobody sent it a header
         assert front["origin"] == ingress["origin"] == courses_proxy["origin"] == "AWS::AppMesh::Proxy"
         assert app["origin"] == courses["origin"] == "AWS::ECS::Container"

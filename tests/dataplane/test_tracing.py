@@ -232,3 +232,21 @@ def test_the_albs_trace_header_is_one_the_proxy_joins():
     assert fresh.root and fresh.parent is None and fresh.sampled is None
     kept = facts.parse_header(trace_id(f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=1"))
     assert (kept.root, kept.parent, kept.sampled) == (ROOT, "53995c3f42cd8ad8", True)
+
+
+def test_containers_forked_from_one_server_make_different_ids():
+    """Containers are forked from a server that imported the programs (catalogue.PRELOAD): the ids
+    of two children must differ, or X-Ray would keep one segment of the two."""
+    import os
+    new_id()  # the generator is in use before the fork, as in the server
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        os.write(write, (new_id() + new_trace_id()).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    theirs = os.read(read, 200).decode()
+    os.close(read)
+    assert theirs and theirs != new_id() + new_trace_id()
+    assert theirs[:16] != new_id()

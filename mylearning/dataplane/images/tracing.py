@@ -24,8 +24,11 @@ from typing import Any, Mapping, Optional
 from mylearning.facts import tracing as facts
 
 _LOCAL = {"127.0.0.1", "localhost", "::1"}
-#: Ids must be unique, not secret: a generator seeded from the OS once, not a system call per id.
-_random = random.Random()
+#: Ids must be unique, not secret: Python's own generator, not a system call per id. Not an
+#: instance of our own: the containers are forked from a server that imported this module, and
+#: only the module's generator is reseeded in each child (random.py, os.register_at_fork), so an
+#: instance made here would give every container the same ids.
+_random = random
 
 
 def new_trace_id(at: Optional[float] = None) -> str:
