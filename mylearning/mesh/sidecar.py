@@ -314,8 +314,8 @@ def xray_daemon_container(log: Mapping[str, Any] | None = None) -> dict:
 
 
 def with_xray(spec: Mapping[str, Any], *, sampling_rate: float | None = None) -> dict:
-    """A copy of meshed RegisterTaskDefinition arguments whose Envoy traces every request it
-    handles to X-Ray: ``ENABLE_ENVOY_XRAY_TRACING=1`` in the envoy container (with
+    """A copy of meshed RegisterTaskDefinition arguments whose Envoy sends a segment to X-Ray for
+    each request it samples: ``ENABLE_ENVOY_XRAY_TRACING=1`` in the envoy container (with
     ``XRAY_SAMPLING_RATE`` when `sampling_rate` is given; App Mesh's default is 0.05:
     https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy-config.html) and the X-Ray daemon
     beside it, logging where Envoy logs (https://docs.aws.amazon.com/xray/latest/devguide/xray-services-appmesh.html).
