@@ -72,12 +72,16 @@ class Monitoring:
     def stats(self) -> dict:
         return dict(self.counts)
 
-    async def _caller(self, request: Any, action: str, service: str) -> tuple[Any, Any]:
-        """(the calling task's runner, None), or (None, the refusal to answer): an unknown task,
-        or a task role that does not allow `action` (neither action takes a resource ARN:
+    async def _caller(self, request: Any, endpoint: str, action: str, service: str) -> tuple[Any, Any]:
+        """(the calling task's runner, None), or (None, the refusal to answer): a call sent to the
+        other service's endpoint name, an unknown task, or a task role that does not allow `action`
+        (neither action takes a resource ARN:
         https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html,
         https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html)."""
         from aiohttp import web
+        if not request.host.lower().startswith(endpoint + "."):
+            return None, web.Response(status=404, text=f"UnknownOperationException: {request.path} is not an "
+                                                       f"operation of {request.host}")
         runner = self.agent.runners.get(request.query.get("task", ""))
         if runner is None:
             return None, web.Response(status=403, text=f"Unknown task: only a running task may call {service} here")
@@ -90,7 +94,7 @@ class Monitoring:
 
     async def _put_trace_segments(self, request: Any) -> Any:
         from aiohttp import web
-        runner, refusal = await self._caller(request, PUT_TRACES_ACTION, "X-Ray")
+        runner, refusal = await self._caller(request, "xray", PUT_TRACES_ACTION, "X-Ray")
         if refusal is not None:
             return refusal
         try:
@@ -111,7 +115,7 @@ class Monitoring:
 
     async def _put_metric_data(self, request: Any) -> Any:
         from aiohttp import web
-        runner, refusal = await self._caller(request, PUT_ACTION, "CloudWatch")
+        runner, refusal = await self._caller(request, "monitoring", PUT_ACTION, "CloudWatch")
         if refusal is not None:
             return refusal
         try:
