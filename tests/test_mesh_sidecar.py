@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from mylearning import knobs, taskdefs
+from mylearning.dataplane.images import catalogue
 from mylearning.facts import envoy as facts
+from mylearning.facts import iam
 from mylearning.mesh import admin, sidecar
 
 NODE = "arn:aws:appmesh:us-east-1:123456789012:mesh/ml-t-mesh/virtualNode/courses-api-v1"
@@ -139,3 +143,34 @@ def test_served_serials_are_the_acm_certificates_of_the_proxys_contexts():
                  "cert_chain": [{"path": "<inline>", "serial_number": "ab"}]},
                 {"cert_chain": [{"path": "/certs/client.pem", "serial_number": "cd"}]}]
     assert admin.served_serials(contexts) == ["ab"] and admin.served_serials(None) == []
+
+
+def test_with_xray_adds_the_daemon_and_turns_envoys_tracer_on():
+    meshed = sidecar.with_envoy(_spec(), NODE)
+    assert not sidecar.traces_to_xray(meshed)
+    traced = sidecar.with_xray(meshed, sampling_rate=1.0)
+    envoy_env = {e["name"]: e["value"] for e in sidecar.envoy_of(traced)["environment"]}
+    assert envoy_env["ENABLE_ENVOY_XRAY_TRACING"] == "1" and envoy_env["XRAY_SAMPLING_RATE"] == "1"
+    daemon = next(c for c in traced["containerDefinitions"] if c["name"] == sidecar.XRAY_DAEMON)
+    assert catalogue.resolve(daemon["image"]).program.endswith("xray_daemon:main")  # an image that pulls
+    assert daemon["portMappings"] == [{"containerPort": 2000, "protocol": "udp"}]
+    # Envoy's user, which the proxy configuration ignores: its calls to X-Ray are not intercepted.
+    assert daemon["user"] == sidecar.proxy_properties(traced)["IgnoredUID"] and daemon["essential"] is False
+    assert daemon["logConfiguration"]["options"]["awslogs-stream-prefix"] == "xray-daemon"
+    assert sidecar.traces_to_xray(traced)
+    # Twice gives the same arguments; without a rate, App Mesh's default applies (no variable).
+    assert sidecar.with_xray(traced, sampling_rate=1.0) == traced
+    default = sidecar.with_xray(traced)
+    assert "XRAY_SAMPLING_RATE" not in {e["name"] for e in sidecar.envoy_of(default)["environment"]}
+    with pytest.raises(ValueError):
+        sidecar.with_xray(meshed, sampling_rate=1.5)
+    with pytest.raises(KeyError):
+        sidecar.with_xray(_spec())
+
+
+def test_xray_permission_is_the_daemon_write_access_actions_on_any_resource():
+    policy = sidecar.xray_permission()
+    (statement,) = policy["Statement"]
+    assert "xray:PutTraceSegments" in statement["Action"] and statement["Resource"] == "*"
+    assert iam.decide([("p", policy)], "xray:PutTraceSegments", "*") == iam.ALLOW
+    assert iam.decide([("p", policy)], "xray:DeleteSamplingRule", "*") != iam.ALLOW

@@ -1,18 +1,24 @@
-"""CloudWatch's endpoint as the tasks reach it: ``monitoring.<region>.amazonaws.com``.
+"""The AWS endpoints the tasks' telemetry sidecars call: CloudWatch's and X-Ray's.
 
-A container that publishes metrics (the CloudWatch agent sidecar, `images.cloudwatch_agent`)
-calls ``PutMetricData`` on CloudWatch's regional endpoint, signed with its task role
-(https://docs.aws.amazon.com/general/latest/gr/cw_region.html: ``monitoring.<region>.amazonaws.com``).
-The containers here have no AWS credentials of their own, so the data plane serves that name,
-as it serves the App Mesh management service (`mesh_management`): the resolver maps
-``monitoring.<region>.amazonaws.com`` to this server, the connection goes through the task's
-network (its security groups apply), and the call is judged against the task role's policies
-before it is made on the embedded AWS, through its API, as the data plane makes every call.
+Two sidecars send what they collect to AWS, signed with their task role:
 
-The protocol is not CloudWatch's wire protocol: ``POST /v1/put-metric-data?task=ARN`` with the
-PutMetricData parameters as JSON (``Namespace``, ``MetricData``, timestamps as epoch seconds);
-200 when stored, 403 with AWS's AccessDenied text when the role does not allow
-``cloudwatch:PutMetricData``, 400 with CloudWatch's error when the call is refused.
+* the CloudWatch agent (`images.cloudwatch_agent`) calls ``PutMetricData`` on
+  ``monitoring.<region>.amazonaws.com`` (https://docs.aws.amazon.com/general/latest/gr/cw_region.html);
+* the X-Ray daemon (`images.xray_daemon`) calls ``PutTraceSegments`` on ``xray.<region>.amazonaws.com``
+  (https://docs.aws.amazon.com/general/latest/gr/xray.html).
+
+The containers here have no AWS credentials of their own, so the data plane serves those names,
+as it serves the App Mesh management service (`mesh_management`): the resolver maps them to this
+server, the connection goes through the task's network (its security groups apply), and the call
+is judged against the task role's policies before it is made on the embedded AWS, through its
+API, as the data plane makes every call.
+
+The protocol is not the services' wire protocol: ``POST /v1/put-metric-data?task=ARN`` with the
+PutMetricData parameters as JSON (``Namespace``, ``MetricData``, timestamps as epoch seconds), and
+``POST /v1/put-trace-segments?task=ARN`` with ``TraceSegmentDocuments``; 200 with the service's
+answer when the call was made, 403 with AWS's AccessDenied text when the role does not allow
+the action (``cloudwatch:PutMetricData``, ``xray:PutTraceSegments``), 400 with the service's
+error when the call is refused.
 """
 from __future__ import annotations
 
@@ -23,11 +29,12 @@ import re
 from typing import TYPE_CHECKING, Any, Optional
 
 from mylearning.facts.cloudwatch_agent import PUT_ACTION
+from mylearning.facts.tracing import PUT_ACTION as PUT_TRACES_ACTION
 
 if TYPE_CHECKING:
     from mylearning.dataplane.agent import TaskAgent
 
-_NAME = re.compile(r"^monitoring\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$")
+_NAME = re.compile(r"^(?:monitoring|xray)\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$")
 
 
 class Monitoring:
@@ -38,13 +45,14 @@ class Monitoring:
         self.agent = agent
         self.roles = TaskRoles(lambda region: agent.control.client("iam", region))
         self.address: Optional[tuple[str, int]] = None
-        self.counts = {"calls": 0, "denied": 0, "failed": 0, "data": 0}
+        self.counts = {"calls": 0, "denied": 0, "failed": 0, "data": 0, "segments": 0}
         self._runner: Any = None
 
     async def start(self, host: str = "127.0.0.1") -> tuple[str, int]:
         from aiohttp import web
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/v1/put-metric-data", self._put_metric_data)
+        app.router.add_post("/v1/put-trace-segments", self._put_trace_segments)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, 0)
@@ -64,16 +72,52 @@ class Monitoring:
     def stats(self) -> dict:
         return dict(self.counts)
 
-    async def _put_metric_data(self, request: Any) -> Any:
+    async def _caller(self, request: Any, endpoint: str, action: str, service: str) -> tuple[Any, Any]:
+        """(the calling task's runner, None), or (None, the refusal to answer): a call sent to the
+        other service's endpoint name, an unknown task, or a task role that does not allow `action`
+        (neither action takes a resource ARN:
+        https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html,
+        https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html)."""
         from aiohttp import web
+        if not request.host.lower().startswith(endpoint + "."):
+            return None, web.Response(status=404, text=f"UnknownOperationException: {request.path} is not an "
+                                                       f"operation of {request.host}")
         runner = self.agent.runners.get(request.query.get("task", ""))
         if runner is None:
-            return web.Response(status=403, text="Unknown task: only a running task may call CloudWatch here")
+            return None, web.Response(status=403, text=f"Unknown task: only a running task may call {service} here")
         self.counts["calls"] += 1
-        refusal = await asyncio.to_thread(self.roles.refusal, runner, PUT_ACTION, "*", "CloudWatch")
+        refusal = await asyncio.to_thread(self.roles.refusal, runner, action, "*", service)
         if refusal:
             self.counts["denied"] += 1
-            return web.Response(status=403, text=refusal)
+            return None, web.Response(status=403, text=refusal)
+        return runner, None
+
+    async def _put_trace_segments(self, request: Any) -> Any:
+        from aiohttp import web
+        runner, refusal = await self._caller(request, "xray", PUT_TRACES_ACTION, "X-Ray")
+        if refusal is not None:
+            return refusal
+        try:
+            documents = json.loads(await request.read())["TraceSegmentDocuments"]
+            if not isinstance(documents, list) or not all(isinstance(d, str) for d in documents):
+                raise TypeError("TraceSegmentDocuments must be a list of strings")
+        except (ValueError, KeyError, TypeError) as error:
+            return web.Response(status=400, text=f"InvalidRequestException: {error}")
+        try:
+            answer = await self.agent.control.call("xray", runner.region, "put_trace_segments",
+                                                   TraceSegmentDocuments=documents)
+        except Exception as error:  # X-Ray's own refusal, passed back to the caller
+            self.counts["failed"] += 1
+            return web.Response(status=400, text=str(error))
+        unprocessed = answer.get("UnprocessedTraceSegments") or []
+        self.counts["segments"] += len(documents) - len(unprocessed)
+        return web.Response(status=200, text=json.dumps({"UnprocessedTraceSegments": unprocessed}))
+
+    async def _put_metric_data(self, request: Any) -> Any:
+        from aiohttp import web
+        runner, refusal = await self._caller(request, "monitoring", PUT_ACTION, "CloudWatch")
+        if refusal is not None:
+            return refusal
         try:
             body = json.loads(await request.read())
             params = {"Namespace": str(body["Namespace"]), "MetricData": [_datum(d) for d in body["MetricData"]]}

@@ -29,7 +29,7 @@ class Resolver:
         self._cache: dict[str, tuple[float, list[str]]] = {}
         #: The App Mesh Envoy management service (`mesh_management.MeshManagement`), by its name.
         self.management: Any = None
-        #: CloudWatch's regional endpoint for the tasks (`monitoring.Monitoring`), by its name.
+        #: CloudWatch's and X-Ray's regional endpoints for the tasks (`monitoring.Monitoring`), by name.
         self.monitoring: Any = None
 
     async def discover(self, name: str) -> list[str]:

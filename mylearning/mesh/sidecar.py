@@ -291,3 +291,70 @@ def metrics_permission() -> dict:
     from mylearning.facts import cloudwatch_agent as cw
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "ProxyMetrics", "Effect": "Allow", "Action": [cw.PUT_ACTION], "Resource": "*"}]}
+
+
+# ---------------------------------------------------------------- the proxies' traces in X-Ray
+#: The X-Ray daemon container's name in the course's task definitions.
+XRAY_DAEMON = "xray-daemon"
+
+
+def xray_daemon_container(log: Mapping[str, Any] | None = None) -> dict:
+    """The X-Ray daemon sidecar: AWS's image listening on UDP 2000 in the task's network
+    (https://docs.aws.amazon.com/xray/latest/devguide/xray-daemon-ecs.html). It runs as Envoy's
+    user, the proxy configuration's IgnoredUID, so its calls to X-Ray are not sent through the
+    proxy's egress (getting-started-ecs.html); like every course container, with a read-only root."""
+    from mylearning.facts import tracing
+    container: dict[str, Any] = {
+        "name": XRAY_DAEMON, "image": tracing.DAEMON_IMAGE, "essential": False, "user": facts.UID,
+        "readonlyRootFilesystem": True,
+        "portMappings": [{"containerPort": tracing.DAEMON_PORT, "protocol": "udp"}]}
+    if log:
+        container["logConfiguration"] = copy.deepcopy(dict(log))
+    return container
+
+
+def with_xray(spec: Mapping[str, Any], *, sampling_rate: float | None = None) -> dict:
+    """A copy of meshed RegisterTaskDefinition arguments whose Envoy sends a segment to X-Ray for
+    each request it samples: ``ENABLE_ENVOY_XRAY_TRACING=1`` in the envoy container (with
+    ``XRAY_SAMPLING_RATE`` when `sampling_rate` is given; App Mesh's default is 0.05:
+    https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy-config.html) and the X-Ray daemon
+    beside it, logging where Envoy logs (https://docs.aws.amazon.com/xray/latest/devguide/xray-services-appmesh.html).
+    The task role also needs `xray_permission`. Running it twice gives the same result."""
+    from mylearning.facts import tracing
+    if sampling_rate is not None and not 0 <= sampling_rate <= 1:
+        raise ValueError(f"sampling_rate must be between 0 and 1.00, not {sampling_rate}")
+    out = copy.deepcopy(dict(spec))
+    envoy = envoy_of(out)
+    if envoy is None:
+        raise KeyError("The task definition has no envoy container: put it on the mesh first (with_envoy)")
+    wanted = {tracing.ENVOY_TRACING_VARIABLE: "1"}
+    if sampling_rate is not None:
+        wanted[tracing.ENVOY_SAMPLING_RATE_VARIABLE] = f"{sampling_rate:g}"
+    names = set(wanted) | {tracing.ENVOY_SAMPLING_RATE_VARIABLE}
+    envoy["environment"] = [e for e in envoy.get("environment", []) if e.get("name") not in names] + \
+        [{"name": k, "value": v} for k, v in wanted.items()]
+    log = copy.deepcopy(envoy.get("logConfiguration") or {})
+    if log.get("options"):
+        log["options"]["awslogs-stream-prefix"] = XRAY_DAEMON
+    out["containerDefinitions"] = [c for c in out["containerDefinitions"] if c["name"] != XRAY_DAEMON] + \
+        [xray_daemon_container(log)]
+    return out
+
+
+def traces_to_xray(td: Mapping[str, Any]) -> bool:
+    """Whether a described task definition's Envoy sends X-Ray segments to a daemon in the task."""
+    from mylearning.facts import tracing
+    envoy = envoy_of(td)
+    env = {e.get("name"): e.get("value") for e in (envoy or {}).get("environment", [])}
+    if env.get(tracing.ENVOY_TRACING_VARIABLE) != "1":
+        return False
+    return any(tracing.DAEMON_REPOSITORY in str(c.get("image", "")) for c in td.get("containerDefinitions", []))
+
+
+def xray_permission() -> dict:
+    """The task role policy the X-Ray daemon needs: the AWSXRayDaemonWriteAccess managed policy's
+    actions (PutTraceSegments takes no resource ARN, so the resource is ``*``:
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html)."""
+    from mylearning.facts import tracing
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ProxyTraces", "Effect": "Allow", "Action": list(tracing.DAEMON_ACTIONS), "Resource": "*"}]}

@@ -51,7 +51,7 @@ def _routes(service: Service) -> None:
     clients: dict[str, Any] = {}
 
     async def open_client(app: web.Application) -> None:
-        clients["http"] = service.container.http(timeout=BACKEND_TIMEOUT_SECONDS)
+        clients["http"] = service.http(timeout=BACKEND_TIMEOUT_SECONDS)
 
     async def close_client(app: web.Application) -> None:
         await clients["http"].close()

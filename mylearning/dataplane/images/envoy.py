@@ -46,6 +46,9 @@ detection has not ejected (Envoy's default load balancing, ROUND_ROBIN).
 TLS and mutual TLS (listener ``tls``, client policies, ACM, file and SDS certificates, the
 ``ssl.*`` stats and ``/certs``) are `mylearning.dataplane.images.envoy_tls`'s.
 
+Traces: with ``ENABLE_ENVOY_XRAY_TRACING=1`` a segment per request goes to the task's X-Ray
+daemon, and the trace header is passed on upstream (`envoy_xray`).
+
 Metrics: with ``APPMESH_METRIC_EXTENSION_VERSION=1`` the proxy counts the App Mesh metrics
 extension's metrics (`mylearning.dataplane.mesh.extension`), and with ``ENABLE_ENVOY_DOG_STATSD=1``
 sends them to the task's StatsD daemon, the CloudWatch agent sidecar (`envoy_statsd`).
@@ -185,6 +188,8 @@ class Sidecar:
         kind = "VirtualGateway" if self.resource.kind == "virtualGateway" else "VirtualNode"
         self.extension = Extension(self.resource.mesh, kind, self.resource.name) if enabled(dict(env)) else None
         self.statsd: Any = None
+        from .envoy_xray import wire as xray
+        self.xray = xray(self)  # ENABLE_ENVOY_XRAY_TRACING (envoy_xray)
 
     # -------------------------------------------------------------- logging
 
@@ -242,6 +247,8 @@ class Sidecar:
         watcher.cancel()
         if self.statsd is not None:
             await self.statsd.close()
+        if self.xray is not None:
+            self.xray.emitter.close()
         await self.tls.close()
         for server in [admin, *self.servers.values()]:
             with contextlib.suppress(Exception):
@@ -426,6 +433,8 @@ class Sidecar:
     async def _ingress(self, request: web.BaseRequest) -> web.StreamResponse:
         from mylearning.dataplane.mesh import Refusal
         started = time.time()
+        if self.xray is not None:
+            self.xray.begin(request, started)
         http = self.stats.http("ingress")
         http.inc("downstream_rq_total")
         if self.extension is not None:
@@ -492,6 +501,8 @@ class Sidecar:
     async def _route(self, request: web.BaseRequest, http: Any, host: str, port: int) -> web.StreamResponse:
         from mylearning.dataplane.mesh import PassThrough, Refusal
         started = time.time()
+        if self.xray is not None:
+            self.xray.begin(request, started)
         http.inc("downstream_rq_total")
         decision = self.table.route(host, port, request.method, _origin_form(request),
                                     list(request.headers.items()))
@@ -652,6 +663,8 @@ class Sidecar:
         if timeout:
             headers["x-envoy-expected-rq-timeout-ms"] = str(int(timeout * 1000))
         headers["Host"] = host or request.headers.get("Host", "")
+        if self.xray is not None:
+            self.xray.inject(request, headers)
         return headers
 
     def _respond(self, request: web.BaseRequest, status: int, upstream_headers: Any, payload: bytes,
@@ -699,6 +712,8 @@ class Sidecar:
 
     def _log_request(self, request: web.BaseRequest, status: int, flags: str, sent: int, started: float,
                      upstream_ms: str, upstream_host: str) -> None:
+        if self.xray is not None:
+            self.xray.end(request, status, sent, time.time())
         if not self.access_log_path:  # no access log: nothing to format
             return
         headers = request.headers

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from .container import Container
 from .knobs import KnobError, Knobs, rng, start_background
+from .xray_sdk import Recorder, TracedHTTP
 
 #: How long a stopping server waits for requests in flight; under ECS's default
 #: stopTimeout of 30 s, so a graceful stop finishes before the SIGKILL.
@@ -68,10 +69,20 @@ class Service:
         self.random = rng(knobs)
         self.started = time.monotonic()
         self.in_flight = 0
+        #: The X-Ray SDK the service is instrumented with (xray_sdk), None when turned off.
+        self.recorder = Recorder.for_container(container, release.service)
         self.app = web.Application(middlewares=[self._middleware])
         self.app.router.add_get("/health", self._health)
         self.app.router.add_get("/_mylearning/knobs", self._get_knobs)
         self.app.router.add_post("/_mylearning/knobs", self._set_knobs)
+
+    def http(self, timeout: float = 5.0) -> Any:
+        """The service's HTTP client for its backends: the task's (`Container.http`), its calls
+        recorded as subsegments of the request's segment when the SDK is on."""
+        client = self.container.http(timeout=timeout)
+        if self.recorder is None:
+            return client
+        return TracedHTTP(client)
 
     # -- answers ----------------------------------------------------------------
     def reply(self, payload: dict[str, Any], status: int = 200) -> web.Response:
@@ -116,8 +127,11 @@ class Service:
         began = time.perf_counter()
         api = not request.path.startswith(("/health", "/_mylearning/"))
         fault: str | None = None
+        segment = None
         if api:
             self.in_flight += 1
+            if self.recorder is not None:
+                segment = self.recorder.begin(request.headers.get("X-Amzn-Trace-Id"))
         try:
             if api:
                 fault = await self._inject(self.in_flight)
@@ -134,6 +148,9 @@ class Service:
             if api:
                 self.in_flight -= 1
         response.headers["X-MyLearning-Version"] = self.release.version
+        if segment is not None:
+            response.headers["X-Amzn-Trace-Id"] = f"Root={segment.trace_id}"
+            self.recorder.end(segment, request, response.status)  # type: ignore[union-attr]
         if self.container.task_id:  # which task answered: how mylearning.traffic counts targets
             response.headers["X-MyLearning-Task"] = self.container.task_id
         fields: dict[str, Any] = {"method": request.method, "path": request.path, "status": response.status,
