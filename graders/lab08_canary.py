@@ -188,7 +188,7 @@ def analysis_rolls_back(ctx: Context) -> Outcome:
         return problem
     if run.get("phase") != "Failed":
         return fail(f"The analysis of 2.0.0 ended {run.get('phase')}, not Failed.",
-                    "2.0.0 fails about 3% of its requests; with traffic running the analysis halts and rolls back. "
+                    "2.0.0 fails about 5% of its requests; with traffic running the analysis halts and rolls back. "
                     "Deploy 2.0.0 to the canary at weight 0 and run the analysis again.")
     if int(run.get("max_weight") or 0) < 1:
         return fail("The analysis never gave 2.0.0 any traffic.", "Start it with the canary at weight 0; it takes the first step itself.")
