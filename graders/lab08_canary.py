@@ -14,6 +14,9 @@ Rules checked here, with the pages that state them:
   https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html
 - Header matches (exact, regex): https://docs.aws.amazon.com/app-mesh/latest/APIReference/API_HttpRouteHeader.html
 - A canary analysis's interval, steps and threshold: https://docs.flagger.app/usage/how-it-works
+- ECS's CANARY strategy, its load balancer resources and alarm rollback:
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/canary-deployment.html,
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
 """
 from __future__ import annotations
 
@@ -185,7 +188,7 @@ def analysis_rolls_back(ctx: Context) -> Outcome:
         return problem
     if run.get("phase") != "Failed":
         return fail(f"The analysis of 2.0.0 ended {run.get('phase')}, not Failed.",
-                    "2.0.0 fails about 3% of its requests; with traffic running the analysis halts and rolls back. "
+                    "2.0.0 fails about 5% of its requests; with traffic running the analysis halts and rolls back. "
                     "Deploy 2.0.0 to the canary at weight 0 and run the analysis again.")
     if int(run.get("max_weight") or 0) < 1:
         return fail("The analysis never gave 2.0.0 any traffic.", "Start it with the canary at weight 0; it takes the first step itself.")
@@ -256,3 +259,67 @@ def analysis_promotes(ctx: Context) -> Outcome:
                     "A promotion leaves the canary at 100 and the old version at 0.")
     return ok(f"2.0.1 promoted in {run.get('seconds')} s with {run.get('failed_checks')} failed checks; "
               f"route weights {weights}.")
+
+
+# ---------------------------------------------------------------- 8.7
+@mesh_step("8.7", "ECS's own CANARY strategy rolls 2.0.0 back when its alarm fires", points=3)
+def native_canary(ctx: Context) -> Outcome:
+    session = ctx.session
+    service = lookup.ecs_service(session, session.name("cluster"), lab.native_name(session))
+    if service is None:
+        return fail(f"There is no ECS service {lab.native_name(session)}.",
+                    "lab08.ensure_native_service(session, LAB) makes it with its target groups, rules, role and alarm.")
+    config = service.get("deploymentConfiguration") or {}
+    if config.get("strategy") != "CANARY":
+        return fail(f"{lab.native_name(session)} deploys with strategy {config.get('strategy') or 'ROLLING'}.",
+                    "deploymentConfiguration.strategy CANARY, with canaryConfiguration (canaryPercent, "
+                    "canaryBakeTimeInMinutes).")
+    alarms = config.get("alarms") or {}
+    if not (alarms.get("enable") and alarms.get("rollback") and alarms.get("alarmNames")):
+        return fail("The service's deployments are not watched by an alarm that rolls them back.",
+                    "deploymentConfiguration.alarms: {alarmNames: [the 5xx alarm], enable: true, rollback: true}.")
+    advanced = [lb.get("advancedConfiguration") for lb in service.get("loadBalancers", []) if lb.get("advancedConfiguration")]
+    if not advanced or not advanced[0].get("alternateTargetGroupArn") or not advanced[0].get("productionListenerRule"):
+        return fail("The service's load balancer has no advancedConfiguration: ECS has nothing to shift traffic between.",
+                    "loadBalancers[].advancedConfiguration: alternateTargetGroupArn, productionListenerRule, "
+                    "testListenerRule, roleArn.")
+    result = _answer_json(ctx, lab.NATIVE_RESULT)
+    deployment = lab.native_deployment_of(session, lab.BAD)
+    if result is None or deployment is None:
+        return fail("No deployment of 2.0.0 to the native service is recorded.",
+                    "lab08.native_release(session, LAB, lab08.BAD) updates the service under traffic and waits for ECS.")
+    if deployment.get("status") != "ROLLBACK_SUCCESSFUL":
+        return fail(f"ECS's deployment of 2.0.0 is {deployment.get('status')} ({deployment.get('statusReason') or ''}).",
+                    "Keep production traffic running during the release (native_release does), so the 5xx alarm can fire.")
+    triggered = (deployment.get("alarms") or {}).get("triggeredAlarmNames") or []
+    if not triggered:
+        return fail("2.0.0 was rolled back, but not by an alarm.", "The lab's rollback must come from the 5xx alarm.")
+    reached = (result.get("by_version") or {}).get(lab.BAD, 0)
+    return ok(f"ECS rolled 2.0.0 back in {result.get('seconds')} s at {deployment.get('lifecycleStage')}, when "
+              f"{', '.join(triggered)} fired; {reached} requests reached it.")
+
+
+# ---------------------------------------------------------------- 8.8
+@mesh_step("8.8", "Retries, a timeout and outlier detection keep 99.9% while a flaky version serves 10%", points=2)
+def resilience(ctx: Context) -> Outcome:
+    session = ctx.session
+    http = _http(_route(ctx, lab06.ROUTE))
+    policy = http.get("retryPolicy") or {}
+    if not policy.get("maxRetries") or "server-error" not in (policy.get("httpRetryEvents") or []):
+        return fail(f"The route {lab06.ROUTE} does not retry server errors.",
+                    "lab08.set_resilience(session, LAB, on=True): maxRetries 3, server-error and gateway-error, "
+                    "a per-retry timeout, and a timeout for the whole request.")
+    listeners = ((_node(ctx, lab.PRIMARY) or {}).get("spec") or {}).get("listeners") or []
+    if not any(listener.get("outlierDetection") for listener in listeners):
+        return fail(f"{lab.PRIMARY}'s listener has no outlier detection.",
+                    "Callers eject a host that keeps failing: outlierDetection with maxServerErrors, interval, "
+                    "baseEjectionDuration and maxEjectionPercent (lab08.OUTLIER).")
+    result = _answer_json(ctx, lab.RESILIENCE_RESULT)
+    if result is None:
+        return fail("The success rates with and without resilience are not recorded.", "Run lab08.resilience(session, LAB).")
+    with_them, without = float(result.get("with") or 0), float(result.get("without") or 0)
+    if with_them < lab.RESILIENCE_TARGET:
+        return fail(f"With retries the success rate was {with_them:g}%, under {lab.RESILIENCE_TARGET:g}%.",
+                    "Check the retry policy's events (server-error) and maxRetries, then measure again.")
+    return ok(f"With a fifth of {lab.PRIMARY}'s answers failing and 10% of the traffic on it: {without:g}% without "
+              f"resilience, {with_them:g}% with it ({result.get('requests')} requests each).")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
-import time
 from typing import Any, Optional
 
 from mylearning.canary.analysis import DURATION, READ_PERIOD, SUCCESS_RATE

@@ -495,3 +495,62 @@ def test_outlier_detection_ejects_a_failing_host(mesh):
         assert delta(middle, mesh.stats(), f"{cluster}.upstream_rq_2xx") == 20
     finally:
         mesh.http.knobs(bad, error_rate=0)
+
+
+def test_header_routes_send_beta_users_to_the_beta_and_nobody_else_over_10000_requests(mesh):
+    # routes.html: routes are matched by priority (0 first); API_HttpRouteHeader.html: an exact
+    # header match. Beta users (x-mylearning-beta: true) go to the node `flaky`, every other request
+    # to the weighted route; counted at the gateway's egress clusters, as its operator would.
+    beta = {"priority": 0, "httpRoute": {
+        "match": {"prefix": "/", "headers": [{"name": "x-mylearning-beta", "match": {"exact": "true"}}]},
+        "action": {"weightedTargets": [{"virtualNode": "flaky", "weight": 1}]}}}
+    api = mesh.appmesh
+    api.create_route(meshName=MESH, virtualRouterName="courses-router", routeName="beta", spec=beta)
+    try:
+        mesh.update_route("all", ALL_ROUTE(3, 1))
+        mesh.wait_route("all", lambda r: [t["weight"] for t in r["targets"]] == [3, 1])
+        gateway = mesh.ips["front"][0]
+        url = f"http://{mesh.alb_dns}/api/courses/{WEIGHTED}"
+        host, port = mesh.http.address
+        probe_before = mesh.http.stats(gateway)
+
+        def beta_routed() -> bool:
+            return _get(host, port, url, {"x-mylearning-beta": "true"}) == 200 and delta(
+                probe_before, mesh.http.stats(gateway), f"{egress('flaky')}.upstream_rq_2xx") > 0
+
+        wait_for("the beta route at the gateway", beta_routed, timeout=20, every=0.2)
+        before = mesh.http.stats(gateway)
+        n = 10_000
+        local = threading.local()
+
+        def one(i: int) -> int:
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = http.client.HTTPConnection(host, port, timeout=10)
+            headers = {"x-mylearning-beta": "true"} if i % 2 == 0 else ({"x-mylearning-beta": "false"} if i % 4 == 1
+                                                                           else {})
+            conn.request("GET", url, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+
+        with ThreadPoolExecutor(CALLERS) as pool:
+            statuses = list(pool.map(one, range(n)))
+        assert statuses.count(200) == n, {s: statuses.count(s) for s in set(statuses)}
+        after = mesh.http.stats(gateway)
+        to_beta = delta(before, after, f"{egress('flaky')}.upstream_rq_2xx")
+        to_others = sum(delta(before, after, f"{egress(node)}.upstream_rq_2xx") for node in ("courses-v1", "courses-v2"))
+        assert (to_beta, to_others) == (n // 2, n // 2)
+    finally:
+        api.delete_route(meshName=MESH, virtualRouterName="courses-router", routeName="beta")
+
+
+def _get(host: str, port: int, url: str, headers: dict) -> int:
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()

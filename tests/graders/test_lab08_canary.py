@@ -28,7 +28,7 @@ def test_on_a_real_account_every_check_says_why_and_nothing_is_called(capsys):
     real = CourseSession(boto3.Session(region_name="us-east-1", aws_access_key_id="AKIAEXAMPLE",
                                        aws_secret_access_key="not-used"), "aws", None, "t")
     report = course.grader(LAB).evaluate(real)
-    assert report.total == 0 and len(report.results) == 6
+    assert report.total == 0 and len(report.results) == 8
     for result in report.results:
         assert "end of support on 2026-09-30" in result.message and "embedded AWS" in result.hint
     assert lab.end_state(real) is None and "end of support" in capsys.readouterr().out
@@ -108,12 +108,32 @@ def test_lab08_mistakes_get_named_and_its_teardown_removes_what_it_made(session)
     lab.shift(session, 100)
     assert _step(session, "8.6").passed
 
-    # The teardown: the beta routes, the canary's target, service, node, Cloud Map service, policies.
+    # 8.7: no native service yet; then ECS's CANARY strategy and the alarm roll 2.0.0 back.
+    result = _step(session, "8.7")
+    assert not result.passed and "There is no ECS service" in result.message and "ensure_native_service" in result.hint
+    service = lab.ensure_native_service(session)
+    assert service["deploymentConfiguration"]["strategy"] == "CANARY"
+    assert "No deployment of 2.0.0" in _step(session, "8.7").message
+    released = lab.native_release(session, LAB, lab.BAD)
+    assert released["status"] == "ROLLBACK_SUCCESSFUL" and released["alarms"] == [session.name(lab.NATIVE_ALARM)]
+    assert released["by_version"].get(lab.BAD, 0) > 0  # the canary took real traffic before the rollback
+    assert _step(session, "8.7").passed, _step(session, "8.7").to_text()
+
+    # 8.8: no retries yet; then measured without and with them.
+    result = _step(session, "8.8")
+    assert not result.passed and "does not retry server errors" in result.message
+    measured = lab.resilience(session)
+    assert measured["without"] < measured["with"] and measured["with"] >= lab.RESILIENCE_TARGET, measured
+    assert lab.route_weights(session) == {lab.CANARY: 100, lab.PRIMARY: 0}
+    assert _step(session, "8.8").passed, _step(session, "8.8").to_text()
+
+    # The teardown: the beta routes, the canary's target, service, node, Cloud Map service, policies,
+    # and step 8.7's service, alarm, rules, target groups and role.
     plan = lab.teardown(session, execute=True)
     assert all(action.status == "deleted" for action in plan.actions), str(plan)
     kinds = {action.kind for action in plan.actions}
     assert {"App Mesh route", "route target", "ECS service", "virtual node", "Cloud Map service",
-            "role policy"} <= kinds
+            "role policy", "CloudWatch alarm", "listener rule", "target group", "IAM role"} <= kinds
     assert lab.route_weights(session) == {lab.PRIMARY: 100}
     assert lab.teardown(session).actions == []
     assert json.loads(answers.read_answer(session, LAB, lab.AB_RESULT))  # answers go with teardown.plan

@@ -38,7 +38,7 @@ class LoadFlaw:
 
     pool_size: int = 4
     query_ms: float = 10.0  # 2.0.0's new query holds a pooled connection this long
-    base_error_rate: float = 0.03
+    base_error_rate: float = 0.05
     error_rate_per_request_over_pool: float = 0.15
     max_error_rate: float = 0.9
     latency_ms_per_request_in_flight: float = 15.0

@@ -33,7 +33,7 @@ async def _load(url: str, total: int, concurrency: int) -> tuple[float, float]:
 
 def test_flaw_curve_rises_steeply_above_the_pool_size() -> None:
     flaw = LoadFlaw()
-    assert flaw.error_rate(1) == flaw.error_rate(4) < 0.05
+    assert flaw.error_rate(1) == flaw.error_rate(4) <= 0.05
     assert flaw.error_rate(6) > 0.25 and flaw.error_rate(12) == flaw.max_error_rate
     assert flaw.latency_ms(1) == flaw.query_ms and flaw.latency_ms(10) > flaw.latency_ms(5)
 
