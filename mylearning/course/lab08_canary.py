@@ -34,7 +34,8 @@ from mylearning.removals import Action, Plan
 
 ABOUT = LabInfo(
     "08", "Canary and A/B releases",
-    services=("appmesh", "cloudwatch", "ec2", "ecs", "elbv2", "iam", "logs", "servicediscovery", "ssm", "sts"),
+    services=("appmesh", "cloudwatch", "ec2", "ecs", "elbv2", "iam", "logs", "secretsmanager", "servicediscovery",
+              "ssm", "sts"),
     concepts=("canary", "mesh", "taskdefs", "cloudmap", "deployments", "microservices", "traffic", "answers",
               "loadbalancer", "roles", "service_specs"))
 
