@@ -278,12 +278,17 @@ def run_analysis(session: Any, version: str, *, show: Optional[bool] = None) -> 
     return report
 
 
-def recorded_run(session: Any, version: str) -> Optional[dict]:
-    text = read_answer(session, ABOUT.number, RUNS[version])
+def _recorded(session: Any, key: str) -> Optional[dict]:
+    """A JSON answer this lab recorded, or None when it is missing or not JSON."""
+    text = read_answer(session, ABOUT.number, key)
     try:
         return json.loads(text) if text else None
     except ValueError:
         return None
+
+
+def recorded_run(session: Any, version: str) -> Optional[dict]:
+    return _recorded(session, RUNS[version])
 
 
 # ---------------------------------------------------------------- 8.5 A/B
@@ -585,11 +590,7 @@ def native_release(session: Any, lab: str = ABOUT.number, version: str = BAD, ti
 
 
 def recorded_native(session: Any) -> Optional[dict]:
-    text = read_answer(session, ABOUT.number, NATIVE_RESULT)
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None
+    return _recorded(session, NATIVE_RESULT)
 
 
 def _revision_task_definition(session: Any, revision_arn: str) -> Optional[str]:

@@ -9,12 +9,12 @@ caller sent must appear in CloudWatch under the agent's namespace, by App Mesh's
 from __future__ import annotations
 
 import datetime
-import json
 
 import pytest
 
 from mylearning.mesh import sidecar
-from tests.dataplane.test_sidecar import ENVOY, MESH, NAMESPACE, PROXY, _cloud_map, _mesh, _running, _service
+from tests.dataplane.test_sidecar import (ENVOY, MESH, NAMESPACE, PROXY, _cloud_map, _mesh, _running, _service,
+                                          meshed_role)
 from tests.dataplane.world import World, private_ip, wait_for
 
 METRICS_NAMESPACE = "mylearning/mesh"
@@ -28,15 +28,7 @@ def world(emulator_with_dataplane):
 
 
 def _role(world: World, name: str, *, metrics: bool) -> str:
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}
-    arn = world.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    world.iam.put_role_policy(RoleName=name, PolicyName="mesh", PolicyDocument=json.dumps(
-        sidecar.stream_permission(["*"])))
-    if metrics:
-        world.iam.put_role_policy(RoleName=name, PolicyName="metrics",
-                                  PolicyDocument=json.dumps(sidecar.metrics_permission()))
-    return arn
+    return meshed_role(world, name, **({"metrics": sidecar.metrics_permission()} if metrics else {}))
 
 
 def _taskdef(world: World, family: str, image: str, node_arn: str, role: str, *, metrics: bool,

@@ -14,7 +14,8 @@ import json
 import pytest
 
 from mylearning.mesh import sidecar
-from tests.dataplane.test_sidecar import ENVOY, MESH, NAMESPACE, PROXY, _cloud_map, _mesh, _running, _service
+from tests.dataplane.test_sidecar import (ENVOY, MESH, NAMESPACE, PROXY, _cloud_map, _mesh, _running, _service,
+                                          meshed_role)
 from tests.dataplane.world import World, private_ip, wait_for
 
 ENROLLMENT_SERVICE = f"enrollment.{NAMESPACE}"
@@ -29,15 +30,7 @@ def world(emulator_with_dataplane):
 
 
 def _role(world: World, name: str, *, traces: bool) -> str:
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}
-    arn = world.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    world.iam.put_role_policy(RoleName=name, PolicyName="mesh", PolicyDocument=json.dumps(
-        sidecar.stream_permission(["*"])))
-    if traces:
-        world.iam.put_role_policy(RoleName=name, PolicyName="traces",
-                                  PolicyDocument=json.dumps(sidecar.xray_permission()))
-    return arn
+    return meshed_role(world, name, **({"traces": sidecar.xray_permission()} if traces else {}))
 
 
 def _register(world: World, spec: dict, family: str, role: str) -> str:

@@ -40,6 +40,17 @@ def _task_role(world: World, name: str, allowed: bool) -> str:
     return arn
 
 
+def meshed_role(world: World, name: str, **policies: dict) -> str:
+    """A task role that may stream any proxy's configuration, plus `policies` (name -> document)."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}
+    arn = world.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    for policy, document in {"mesh": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "appmesh:StreamAggregatedResources", "Resource": "*"}]}, **policies}.items():
+        world.iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
+    return arn
+
+
 def _meshed(world: World, family: str, image: str, node_arn: str, role: str, env: dict | None = None) -> str:
     app = world.container("app", image, env=env)
     envoy = {"name": "envoy", "image": ENVOY, "essential": True, "user": "1337",
