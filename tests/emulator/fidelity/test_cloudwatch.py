@@ -27,7 +27,7 @@ def test_bad_period_is_a_400_validation_error(env):
 @pytest.mark.parametrize("stat, expected", [
     ("p50", 50.5), ("p99", 99.01), ("p100", 100.0), ("p0", 1.0),
     ("tm90", 45.5), ("tm(10%:90%)", 50.5), ("IQM", 50.5), ("tc90", 90.0), ("ts(:10)", 55.0),
-    ("wm(10%:90%)", 50.5),
+    ("wm(10%:90%)", 50.5), ("PR(:10)", 10.0), ("PR(10:20)", 10.0), ("PR(:0.5)", 0.0), ("PR(90:)", 10.0),
 ])
 def test_extended_statistics(stat, expected):
     assert extended_statistic(stat, [float(v) for v in range(1, 101)]) == pytest.approx(expected, abs=0.01)
@@ -37,6 +37,22 @@ def test_extended_statistic_unknown_or_empty_is_none():
     assert extended_statistic("p99", []) is None
     assert extended_statistic("median", [1.0]) is None
     assert percentile([7.0], 99) == 7.0
+    assert extended_statistic("PR(:10%)", [1.0]) is None  # a percentile rank's bounds are values
+
+
+def test_percentile_rank_in_get_metric_data(env):
+    import datetime
+    cw = env.client("cloudwatch")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    cw.put_metric_data(Namespace="PR", MetricData=[{"MetricName": "Latency", "Timestamp": now, "Unit": "Seconds",
+                                                   "Values": [0.1, 0.5, 1.0, 2.0], "Counts": [1, 1, 1, 1]}])
+    found = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "fast", "MetricStat": {"Metric": {"Namespace": "PR", "MetricName": "Latency"}, "Period": 60,
+                                      "Stat": "PR(:1)"}},
+        {"Id": "slow", "Expression": "100 - fast"}],
+        StartTime=now - datetime.timedelta(minutes=1), EndTime=now + datetime.timedelta(minutes=1))
+    values = {r["Id"]: r["Values"] for r in found["MetricDataResults"]}
+    assert values == {"fast": [75.0], "slow": [25.0]}
 
 
 # ---------------------------------------------------------------- composite alarm rules

@@ -39,15 +39,25 @@ def _bounds(text: str, values: list[float]) -> tuple[float, float] | None:
 def extended_statistic(stat: str, values: list[float]) -> float | None:
     """Percentile-based statistics CloudWatch documents (Statistics definitions in the
     CloudWatch User Guide, cloudwatch_concepts.html#Percentiles): pNN, tmNN, wmNN,
-    tcNN, tsNN (each also with "(a%:b%)" bounds), IQM."""
+    tcNN, tsNN (each also with "(a%:b%)" bounds), IQM, and the percentile rank PR(a:b): "the
+    percentage of values that meet a fixed threshold", its bounds values, not percentages, the
+    lower one exclusive and the upper one inclusive."""
     if not values:
         return None
     if stat == "IQM":
         stat = "tm(25%:75%)"
-    m = re.fullmatch(r"(p|tm|wm|tc|ts|TM|WM|TC|TS)(.+)", stat)
+    m = re.fullmatch(r"(pr|p|tm|wm|tc|ts|PR|TM|WM|TC|TS)(.+)", stat)
     if not m:
         return None
     kind, rest = m.group(1).lower(), m.group(2)
+    if kind == "pr":
+        if "%" in rest:
+            return None  # PR's bounds are values
+        bounds = _bounds(rest, values)
+        if bounds is None:
+            return None
+        inside = [v for v in values if bounds[0] < v <= bounds[1]]
+        return 100.0 * len(inside) / len(values)
     if kind == "p":
         return percentile(values, float(rest)) if re.fullmatch(_NUMBER, rest) else None
     bounds = _bounds(rest, values)
