@@ -10,7 +10,9 @@ and each other (lab 04), so your notebook cannot reach them, on AWS or here. `po
 from inside: a one-off busybox task in the services' own security group sends the request to
 each task, as an operator reaches private tasks from within the VPC, then exits; its exit code
 says whether every task took the change. (On a real account the course's images are the ones
-you pushed, and only they have knobs.)
+you pushed, and only they have knobs.) Behind STRICT TLS (lab 07) only meshed callers get
+in, so `roll` sets knobs the other way, through the task definition's environment, as a release
+would.
 """
 from __future__ import annotations
 
@@ -68,3 +70,38 @@ def post(session: Any, lab: str, service: str, knobs: dict[str, Any], *, timeout
         raise RuntimeError(f"Not every {service} task took {knobs}: the knobs task exited {code} "
                            f"({found.get('stoppedReason')}); its log is in {ms.log_group(session, service)}.")
     return [tasks.task_id(t) for t in targets]
+
+
+def with_environment(spec: dict, image_part: str, values: dict[str, Any]) -> dict:
+    """`spec` (RegisterTaskDefinition arguments) with `values` in the environment of each container
+    whose image contains `image_part`; a value of None removes that variable."""
+    import copy
+    out = copy.deepcopy(spec)
+    for container in out.get("containerDefinitions", []):
+        if image_part not in container.get("image", ""):
+            continue
+        kept = [e for e in container.get("environment", []) if e.get("name") not in values]
+        container["environment"] = kept + [{"name": k, "value": str(v)} for k, v in values.items() if v is not None]
+    return out
+
+
+def roll(session: Any, lab: str, ecs_service: str, image_part: str, values: dict[str, Any], *,
+         wait: bool = True, timeout: float = 240) -> bool:
+    """Set knobs through the task definition: roll ECS service `ecs_service` onto a revision of its
+    running one whose `image_part` containers have `values` in their environment (None removes a
+    knob), as a release would. Unlike `post`, it reaches tasks that only accept TLS (lab 07) and
+    the new tasks keep the knobs. True when it rolled (False: already so); steady when `wait`."""
+    from mylearning import deployments
+    ecs, cluster = session.client("ecs"), session.name("cluster")
+    service = lookup.ecs_service(session, cluster, ecs_service)
+    if service is None:
+        raise LookupError(f"There is no ECS service {ecs_service} in {cluster}")
+    running = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    spec = with_environment(taskdefs.as_spec(running, tags=session.tags(lab, style="key")), image_part, values)
+    td, _ = taskdefs.ensure_registered(ecs, spec)
+    if td["taskDefinitionArn"] == service["taskDefinition"]:
+        return False
+    ecs.update_service(cluster=cluster, service=ecs_service, taskDefinition=td["taskDefinitionArn"])
+    if wait:
+        deployments.wait_steady(session, cluster, ecs_service, timeout=timeout, delay=0.5)
+    return True
