@@ -5,8 +5,8 @@ AlarmThatSendsEmail.html#alarms-evaluating-missing-data). Pure: `evaluate` takes
 datapoints of the evaluation range and gives the new state; `evaluator` feeds it.
 
 * **Datapoints**: one per period, the alarm's Statistic (SampleCount, Sum, Average, Minimum,
-  Maximum) or ExtendedStatistic (pNN, tmNN, wmNN, tcNN, tsNN, also with bounds, and IQM; not
-  PR, percentile rank) of the stored values (`datapoints`), or of its Metrics' expression.
+  Maximum) or ExtendedStatistic (pNN, tmNN, wmNN, tcNN, tsNN, also with bounds, IQM, and the
+  percentile rank PR) of the stored values (`datapoints`), or of its Metrics' expression.
 * **M out of N**: the N (EvaluationPeriods) most recent datapoints are evaluated; M
   (DatapointsToAlarm, N when not set) or more breaching is ALARM, fewer is OK.
 * **Evaluation range**: CloudWatch "attempts to retrieve a higher number of data points than
