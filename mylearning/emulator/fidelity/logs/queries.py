@@ -176,6 +176,7 @@ def get_log_record(req: AwsRequest) -> tuple[int, Any]:
         raise not_found("The specified log record does not exist.")
     row = event_row(backend(req.region).account_id, group, stream, event)
     row.discover()
+    row["@ptr"]  # made on first lookup; the record lists it with the event's other fields
     return 200, {"logRecord": {k: text(v) for k, v in row.items()}}
 
 
