@@ -29,7 +29,7 @@ import re
 from typing import TYPE_CHECKING, Any, Optional
 
 from mylearning.facts.cloudwatch_agent import PUT_ACTION
-from mylearning.facts.tracing import PUT_ACTION as PUT_TRACES_ACTION
+from mylearning.facts.xray import PUT_ACTION as PUT_TRACES_ACTION
 
 if TYPE_CHECKING:
     from mylearning.dataplane.agent import TaskAgent

@@ -303,7 +303,7 @@ def xray_daemon_container(log: Mapping[str, Any] | None = None) -> dict:
     (https://docs.aws.amazon.com/xray/latest/devguide/xray-daemon-ecs.html). It runs as Envoy's
     user, the proxy configuration's IgnoredUID, so its calls to X-Ray are not sent through the
     proxy's egress (getting-started-ecs.html); like every course container, with a read-only root."""
-    from mylearning.facts import tracing
+    from mylearning.facts import xray as tracing
     container: dict[str, Any] = {
         "name": XRAY_DAEMON, "image": tracing.DAEMON_IMAGE, "essential": False, "user": facts.UID,
         "readonlyRootFilesystem": True,
@@ -320,7 +320,7 @@ def with_xray(spec: Mapping[str, Any], *, sampling_rate: float | None = None) ->
     https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy-config.html) and the X-Ray daemon
     beside it, logging where Envoy logs (https://docs.aws.amazon.com/xray/latest/devguide/xray-services-appmesh.html).
     The task role also needs `xray_permission`. Running it twice gives the same result."""
-    from mylearning.facts import tracing
+    from mylearning.facts import xray as tracing
     if sampling_rate is not None and not 0 <= sampling_rate <= 1:
         raise ValueError(f"sampling_rate must be between 0 and 1.00, not {sampling_rate}")
     out = copy.deepcopy(dict(spec))
@@ -343,7 +343,7 @@ def with_xray(spec: Mapping[str, Any], *, sampling_rate: float | None = None) ->
 
 def traces_to_xray(td: Mapping[str, Any]) -> bool:
     """Whether a described task definition's Envoy sends X-Ray segments to a daemon in the task."""
-    from mylearning.facts import tracing
+    from mylearning.facts import xray as tracing
     envoy = envoy_of(td)
     env = {e.get("name"): e.get("value") for e in (envoy or {}).get("environment", [])}
     if env.get(tracing.ENVOY_TRACING_VARIABLE) != "1":
@@ -355,6 +355,6 @@ def xray_permission() -> dict:
     """The task role policy the X-Ray daemon needs: the AWSXRayDaemonWriteAccess managed policy's
     actions (PutTraceSegments takes no resource ARN, so the resource is ``*``:
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html)."""
-    from mylearning.facts import tracing
+    from mylearning.facts import xray as tracing
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "ProxyTraces", "Effect": "Allow", "Action": list(tracing.DAEMON_ACTIONS), "Resource": "*"}]}

@@ -15,7 +15,7 @@ from mylearning.dataplane.images import xray_daemon
 from mylearning.dataplane.images.envoy_xray import ProxyTracer
 from mylearning.dataplane.images.tracing import Emitter, Sampler, daemon_address, new_id, new_trace_id
 from mylearning.dataplane.images.xray_sdk import CURRENT, Recorder, TracedHTTP, enabled
-from mylearning.facts import tracing as facts
+from mylearning.facts import xray as facts
 from tests.dataplane.conftest import TASK_ADDRESS, serving
 
 ROOT = "1-5759e988-bd862e3fe1be46a994272793"

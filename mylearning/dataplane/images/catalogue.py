@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from mylearning.facts import tracing as _tracing
+from mylearning.facts import xray as _xray
 
 #: runtimePlatform.cpuArchitecture's values, and the one a task gets when it names none.
 X86_64 = "X86_64"
@@ -160,13 +160,13 @@ IMAGES: tuple[Image, ...] = (
           "CloudWatch agent: a StatsD listener (CW_CONFIG_CONTENT's metrics_collected.statsd, UDP 8125) whose "
           "metrics it publishes to CloudWatch; needs cloudwatch:PutMetricData in the task role",
           (), {}, architectures=MULTI_ARCH, executable="/opt/aws/amazon-cloudwatch-agent/bin/start-amazon-cloudwatch-agent"),
-    # The X-Ray daemon (mylearning.facts.tracing; https://docs.aws.amazon.com/xray/latest/devguide/xray-daemon-ecs.html):
+    # The X-Ray daemon (mylearning.facts.xray; https://docs.aws.amazon.com/xray/latest/devguide/xray-daemon-ecs.html):
     # segments in on UDP 2000, PutTraceSegments out with the task role.
-    *(Image(_tracing.DAEMON_REPOSITORY, tag, "mylearning.dataplane.images.xray_daemon:main",
+    *(Image(_xray.DAEMON_REPOSITORY, tag, "mylearning.dataplane.images.xray_daemon:main",
             f"AWS X-Ray daemon {tag}: listens for segment documents on UDP 2000 (-b/--bind, AWS_XRAY_DAEMON_ADDRESS) "
             "and uploads them with PutTraceSegments; needs xray:PutTraceSegments in the task role",
             (), {}, architectures=MULTI_ARCH, executable="/xray")
-      for tag in _tracing.DAEMON_TAGS),
+      for tag in _xray.DAEMON_TAGS),
     Image("docker/library/busybox", "1.36", "mylearning.dataplane.images.busybox:main",
           "BusyBox 1.36 shell: sh, wget, echo, sleep... for healthChecks, sidecars and one-off commands",
           (), {}, command=("sh",), architectures=MULTI_ARCH, executable="/bin/sh"),
@@ -183,7 +183,7 @@ LATEST: Mapping[str, str] = MappingProxyType({
     "docker/library/busybox": "1.36",
     "appmesh/aws-appmesh-envoy": "v1.29.6.0-prod",
     "cloudwatch-agent/cloudwatch-agent": "latest",
-    _tracing.DAEMON_REPOSITORY: _tracing.DAEMON_TAGS[0],
+    _xray.DAEMON_REPOSITORY: _xray.DAEMON_TAGS[0],
 })
 
 #: Modules the forkserver imports before forking, so a container starts in milliseconds:

@@ -12,7 +12,7 @@ https://docs.aws.amazon.com/xray/latest/devguide/xray-services-appmesh.html):
   ``XRAY_SAMPLING_RATE`` (default 0.05), a fixed rate, not X-Ray's sampling rules.
 * The segment: name ``<mesh>/<virtual node or gateway>`` (``XRAY_SEGMENT_NAME`` overrides it),
   ``origin`` ``AWS::AppMesh::Proxy`` (Envoy's SegmentFields), the HTTP request and response, and
-  the error/throttle/fault flags of its status (`mylearning.facts.tracing.error_flags`). It goes to
+  the error/throttle/fault flags of its status (`mylearning.facts.xray.error_flags`). It goes to
   the daemon at 127.0.0.1:``XRAY_DAEMON_PORT`` (2000), the task's own address here.
 
 Where this differs from Envoy: the ``aws.app_mesh`` metadata App Mesh adds is not documented
@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from mylearning.facts import tracing as facts
+from mylearning.facts import xray as facts
 
 from .tracing import Emitter, Sampler, http_block, new_id, new_trace_id
 

@@ -21,7 +21,7 @@ import socket
 import time
 from typing import Any, Mapping, Optional
 
-from mylearning.facts import tracing as facts
+from mylearning.facts import xray as facts
 
 _LOCAL = {"127.0.0.1", "localhost", "::1"}
 #: Ids must be unique, not secret: Python's own generator, not a system call per id. Not an

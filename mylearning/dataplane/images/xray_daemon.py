@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 import aiohttp
 
-from mylearning.facts import tracing as facts
+from mylearning.facts import xray as facts
 
 #: Documents per PutTraceSegments call, and how long a document waits for its batch.
 BATCH_SIZE = 50

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from mylearning.facts import tracing as facts
+from mylearning.facts import xray as facts
 
 from .tracing import Emitter, Sampler, daemon_address, http_block, new_id, new_trace_id
 

@@ -37,6 +37,7 @@ from mylearning.emulator.fidelity.cloudwatch import composite as _composite  # n
 from mylearning.emulator.fidelity.cloudwatch import history as _history  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch import dashboards as _dashboards  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch import widget_image as _widget_image  # noqa: F401
+from mylearning.emulator.fidelity.cloudwatch import statistics as _statistics  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch import fixes as _fixes  # noqa: F401
 from mylearning.emulator.fidelity.cloudwatch.actions import register_action_handler
 from mylearning.emulator.fidelity.cloudwatch.percentiles import extended_statistic, percentile

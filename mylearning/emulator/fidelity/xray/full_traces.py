@@ -16,7 +16,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, handler
 from mylearning.emulator.fidelity.xray import graph as tracegraph
-from mylearning.emulator.fidelity.xray import store
+from mylearning.emulator.fidelity.xray import paging, store
 from mylearning.emulator.fidelity.xray.access import SERVICE, invalid_request
 
 #: Fields of a subsegment sent separately that its place under the parent makes redundant.
@@ -70,10 +70,15 @@ def batch_get_traces(req: AwsRequest) -> tuple[int, Any]:
     if not isinstance(ids, list) or not ids:
         raise invalid_request("TraceIds is required: a list of trace IDs.")
     traces, unprocessed = [], []
-    for trace_id in dict.fromkeys(str(i) for i in ids):
+    wanted, following = paging.page(list(dict.fromkeys(str(i) for i in ids)), req.params.get("NextToken"),
+                                    paging.TRACES_PAGE)
+    for trace_id in wanted:
         trace = store.find(req.region, trace_id)
         if trace is None:
             unprocessed.append(trace_id)
         else:
             traces.append(full_trace(trace))
-    return 200, {"Traces": traces, "UnprocessedTraceIds": unprocessed}
+    answer = {"Traces": traces, "UnprocessedTraceIds": unprocessed}
+    if following:
+        answer["NextToken"] = following
+    return 200, answer

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from mylearning.emulator.fidelity.core import AwsRequest, handler
 from mylearning.emulator.fidelity.xray import graph as tracegraph
-from mylearning.emulator.fidelity.xray import store
+from mylearning.emulator.fidelity.xray import paging, store
 from mylearning.emulator.fidelity.xray.access import SERVICE, account, invalid_request, time_window
 from mylearning.emulator.fidelity.xray.groups import group_filter
 
@@ -140,8 +140,11 @@ def get_service_graph(req: AwsRequest) -> tuple[int, Any]:
         if matches is None or matches(trace.docs() + g.inferred_documents()):
             graphs.append(g)
     services = build_services(graphs, account(), (start, end))
-    return 200, {"StartTime": start, "EndTime": end, "Services": services,
-                 "ContainsOldGroupVersions": False}
+    shown, following = paging.page(services, req.params.get("NextToken"), paging.SERVICES_PAGE)
+    answer = {"StartTime": start, "EndTime": end, "Services": shown, "ContainsOldGroupVersions": False}
+    if following:
+        answer["NextToken"] = following
+    return 200, answer
 
 
 @handler(SERVICE, "GetTraceGraph")
@@ -159,4 +162,9 @@ def get_trace_graph(req: AwsRequest) -> tuple[int, Any]:
         trace = store.find(req.region, trace_id)
         if trace is not None:
             graphs.append(trace.graph())
-    return 200, {"Services": build_services(graphs, account())}
+    shown, following = paging.page(build_services(graphs, account()), req.params.get("NextToken"),
+                                   paging.SERVICES_PAGE)
+    answer: dict[str, Any] = {"Services": shown}
+    if following:
+        answer["NextToken"] = following
+    return 200, answer

@@ -14,7 +14,7 @@ from typing import Any
 
 from mylearning.emulator.fidelity.core import AwsRequest, handler
 from mylearning.emulator.fidelity.xray import graph as tracegraph
-from mylearning.emulator.fidelity.xray import root_causes, store
+from mylearning.emulator.fidelity.xray import paging, root_causes, store
 from mylearning.emulator.fidelity.xray.access import SERVICE, account, time_window
 from mylearning.emulator.fidelity.xray.filters import compile_filter
 from mylearning.emulator.fidelity.xray.traces import annotations_of
@@ -147,6 +147,10 @@ def get_trace_summaries(req: AwsRequest) -> tuple[int, Any]:
         if matches is not None and not matches(docs + trace.graph().inferred_documents()):
             continue
         summaries.append(summarise(trace, account()))
-    summaries.sort(key=lambda s: s["StartTime"])
-    return 200, {"TraceSummaries": summaries, "ApproximateTime": time.time(),
-                 "TracesProcessedCount": processed}
+    # "The first page contains the most recent results, closest to the end of the time frame."
+    summaries.sort(key=lambda s: s["StartTime"], reverse=True)
+    shown, following = paging.page(summaries, req.params.get("NextToken"), paging.SUMMARIES_PAGE)
+    answer = {"TraceSummaries": shown, "ApproximateTime": time.time(), "TracesProcessedCount": processed}
+    if following:
+        answer["NextToken"] = following
+    return 200, answer

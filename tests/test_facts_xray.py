@@ -1,9 +1,10 @@
-"""mylearning.facts.tracing: the X-Amzn-Trace-Id header and the flags of a status, without I/O."""
+"""mylearning.facts.xray (tracing part): the X-Amzn-Trace-Id header and the flags of a status, without I/O."""
 from __future__ import annotations
 
 import pytest
 
-from mylearning.facts import iam, tracing
+from mylearning.facts import iam
+from mylearning.facts import xray as tracing
 
 ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 
