@@ -110,7 +110,7 @@ def _running(world: World, name: str, count: int = 1) -> list[dict]:
     return wait_for(f"{count} running task(s) of {name} with healthy proxies", lambda: (
         lambda tasks: tasks if len(tasks) >= count and all(
             t["lastStatus"] == "RUNNING" and all(c["lastStatus"] == "RUNNING" for c in t["containers"])
-            for t in tasks) else None)(world.service_tasks(name)), timeout=120)
+            for t in tasks) else None)(world.service_tasks(name)), timeout=240)
 
 
 def test_enrollment_calls_courses_api_through_both_proxies(world):
