@@ -40,15 +40,6 @@ SAMPLE_ERROR = json.dumps({"time": "t", "level": "ERROR", "message": "request", 
 SAMPLE_INFO = json.dumps({"time": "t", "level": "INFO", "message": "request", "path": "/api/courses", "status": 200})
 
 
-def _answer_json(ctx: Context, key: str) -> dict | None:
-    text = ctx.answer(key)
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _alarms(ctx: Context) -> dict[str, dict]:
     """The lab's metric alarms by name (one DescribeAlarms)."""
     def look() -> dict[str, dict]:

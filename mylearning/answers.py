@@ -51,6 +51,17 @@ def read_answer(session: Any, lab: str | int, key: str) -> str | None:
         return None
 
 
+def read_json_answer(session: Any, lab: str | int, key: str) -> dict | None:
+    """A JSON object answer (what the labs record as dicts), or None when it is missing or not one."""
+    import json
+    text = read_answer(session, lab, key)
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def recorded(session: Any, lab: str | int) -> list[str]:
     """The names of every answer this learner recorded for `lab` (what its teardown removes)."""
     ssm = session.client("ssm")

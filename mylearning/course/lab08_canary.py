@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from mylearning import (canary, cloudmap, deployments, loadbalancer, lookup, mesh, microservices as ms, roles,
                         service_specs, taskdefs)
-from mylearning.answers import read_answer, record_answer
+from mylearning.answers import read_answer, read_json_answer, record_answer
 from mylearning.course import LabInfo
 from mylearning.course import lab06_app_mesh as lab06
 from mylearning.mesh import sidecar
@@ -279,12 +279,8 @@ def run_analysis(session: Any, version: str, *, show: Optional[bool] = None) -> 
 
 
 def _recorded(session: Any, key: str) -> Optional[dict]:
-    """A JSON answer this lab recorded, or None when it is missing or not JSON."""
-    text = read_answer(session, ABOUT.number, key)
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None
+    """A JSON answer this lab recorded, or None when it is missing or not a JSON object."""
+    return read_json_answer(session, ABOUT.number, key)
 
 
 def recorded_run(session: Any, version: str) -> Optional[dict]:

@@ -28,7 +28,7 @@ import time
 from typing import Any, Optional
 
 from mylearning import deployments, knobs, lookup, microservices as ms, taskdefs, traffic
-from mylearning.answers import read_answer, record_answer
+from mylearning.answers import read_answer, read_json_answer, record_answer
 from mylearning.course import LabInfo
 from mylearning.course import lab06_app_mesh as lab06
 from mylearning.facts.elbv2 import metric_dimension
@@ -488,12 +488,8 @@ def confirm_fix(session: Any, seconds: float = 20, *, show: bool = True, timeout
 
 
 def _recorded(session: Any, key: str) -> Optional[dict]:
-    text = read_answer(session, ABOUT.number, key)
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+    """A JSON answer this lab recorded, or None when it is missing or not a JSON object."""
+    return read_json_answer(session, ABOUT.number, key)
 
 
 def recorded_fix(session: Any) -> Optional[dict]:

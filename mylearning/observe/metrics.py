@@ -68,15 +68,8 @@ def series(session: Any, queries: Iterable[Mapping[str, Any]], start: float, end
         "EndTime": datetime.datetime.fromtimestamp(end if end is not None else time.time(), datetime.timezone.utc),
         "ScanBy": "TimestampAscending"}
     out: dict[str, list[tuple[float, float]]] = {}
-    token = None
-    first = True
-    while True:
-        page = shown.call(cw, "get_metric_data", show and first, **arguments, **({"NextToken": token} if token else {}))
-        first = False
+    for page in shown.pages(cw, "get_metric_data", show, **arguments):
         for result in page.get("MetricDataResults", []):
             points = out.setdefault(result["Id"], [])
             points += [(t.timestamp(), v) for t, v in zip(result.get("Timestamps", []), result.get("Values", []))]
-        token = page.get("NextToken")
-        if not token:
-            break
     return {k: sorted(v) for k, v in out.items()}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 import pprint
-from typing import Any
+from typing import Any, Iterator
 
 #: Long values (a dashboard body, a policy) are cut in what is shown, never in what is sent.
 MAX_SHOWN = 400
@@ -29,3 +29,14 @@ def call(client: Any, operation: str, show: bool = True, **arguments: Any) -> di
     if show:
         print(render(client.meta.service_model.service_name, operation, **arguments))
     return getattr(client, operation)(**arguments)
+
+
+def pages(client: Any, operation: str, show: bool = True, **arguments: Any) -> Iterator[dict]:
+    """Every page of `operation`, following NextToken; only the first call is shown."""
+    token = None
+    while True:
+        page = call(client, operation, show and token is None, **arguments, **({"NextToken": token} if token else {}))
+        yield page
+        token = page.get("NextToken")
+        if not token:
+            return

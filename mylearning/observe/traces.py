@@ -177,17 +177,9 @@ class ServiceMap:
 
 def service_map(session: Any, start: float, end: float, *, show: bool = True) -> ServiceMap:
     """X-Ray's service graph between `start` and `end` (epoch seconds), every page."""
-    xray = session.client("xray")
     services: list[dict] = []
-    arguments: dict[str, Any] = {"StartTime": _time(start), "EndTime": _time(end)}
-    first = True
-    while True:
-        page = shown.call(xray, "get_service_graph", show and first, **arguments)
-        first = False
+    for page in shown.pages(session.client("xray"), "get_service_graph", show, StartTime=_time(start), EndTime=_time(end)):
         services += page.get("Services", [])
-        if not page.get("NextToken"):
-            break
-        arguments["NextToken"] = page["NextToken"]
     return ServiceMap(services)
 
 
@@ -195,18 +187,13 @@ def slow(session: Any, start: float, end: float, *, seconds: float = 1.0, extra:
          limit: int = 20, show: bool = True) -> Table:
     """Traces between `start` and `end` slower than `seconds` (``responsetime > seconds``, and
     `extra`, e.g. ``service("enrollment")``), slowest first: id, response time, status, URL, services."""
-    xray = session.client("xray")
     expression = f"responsetime > {seconds:g}" + (f" AND {extra}" if extra else "")
-    arguments: dict[str, Any] = {"StartTime": _time(start), "EndTime": _time(end), "FilterExpression": expression}
     found: list[dict] = []
-    first = True
-    while len(found) < 1000:
-        page = shown.call(xray, "get_trace_summaries", show and first, **arguments)
-        first = False
+    for page in shown.pages(session.client("xray"), "get_trace_summaries", show, StartTime=_time(start),
+                            EndTime=_time(end), FilterExpression=expression):
         found += page.get("TraceSummaries", [])
-        if not page.get("NextToken"):
+        if len(found) >= 1000:
             break
-        arguments["NextToken"] = page["NextToken"]
     found.sort(key=lambda s: -(s.get("ResponseTime") or s.get("Duration") or 0))
     rows = [{"trace": s["Id"], "response s": round(float(s.get("ResponseTime") or 0), 3),
              "status": (s.get("Http") or {}).get("HttpStatus"), "url": (s.get("Http") or {}).get("HttpURL"),
