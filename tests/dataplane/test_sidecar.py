@@ -107,10 +107,20 @@ def _service(world: World, name: str, taskdef: str, registry: str, count: int = 
 
 
 def _running(world: World, name: str, count: int = 1) -> list[dict]:
-    return wait_for(f"{count} running task(s) of {name} with healthy proxies", lambda: (
-        lambda tasks: tasks if len(tasks) >= count and all(
+    seen: list[str] = []
+
+    def probe() -> list[dict] | None:
+        tasks = world.service_tasks(name)
+        seen[:] = [f"{t['lastStatus']} ({', '.join(c['name'] + ' ' + c['lastStatus'] for c in t['containers'])}"
+                   f"{'; ' + t['stoppedReason'] if t.get('stoppedReason') else ''})" for t in tasks]
+        return tasks if len(tasks) >= count and all(
             t["lastStatus"] == "RUNNING" and all(c["lastStatus"] == "RUNNING" for c in t["containers"])
-            for t in tasks) else None)(world.service_tasks(name)), timeout=240)
+            for t in tasks) else None
+
+    try:
+        return wait_for(f"{count} running task(s) of {name} with healthy proxies", probe, timeout=240)
+    except AssertionError as error:  # say which container held the task back
+        raise AssertionError(f"{error}; tasks: {seen or 'none'}") from None
 
 
 def test_enrollment_calls_courses_api_through_both_proxies(world):
