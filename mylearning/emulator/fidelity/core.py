@@ -205,20 +205,49 @@ class _Models:
 MODELS = _Models()
 
 
-def _rest_routes(model) -> list[tuple[str, re.Pattern, list[str], str]]:
+def _rest_routes(model) -> list[tuple[str, re.Pattern, list[str], str, dict, tuple]]:
+    """(method, path pattern, label names, operation, query literals, required headers) per
+    operation, the most specific first: S3 tells GetObject from GetObjectAcl by the query
+    (``/{Bucket}/{Key+}?acl``) and PutObject from CopyObject by a header (x-amz-copy-source)."""
     routes = getattr(model, "_mylearning_routes", None)
     if routes is None:
         routes = []
         for name in model.operation_names:
-            http = model.operation_model(name).http
-            uri = http.get("requestUri", "/").split("?")[0]
+            operation = model.operation_model(name)
+            http = operation.http
+            uri, _, literal = http.get("requestUri", "/").partition("?")
             names = re.findall(r"{([^}+]+)\+?}", uri)
-            pattern = "^" + re.sub(r"{[^}]+}", "([^/]+)", uri.rstrip("/") or "/") + "/?$"
-            routes.append((http.get("method", "POST"), re.compile(pattern), names, name))
-        # Literal paths first: "/meshes/{m}/virtualNodes" must not match a {param} route.
-        routes.sort(key=lambda r: r[1].pattern.count("([^/]+)"))
+            # A greedy label ({Key+}) takes the rest of the path, slashes included (an S3 key
+            # "courses/ecs-101.md"); the others one segment.
+            path = re.sub(r"{[^}]+\+}", "(.+)", uri.rstrip("/") or "/")
+            pattern = "^" + re.sub(r"{[^}]+}", "([^/]+)", path) + "/?$"
+            query = dict(urllib.parse.parse_qsl(literal, keep_blank_values=True))
+            shape = operation.input_shape
+            headers = tuple(sorted(
+                "HTTP_" + m.serialization["name"].upper().replace("-", "_")
+                for n, m in (shape.members.items() if shape is not None else ())
+                if m.serialization.get("location") == "header" and n in shape.required_members))
+            routes.append((http.get("method", "POST"), re.compile(pattern), names, name, query, headers))
+        # Literal paths first: "/meshes/{m}/virtualNodes" must not match a {param} route; then
+        # routes that need query literals or headers before the plain route they refine.
+        routes.sort(key=lambda r: (r[1].pattern.count("([^/]+)"), "(.+)" in r[1].pattern, -len(r[4]) - len(r[5])))
         model._mylearning_routes = routes
     return routes
+
+
+def _route_matches(route: tuple, method: str, path: str, query: dict, environ: dict) -> Any:
+    verb, pattern, _, _, literals, headers = route
+    if verb != method:
+        return None
+    m = pattern.match(path)
+    if m is None:
+        return None
+    for key, value in literals.items():
+        if key not in query or (value and query[key][-1] != value):
+            return None
+    if any(h not in environ for h in headers):
+        return None
+    return m
 
 
 def _read_body(environ: dict) -> bytes:
@@ -269,15 +298,15 @@ def decode(environ: dict) -> AwsRequest | None:
         params.pop("Version", None)
         protocol = "ec2" if service == "ec2" else "query"
     elif model.protocol in ("rest-json", "rest-xml"):
-        for verb, pattern, names, name in _rest_routes(model):
-            m = pattern.match(path.rstrip("/") or "/")
-            if verb == method and m:
-                operation = name
-                path_params = {n: urllib.parse.unquote(v) for n, v in zip(names, m.groups())}
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        for route in _rest_routes(model):
+            m = _route_matches(route, method, path.rstrip("/") or "/", query, environ)
+            if m:
+                operation = route[3]
+                path_params = {n: urllib.parse.unquote(v) for n, v in zip(route[2], m.groups())}
                 break
         params = _json(body) if model.protocol == "rest-json" else {}
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        for key, values in query.items():
+        for key, values in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).items():
             params.setdefault(key, values[-1])
         params.update(path_params)
         protocol = model.protocol

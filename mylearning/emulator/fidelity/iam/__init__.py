@@ -12,6 +12,8 @@ Parts, each small enough to be offered upstream to moto on its own:
   without a Principal.
 * **Quotas** (``quotas``): trust, managed and inline policy sizes; managed policies
   attached per role, user and group.
+* **Enforcement** (``enforcement``): a role session's calls (credentials from AssumeRole)
+  authorised against the role's policies and boundary.
 * **References** (``references``): a managed policy deleted only when detached and left with
   one version; permissions boundaries that exist; names unique regardless of case.
 
@@ -25,6 +27,7 @@ from mylearning.emulator.fidelity.iam import aws_policies as _aws_policies  # no
 from mylearning.emulator.fidelity.iam import documents as _documents  # noqa: F401
 from mylearning.emulator.fidelity.iam import quotas as _quotas  # noqa: F401
 from mylearning.emulator.fidelity.iam import references as _references  # noqa: F401
+from mylearning.emulator.fidelity.iam import enforcement as _enforcement  # noqa: F401
 from mylearning.emulator.fidelity.iam.aws_policies import ensure_aws_policy
 from mylearning.emulator.fidelity.iam.documents import trust_policy_problem
 
