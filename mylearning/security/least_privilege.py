@@ -452,7 +452,8 @@ def _in_window(record: Mapping[str, Any], start: datetime.datetime, end: datetim
 
 def _logs_data_events(cloudtrail: Any, trail: Mapping[str, Any]) -> bool:
     """Whether a trail's selectors log data events (basic DataResources or advanced selectors
-    with eventCategory Data): https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html"""
+    with eventCategory Data).
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html"""
     selectors = cloudtrail.get_event_selectors(TrailName=trail.get("TrailARN") or trail["Name"])
     for selector in selectors.get("EventSelectors") or []:
         if selector.get("DataResources"):
