@@ -28,11 +28,18 @@ ASSUMED_ROLE = "AssumedRole"
 #: error (NoSuchKey, ResourceNotFoundException, ThrottlingException...) came after authorization,
 #: so the permission was used. Codes as the services return them:
 #: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
-#: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (UnauthorizedOperation)
+#: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (UnauthorizedOperation;
+#: CloudTrail records EC2's as Client.UnauthorizedOperation)
+#: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html (AuthorizationError)
 DENIED_ERROR_CODES = frozenset({
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Client.UnauthorizedOperation",
-    "UnauthorizedAccess", "NotAuthorized", "AuthorizationError",
+    "AuthorizationError",
 })
+
+#: S3 answers GetObject/HeadObject of a key that does not exist with 403 AccessDenied, not 404,
+#: when the caller lacks s3:ListBucket on the bucket: such a denial may mean a missing object.
+#: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+S3_MISSING_KEY_DENIED = frozenset({"s3:getobject"})
 
 #: Services whose IAM prefix is not the first label of their event source host. Every other
 #: service's prefix is that label (s3.amazonaws.com -> s3, dynamodb.amazonaws.com -> dynamodb).

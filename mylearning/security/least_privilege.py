@@ -303,7 +303,9 @@ class Proposal:
                  "detail": g.detail, "review": "replace the placeholder" if g.placeholder else ""}
                 for g in self.grants]
         rows += [{"action": d.action, "resources": d.resource, "calls": d.calls, "detail": "",
-                  "review": f"denied ({d.error}): not granted; was it needed?"} for d in self.denied]
+                  "review": f"denied ({d.error}): not granted; was it needed?" + (
+                      " (S3 also answers AccessDenied for a missing key without s3:ListBucket)"
+                      if d.action.lower() in ct.S3_MISSING_KEY_DENIED else "")} for d in self.denied]
         rows += [{"action": "iam:PassRole", "resources": p.role, "calls": "", "detail": "",
                   "review": f"{p.event} passed this role; CloudTrail does not record iam:PassRole: "
                             "add it if the call must go on"} for p in self.passed_roles]

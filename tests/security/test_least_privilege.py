@@ -173,6 +173,13 @@ def test_a_denied_call_that_also_succeeded_is_granted_only_where_it_succeeded():
     assert [d.resource for d in proposal.denied] == [f"arn:aws:sqs:us-east-1:{ACCOUNT}:b"]
 
 
+def test_a_denied_get_object_mentions_the_missing_key_case():
+    w = assumed(WORKER)
+    text = str(lp.generate([record(w, "s3.amazonaws.com", "GetObject", {"bucketName": VIDEOS, "key": "x"},
+                                   error="AccessDenied", data=True)], WORKER))
+    assert "missing key without s3:ListBucket" in text
+
+
 def test_pass_role_is_flagged_for_review_never_granted(proposal):
     assert [(p.event, p.role) for p in proposal.passed_roles] == [
         ("RunTask", f"arn:aws:iam::{ACCOUNT}:role/ml-t-transcode-task")]
