@@ -12,10 +12,20 @@ from __future__ import annotations
 #: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
 #: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
 #: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsessionmanagermessagegatewayservice.html
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html
 NO_RESOURCE_LEVEL = frozenset(a.lower() for a in (
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
     "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
-    "cloudwatch:PutMetricData",
+    "cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics",
+    "cloudwatch:ListMetrics",
+    "s3:ListAllMyBuckets", "sqs:ListQueues", "dynamodb:ListTables",
+    "secretsmanager:ListSecrets", "secretsmanager:GetRandomPassword",
+    "kms:CreateKey", "kms:ListKeys", "kms:ListAliases", "sts:GetCallerIdentity",
     "ecr:GetAuthorizationToken",
     # ECS Exec's channel to the task (the task role needs them, on "*").
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html

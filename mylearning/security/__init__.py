@@ -13,6 +13,14 @@ keep, ``failed()`` / ``control("ECS.5")`` to narrow it, ``counts()`` by severity
 Modules: `inventory` (what is read, and how), `ecs_controls` (Security Hub's ECS.x),
 `iam_checks` (MYL.IAM.x), `network_checks` (MYL.NET.x), `findings` (the report). The controls'
 ids, titles, severities and pages are AWS facts, in `mylearning.facts.securityhub`.
+
+Least privilege from the record: `least_privilege` reads the CloudTrail records of a role's calls
+(``recorded(session, role_arn, start, end)``: Event history and a data-event trail's log files)
+and, as IAM Access Analyzer's policy generation does, proposes the policy those calls needed
+(``generate(records, role_arn)``): the actions named from each record, on the resources the
+record names (Access Analyzer's placeholders where it names none), calls that were denied listed
+for review rather than granted, and ``unused(current_policies)`` for what the role may do but
+never did. It is a template to review before attaching, as Access Analyzer's is.
 """
 from __future__ import annotations
 
