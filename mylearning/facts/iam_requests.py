@@ -6,12 +6,8 @@ An API call is authorised as an action (``service-prefix:Action``) on the resour
 their own name under the service's prefix; the exceptions and the ARN formats below come from the
 Service Authorization Reference pages of each service:
 
-* Amazon S3 (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
-  and "Required permissions for Amazon S3 API operations",
-  https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html: HeadObject needs
-  s3:GetObject; https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html:
-  ListObjectsV2 needs s3:ListBucket; https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html:
-  HeadBucket needs s3:ListBucket). Objects are ``arn:aws:s3:::bucket/key``, buckets
+* Amazon S3: the operations authorised as another action (HeadObject as s3:GetObject,
+  ListObjectsV2 as s3:ListBucket, ...) are `facts.cloudtrail_records.EVENT_ACTIONS`. Objects are ``arn:aws:s3:::bucket/key``, buckets
   ``arn:aws:s3:::bucket``, without region or account.
 * DynamoDB tables ``arn:aws:dynamodb:region:account:table/name``; a batch call needs the action
   on every table it names (list_amazondynamodb.html).
@@ -35,26 +31,12 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
+from mylearning.facts.cloudtrail_records import EVENT_ACTIONS
+
 #: botocore service name -> IAM service prefix, where they differ.
 PREFIXES = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "stepfunctions": "states",
             "application-autoscaling": "application-autoscaling", "acm-pca": "acm-pca",
             "cloudwatch": "cloudwatch", "servicediscovery": "servicediscovery"}
-
-#: (botocore service, operation) -> the IAM action's name, where it is not the operation's.
-ACTION_NAMES = {
-    ("s3", "HeadObject"): "GetObject",
-    ("s3", "ListObjectsV2"): "ListBucket",
-    ("s3", "ListObjects"): "ListBucket",
-    ("s3", "HeadBucket"): "ListBucket",
-    ("s3", "ListObjectVersions"): "ListBucketVersions",
-    ("s3", "ListMultipartUploads"): "ListBucketMultipartUploads",
-    ("s3", "ListBuckets"): "ListAllMyBuckets",
-    ("s3", "CompleteMultipartUpload"): "PutObject",
-    ("s3", "CreateMultipartUpload"): "PutObject",
-    ("s3", "UploadPart"): "PutObject",
-    ("s3", "DeleteObjects"): "DeleteObject",
-    ("s3", "CopyObject"): "PutObject",
-}
 
 #: Operations every principal may call, whatever its policies:
 #: https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html ("No
@@ -64,7 +46,9 @@ UNAUTHORISED_OPERATIONS = frozenset({("sts", "GetCallerIdentity")})
 
 def action(service: str, operation: str) -> str:
     """The IAM action `operation` of botocore service `service` is authorised as."""
-    return f"{PREFIXES.get(service, service)}:{ACTION_NAMES.get((service, operation), operation)}"
+    prefix = PREFIXES.get(service, service)
+    # A CloudTrail record's eventName is the operation's name: one table serves both.
+    return EVENT_ACTIONS.get((prefix, operation), (f"{prefix}:{operation}",))[0]
 
 
 def _s3(params: Mapping[str, Any], region: str, account: str, operation: str) -> Optional[list[str]]:
