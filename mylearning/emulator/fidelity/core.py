@@ -74,6 +74,9 @@ _AFTER: dict[tuple[str, str], list[After]] = {}
 _RESETS: list[Callable[[], None]] = []
 #: Checks every decoded request goes through before its operation's own rules.
 _BEFORE: list[Rule] = []
+#: Observers of every decoded request's answer, whatever it was (see `after_every`).
+Observer = Callable[[AwsRequest, int, list], None]
+_OBSERVERS: list[Observer] = []
 
 
 def rule(service: str, *operations: str) -> Callable[[Rule], Rule]:
@@ -131,6 +134,14 @@ def moto_fixes(service: str, *fixes: Callable[[], None], operations: Iterable[st
 def before_every(fn: Rule) -> Rule:
     """Run `fn` on every request the layer decodes, before the operation's rules."""
     _BEFORE.append(fn)
+    return fn
+
+
+def after_every(fn: Observer) -> Observer:
+    """Run `fn(req, status, body_chunks)` once every decoded request was answered, by a rule's
+    refusal, a handler or moto alike (CloudTrail records them all). It runs outside the state
+    lock and must be cheap; an observer that fails never changes the answer."""
+    _OBSERVERS.append(fn)
     return fn
 
 
@@ -205,20 +216,36 @@ class _Models:
 MODELS = _Models()
 
 
-def _rest_routes(model) -> list[tuple[str, re.Pattern, list[str], str]]:
+def _rest_routes(model) -> list[tuple[str, re.Pattern, list[str], str, tuple]]:
+    """(method, path pattern, path names, operation, query literals) per operation.
+
+    The query literals are what a request URI requires after its ``?`` (S3's
+    ``/{Bucket}?tagging`` for PutBucketTagging, ``/{Bucket}/{Key+}?x-id=GetObject``):
+    without them every S3 bucket operation would read as CreateBucket. A greedy
+    ``{Key+}`` takes slashes, as object keys have them.
+    """
     routes = getattr(model, "_mylearning_routes", None)
     if routes is None:
         routes = []
         for name in model.operation_names:
             http = model.operation_model(name).http
-            uri = http.get("requestUri", "/").split("?")[0]
+            uri, _, query = http.get("requestUri", "/").partition("?")
             names = re.findall(r"{([^}+]+)\+?}", uri)
-            pattern = "^" + re.sub(r"{[^}]+}", "([^/]+)", uri.rstrip("/") or "/") + "/?$"
-            routes.append((http.get("method", "POST"), re.compile(pattern), names, name))
-        # Literal paths first: "/meshes/{m}/virtualNodes" must not match a {param} route.
-        routes.sort(key=lambda r: r[1].pattern.count("([^/]+)"))
+            body = re.sub(r"{[^}]+\+}", "(.+)", uri.rstrip("/") or "/")
+            pattern = "^" + re.sub(r"{[^}+]+}", "([^/]+)", body) + "/?$"
+            literals = tuple((k, v[-1] if v else None) for k, v in
+                             urllib.parse.parse_qs(query, keep_blank_values=True).items())
+            routes.append((http.get("method", "POST"), re.compile(pattern), names, name, literals))
+        # Literal paths first: "/meshes/{m}/virtualNodes" must not match a {param} route;
+        # among equals, the one that asks more of the query string first.
+        routes.sort(key=lambda r: (r[1].pattern.count("([^/]+)") + r[1].pattern.count("(.+)"),
+                                   r[1].pattern.count("(.+)"), -len(r[4])))
         model._mylearning_routes = routes
     return routes
+
+
+def _query_has(query: dict, literals: tuple) -> bool:
+    return all(k in query and (not v or query[k][-1] == v) for k, v in literals)
 
 
 def _read_body(environ: dict) -> bytes:
@@ -269,9 +296,10 @@ def decode(environ: dict) -> AwsRequest | None:
         params.pop("Version", None)
         protocol = "ec2" if service == "ec2" else "query"
     elif model.protocol in ("rest-json", "rest-xml"):
-        for verb, pattern, names, name in _rest_routes(model):
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        for verb, pattern, names, name, literals in _rest_routes(model):
             m = pattern.match(path.rstrip("/") or "/")
-            if verb == method and m:
+            if verb == method and m and _query_has(query, literals):
                 operation = name
                 path_params = {n: urllib.parse.unquote(v) for n, v in zip(names, m.groups())}
                 break
@@ -405,8 +433,25 @@ class FidelityMiddleware:
         req = decode(environ)
         if req is None:
             return self.app(environ, start_response)
+        if not _OBSERVERS:
+            with STATE:
+                return self._serve(req, environ, start_response)
+        seen: list[str] = []
+
+        def watching(status: str, headers: list, exc_info: Any = None):
+            seen.append(status)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
         with STATE:
-            return self._serve(req, environ, start_response)
+            answer = self._serve(req, environ, watching)
+        code = int(seen[-1].split()[0]) if seen else 500
+        for fn in _OBSERVERS:
+            try:
+                fn(req, code, answer)
+            except Exception:  # noqa: BLE001 - recording must never break an answer
+                import logging
+                logging.getLogger("mylearning.emulator").debug("observer failed", exc_info=True)
+        return answer
 
     def _serve(self, req: AwsRequest, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = (req.service, req.operation)
