@@ -54,7 +54,26 @@ def main(n: int = 2000) -> None:
     filtered = time.perf_counter() - t0
     print(f"LookupEvents over {len(timings['on']) + 201} recorded events: a page of {len(page['Events'])} in "
           f"{first * 1e3:.1f} ms; EventName=CreateCluster in {filtered * 1e3:.1f} ms")
-    server.close()
+    _observer_alone()  # the server's thread ends with the process
+
+
+def _observer_alone(calls: int = 100_000) -> None:
+    """The recorder's own cost, without the HTTP noise: the observer on one decoded request."""
+    from mylearning.emulator.fidelity import core, reset
+    from mylearning.emulator.fidelity.cloudtrail import history
+
+    environ = {"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=bench/20261202/us-east-1/ecs/aws4_request, "
+                                     "SignedHeaders=host, Signature=0",
+               "HTTP_USER_AGENT": "Boto3/1.44 bench", "REMOTE_ADDR": "127.0.0.1"}
+    req = core.AwsRequest("ecs", "DescribeClusters", "json", "us-east-1", "POST", "/",
+                          {"clusters": ["bench"]}, environ=environ)
+    reset()
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        history.recorded(req, 200, [b"{}"])
+    took = time.perf_counter() - t0
+    print(f"the recorder alone: {took / calls * 1e6:.2f} us per call ({calls} calls; "
+          f"ring buffer bound {history.PER_REGION} per Region)")
 
 
 if __name__ == "__main__":
