@@ -23,6 +23,7 @@ class ControlPlane:
         from botocore.config import Config
 
         from mylearning.emulator import auth
+        from mylearning.facts.cloudtrail import DATAPLANE_USER_AGENT
 
         self.endpoint = endpoint.rstrip("/")
         # The emulator's own credential when it has one (grading), passed down to us.
@@ -33,7 +34,10 @@ class ControlPlane:
         # emulator's own address, not "data-127.0.0.1".
         self._config = Config(retries={"max_attempts": 2, "mode": "standard"},
                               connect_timeout=5, read_timeout=40, max_pool_connections=20,
-                              inject_host_prefix=False)
+                              inject_host_prefix=False,
+                              # Names the data plane's calls as AWS's internals: the emulator's
+                              # CloudTrail leaves them out of Event history (fidelity/cloudtrail).
+                              user_agent_extra=DATAPLANE_USER_AGENT)
         self._clients: dict[tuple, Any] = {}
         self._lock = threading.Lock()
         self.acs_url: str | None = None

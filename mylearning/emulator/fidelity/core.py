@@ -74,6 +74,9 @@ _AFTER: dict[tuple[str, str], list[After]] = {}
 _RESETS: list[Callable[[], None]] = []
 #: Checks every decoded request goes through before its operation's own rules.
 _BEFORE: list[Rule] = []
+#: Observers of every decoded request's answer, whatever it was (see `after_every`).
+Observer = Callable[[AwsRequest, int, list], None]
+_OBSERVERS: list[Observer] = []
 
 
 def rule(service: str, *operations: str) -> Callable[[Rule], Rule]:
@@ -131,6 +134,14 @@ def moto_fixes(service: str, *fixes: Callable[[], None], operations: Iterable[st
 def before_every(fn: Rule) -> Rule:
     """Run `fn` on every request the layer decodes, before the operation's rules."""
     _BEFORE.append(fn)
+    return fn
+
+
+def after_every(fn: Observer) -> Observer:
+    """Run `fn(req, status, body_chunks)` once every decoded request was answered, by a rule's
+    refusal, a handler or moto alike (CloudTrail records them all). It runs outside the state
+    lock and must be cheap; an observer that fails never changes the answer."""
+    _OBSERVERS.append(fn)
     return fn
 
 
@@ -221,7 +232,8 @@ def _rest_routes(model) -> list[tuple[str, re.Pattern, list[str], str, dict, tup
             # "courses/ecs-101.md"); the others one segment.
             path = re.sub(r"{[^}]+\+}", "(.+)", uri.rstrip("/") or "/")
             pattern = "^" + re.sub(r"{[^}]+}", "([^/]+)", path) + "/?$"
-            query = dict(urllib.parse.parse_qsl(literal, keep_blank_values=True))
+            # "x-id=GetObject" only names the operation for logs; a client may leave it out.
+            query = {k: v for k, v in urllib.parse.parse_qsl(literal, keep_blank_values=True) if k != "x-id"}
             shape = operation.input_shape
             headers = tuple(sorted(
                 "HTTP_" + m.serialization["name"].upper().replace("-", "_")
@@ -434,8 +446,25 @@ class FidelityMiddleware:
         req = decode(environ)
         if req is None:
             return self.app(environ, start_response)
+        if not _OBSERVERS:
+            with STATE:
+                return self._serve(req, environ, start_response)
+        seen: list[str] = []
+
+        def watching(status: str, headers: list, exc_info: Any = None):
+            seen.append(status)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
         with STATE:
-            return self._serve(req, environ, start_response)
+            answer = self._serve(req, environ, watching)
+        code = int(seen[-1].split()[0]) if seen else 500
+        for fn in _OBSERVERS:
+            try:
+                fn(req, code, answer)
+            except Exception:  # noqa: BLE001 - recording must never break an answer
+                import logging
+                logging.getLogger("mylearning.emulator").debug("observer failed", exc_info=True)
+        return answer
 
     def _serve(self, req: AwsRequest, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = (req.service, req.operation)

@@ -59,6 +59,9 @@ ANSWERS: dict[str, Answer] = {
         "https://docs.aws.amazon.com/acm/latest/APIReference/CommonErrors.html")),
     "acm-pca": Answer("ValidationException", source=(
         "https://docs.aws.amazon.com/privateca/latest/APIReference/CommonErrors.html")),
+    # LookupEvents' own codes for its parameters are answered by fidelity/cloudtrail/lookup.py.
+    "cloudtrail": Answer("ValidationException", source=(
+        "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/CommonErrors.html")),
     "xray": Answer("InvalidRequestException", source=(
         "https://docs.aws.amazon.com/xray/latest/api/API_PutTraceSegments.html#API_PutTraceSegments_Errors")),
 }

@@ -1,0 +1,183 @@
+"""The Event history's store: one ring buffer of compact entries per Region.
+
+The emulator serves hundreds of calls a second, so recording one must cost next to
+nothing: an entry is a tuple of what the request already had (its decoded parameters,
+the access key, the answer's status, the error answer's bytes), and the record's JSON
+is built only when LookupEvents returns it (`entry_record`). Event IDs and request IDs
+are derived from the entry's sequence number, so they stay the same from one lookup
+to the next without costing a UUID per call.
+
+Management events only, as Event history shows
+(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html).
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from typing import Any, NamedTuple
+
+from mylearning.emulator import auth
+from mylearning.emulator.fidelity.iam.enforcement import session_of
+from mylearning.emulator.fidelity.core import AwsRequest, after_every, on_reset
+from mylearning.facts import cloudtrail as facts
+
+#: Events kept per Region (the oldest go first). About 1 KB each with its parameters,
+#: so at most ~20 MB a Region; a lab session makes a few thousand calls.
+PER_REGION = 20_000
+
+#: Operations whose body the history must not keep: the ingest carries whole records.
+_NOT_RECORDED = frozenset({("cloudtrail-data", "PutAuditEvents")})
+
+
+class Entry(NamedTuple):
+    seq: int
+    when: float
+    region: str
+    service: str            # boto3 client name
+    operation: str
+    access_key: str
+    user_agent: str
+    source_ip: str
+    status: int
+    error: bytes | None     # the error answer, parsed only when looked up
+    params: Any             # the decoded request's parameters (not copied)
+    record: dict | None     # a whole record handed over by the data plane, else None
+
+
+_LOCK = threading.Lock()
+_BY_REGION: dict[str, collections.deque] = {}
+_SEQ = itertools.count(1)
+#: Salt of the derived IDs, new for each emulator (and reset), so two runs never collide.
+_SALT = [secrets.randbits(64)]
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def _buffer(region: str) -> collections.deque:
+    found = _BY_REGION.get(region)
+    if found is None:
+        with _LOCK:
+            found = _BY_REGION.setdefault(region, collections.deque(maxlen=PER_REGION))
+    return found
+
+
+@after_every
+def recorded(req: AwsRequest, status: int, answer: list) -> None:
+    """Keep one call's entry, unless Event history would not show it."""
+    environ = req.environ
+    agent = environ.get("HTTP_USER_AGENT", "")
+    key = (req.service, req.operation)
+    if key in _NOT_RECORDED:
+        return
+    if req.operation in facts.DATA_EVENTS.get(facts.event_source(req.service), ()):
+        return
+    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    access_key = match.group(1) if match else (auth.presented(environ) or "")
+    # The data plane's own calls stand for AWS's internals; what it does as a role session
+    # (ECS reading a secret with the execution role) is the customer's, as on AWS.
+    if facts.DATAPLANE_USER_AGENT in agent and session_of(access_key) is None:
+        return
+    error = b"".join(answer)[:4096] if status >= 300 else None
+    _buffer(req.region).append(Entry(
+        next(_SEQ), time.time(), req.region, req.service, req.operation, access_key, agent,
+        environ.get("REMOTE_ADDR", ""), status, error, req.params, None))
+
+
+def add_record(record: dict) -> Entry:
+    """Add a whole record (handed over on the service channel) to its Region's history."""
+    entry = Entry(next(_SEQ), facts.parse_time(record["eventTime"]), record.get("awsRegion") or "us-east-1",
+                  "", record.get("eventName", ""), record.get("userIdentity", {}).get("accessKeyId", ""),
+                  record.get("userAgent", ""), record.get("sourceIPAddress", ""), 200, None, None, record)
+    _buffer(entry.region).append(entry)
+    return entry
+
+
+def entries(region: str) -> list[Entry]:
+    """The Region's entries, a snapshot (the buffer may grow while a lookup reads it)."""
+    found = _BY_REGION.get(region)
+    if not found:
+        return []
+    while True:
+        try:
+            return list(found)
+        except RuntimeError:  # appended to while copied: copy again
+            continue
+
+
+def event_id(entry: Entry) -> str:
+    if entry.record is not None and entry.record.get("eventID"):
+        return entry.record["eventID"]
+    return _derived(b"event", entry.seq)
+
+
+def _request_id(entry: Entry) -> str:
+    return _derived(b"request", entry.seq)
+
+
+def _derived(kind: bytes, seq: int) -> str:
+    """A random-looking UUID, the same for one entry at every lookup."""
+    digest = hashlib.blake2b(kind + seq.to_bytes(8, "big"), digest_size=16,
+                             key=_SALT[0].to_bytes(8, "big")).digest()
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
+@on_reset
+def _clear() -> None:
+    with _LOCK:
+        _BY_REGION.clear()
+    _SALT[0] = secrets.randbits(64)
+    from mylearning.emulator.fidelity.cloudtrail import identity
+    identity.forget()
+
+
+# ------------------------------------------------------------------ building records
+
+_JSON_TYPE = re.compile(rb'"__type"\s*:\s*"([^"]*)"')
+_XML_CODE = re.compile(rb"<Code>([^<]*)</Code>")
+_XML_MESSAGE = re.compile(rb"<Message>([^<]*)</Message>")
+
+
+def error_of(status: int, body: bytes | None) -> tuple[str | None, str | None]:
+    """errorCode and errorMessage of a failed call, read from its answer as a client would."""
+    if status < 300:
+        return None, None
+    body = body or b""
+    code = message = None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        code = str(value.get("__type") or value.get("code") or value.get("Code") or "")
+        message = value.get("message") or value.get("Message")
+    else:
+        found = _XML_CODE.search(body)
+        code = found.group(1).decode(errors="replace") if found else None
+        said = _XML_MESSAGE.search(body)
+        message = said.group(1).decode(errors="replace") if said else None
+    code = (code or "").rsplit("#", 1)[-1].split(":", 1)[0] or f"Http{status}"
+    import html
+    return code, html.unescape(str(message)) if message else code
+
+
+def entry_record(entry: Entry, account: str) -> dict:
+    """The CloudTrail record of an entry (built now, not when the call was made)."""
+    if entry.record is not None:
+        return entry.record
+    from mylearning.emulator.fidelity.cloudtrail import identity
+
+    source = facts.event_source(entry.service)
+    params = entry.params if isinstance(entry.params, dict) else {}
+    code, message = error_of(entry.status, entry.error)
+    return facts.record(
+        event_name=entry.operation, event_source=source, region=entry.region, account=account,
+        identity=identity.of(entry.access_key, account), event_time=entry.when,
+        event_id=event_id(entry), request_id=_request_id(entry), source_ip=entry.source_ip,
+        user_agent=entry.user_agent, parameters=facts.request_parameters(params),
+        error_code=code, error_message=message, management=True)
