@@ -33,6 +33,8 @@ class TaskAgent:
         self.addresses = addresses
         self.scratch = scratch
         self.proxy_url = proxy_url
+        #: The task role's credentials endpoint (`task_aws.TaskAws`), once the plane started it.
+        self.task_aws: Any = None
         self.runners: dict[str, TaskRunner] = {}
         #: private IP (or our own loopback) -> loopback address of the task
         self.routes: dict[str, str] = {}

@@ -30,12 +30,12 @@ HEARTBEAT = 2.0
 
 
 async def _heartbeat(agent: TaskAgent, edge: object, balancers: object, management: object,
-                     monitoring: object) -> None:
+                     monitoring: object, task_aws: object) -> None:
     while True:
         with contextlib.suppress(Exception):
             status = {**agent.status(), "proxy": agent.proxy_url, "edge": edge.stats(),
                       "load_balancers": balancers.stats(), "mesh": management.stats(),
-                      "monitoring": monitoring.stats()}
+                      "monitoring": monitoring.stats(), "task_aws": task_aws.stats()}
             await asyncio.to_thread(agent.control.telemetry, {"agent": status})
         await asyncio.sleep(HEARTBEAT)
 
@@ -66,6 +66,9 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane.monitoring import Monitoring
     resolver.monitoring = monitoring = Monitoring(agent)
     await monitoring.start()
+    from mylearning.dataplane.task_aws import TaskAws
+    resolver.task_aws = agent.task_aws = task_aws = TaskAws(agent)
+    await task_aws.start()
     edge = EdgeProxy(resolver.resolve, security.admit)
     agent.proxy_url = await edge.start("127.0.0.1", 0)
     stopping = asyncio.Event()
@@ -81,7 +84,7 @@ async def _main(endpoint: str) -> int:
     from mylearning.dataplane.telemetry import Telemetry
     workers = [asyncio.create_task(agent.watch()), asyncio.create_task(agent.send_health()),
                asyncio.create_task(Telemetry(agent).run()),
-               asyncio.create_task(_heartbeat(agent, edge, balancers, management, monitoring)),
+               asyncio.create_task(_heartbeat(agent, edge, balancers, management, monitoring, task_aws)),
                asyncio.create_task(balancers.watch()), asyncio.create_task(balancers.publish())]
     try:
         await stopping.wait()
@@ -97,6 +100,8 @@ async def _main(endpoint: str) -> int:
             await management.close()
         with contextlib.suppress(Exception):
             await monitoring.close()
+        with contextlib.suppress(Exception):
+            await task_aws.close()
         shutil.rmtree(scratch, ignore_errors=True)
         # Every container is stopped; do not wait for the ACS poll's thread (up to 30 s).
         sys.stderr.flush()

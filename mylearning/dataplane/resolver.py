@@ -31,6 +31,8 @@ class Resolver:
         self.management: Any = None
         #: CloudWatch's and X-Ray's regional endpoints for the tasks (`monitoring.Monitoring`), by name.
         self.monitoring: Any = None
+        #: The task role's credentials endpoint and AWS's service endpoints (`task_aws.TaskAws`).
+        self.task_aws: Any = None
 
     async def discover(self, name: str) -> list[str]:
         cached = self._cache.get(name)
@@ -67,6 +69,10 @@ class Resolver:
                 return served
         if self.monitoring is not None:
             served = self.monitoring.resolve(host, port)
+            if served is not None:
+                return served
+        if self.task_aws is not None:
+            served = self.task_aws.resolve(host, port)
             if served is not None:
                 return served
         if self.balancers is not None:

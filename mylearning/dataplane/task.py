@@ -194,8 +194,15 @@ class TaskRunner:
                                                    mode=options.mode,
                                                    max_buffer_size=options.max_buffer_size)
         environments: dict[str, dict[str, str]] = {}
+        # The task role's credentials, for every container (task-iam-roles.html; task_aws.py).
+        task_role = self.definition.get("taskRoleArn")
+        credentials_uri = (self.agent.task_aws.register(self.id, task_role, self.region)
+                           if task_role and self.agent.task_aws is not None else None)
         for state in self.containers.values():
             env = {e["name"]: e.get("value", "") for e in state.definition.get("environment") or []}
+            if credentials_uri:
+                from mylearning.dataplane.task_aws import RELATIVE_URI_VAR
+                env.setdefault(RELATIVE_URI_VAR, credentials_uri)
             wanted = state.definition.get("secrets") or []
             if wanted:
                 from mylearning.dataplane import secrets
@@ -407,6 +414,8 @@ class TaskRunner:
             # The loopback address is this task's until it is given back just below.
             self.agent.interceptions.pop(self.address, None)
             self.agent.addresses.give_back(self.address)
+        if self.agent.task_aws is not None:
+            self.agent.task_aws.forget(self.id)
 
     def request_stop(self, reason: str | None) -> None:
         self.stop_reason = self.stop_reason or reason

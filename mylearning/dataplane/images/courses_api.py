@@ -4,6 +4,11 @@ Each release is a real one: its answers carry its version and differ as releases
 1.0.0 lists courses; 1.1.0 filters by level and shows durations in the list; 1.2.0 adds
 ratings; 2.0.0 adds instructors and a database connection pool too small for its load,
 the flaw a canary deployment is meant to catch; 2.0.1 is 2.0.0 with the pool fixed.
+
+Every release serves a course's material (``/api/courses/{id}/material``) from the S3 bucket
+named by ``COURSE_CONTENT_BUCKET`` (object ``courses/{id}.md``), read with the task role's
+credentials (`aws`): what the task role lacks, the learner sees as AccessDenied in the app's log
+and in the answer. Without the variable the route answers 404 and calls nothing.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from . import story
+from .aws import NoCredentials, TaskAws, error_code
 from .container import Container
 from .service import LoadFlaw, Release, Service, run
 
@@ -59,7 +65,33 @@ def _routes(service: Service) -> None:
             return service.reply({"error": "course not found", "id": request.match_info["course_id"]}, 404)
         return service.reply({"course": course_view(course, version, detail=True)})
 
+    aws = TaskAws(service.container)
+
+    async def get_material(request: web.Request) -> web.Response:
+        course_id = request.match_info["course_id"]
+        if course_id not in story.BY_ID:
+            return service.reply({"error": "course not found", "id": course_id}, 404)
+        bucket = service.container.env.get("COURSE_CONTENT_BUCKET")
+        if not bucket:
+            return service.reply({"error": "course material is not configured (COURSE_CONTENT_BUCKET)"}, 404)
+        key = f"courses/{course_id}.md"
+        try:
+            answer = await aws.call("s3", "get_object", Bucket=bucket, Key=key)
+        except NoCredentials as error:
+            service.container.log(str(error), "ERROR", bucket=bucket, key=key)
+            return service.reply({"error": "NoCredentials", "message": str(error)}, 500)
+        except Exception as error:  # botocore's ClientError: AWS refused the call
+            code = error_code(error)
+            if code in ("NoSuchKey", "404"):
+                return service.reply({"error": "no material for this course yet", "id": course_id}, 404)
+            service.container.log(f"s3:GetObject s3://{bucket}/{key} failed: {error}", "ERROR",
+                                  error_code=code, bucket=bucket, key=key)
+            return service.reply({"error": code, "message": str(error)}, 500)
+        return service.reply({"course": course_id, "material": answer["Body"].decode("utf-8", "replace"),
+                              "source": f"s3://{bucket}/{key}"})
+
     service.app.router.add_get("/api/courses", list_courses)
+    service.app.router.add_get("/api/courses/{course_id}/material", get_material)
     service.app.router.add_get("/api/courses/{course_id}", get_course)
 
 
