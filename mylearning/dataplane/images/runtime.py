@@ -81,7 +81,8 @@ def container_environment(spec: ContainerSpec, image: catalogue.Image) -> dict[s
     """The environment the program sees, in Docker's order: defaults, image ENV, task's values.
 
     ECS adds AWS_EXECUTION_ENV (AWS_ECS_FARGATE on Fargate) and the region variables when
-    the agent passes them; the metadata and credentials endpoints are not emulated here.
+    the agent passes them; the task agent adds AWS_CONTAINER_CREDENTIALS_RELATIVE_URI for a task
+    with a task role (dataplane/task_aws.py); the metadata endpoint is not emulated.
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html
     """
     region = spec.environment.get("AWS_REGION") or spec.environment.get("AWS_DEFAULT_REGION")
