@@ -121,11 +121,8 @@ class MeshManagement:
         app.router.add_get("/v1/resources", self._resources)
         app.router.add_get("/v1/endpoints", self._endpoints)
         app.router.add_get("/v1/secrets", self._secrets)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, 0)
-        await site.start()
-        self.address = site._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
+        from mylearning.dataplane import servers
+        self._runner, self.address = await servers.start(app, host)
         return self.address
 
     async def close(self) -> None:

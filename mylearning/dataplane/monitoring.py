@@ -53,11 +53,8 @@ class Monitoring:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/v1/put-metric-data", self._put_metric_data)
         app.router.add_post("/v1/put-trace-segments", self._put_trace_segments)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, 0)
-        await site.start()
-        self.address = site._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
+        from mylearning.dataplane import servers
+        self._runner, self.address = await servers.start(app, host)
         return self.address
 
     async def close(self) -> None:

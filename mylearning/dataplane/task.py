@@ -76,6 +76,10 @@ class TaskRunner:
         self.done = asyncio.Event()
         self.scratch = agent.scratch / self.id
         self._tasks: list[asyncio.Task] = []
+        #: One report at a time, each built when its turn comes: two in flight at once could
+        #: arrive out of order, and a task report built before a sidecar started would then
+        #: put that container back to PENDING after its own RUNNING report.
+        self._reporting = asyncio.Lock()
 
     # ------------------------------------------------------------ reporting
 
@@ -92,17 +96,19 @@ class TaskRunner:
         return report
 
     async def report(self, status: str, reason: str | None = None, **times: float) -> None:
-        params: dict[str, Any] = {"cluster": self.cluster, "task": self.arn, "status": status,
-                                  "containers": [self._container_report(c)
-                                                 for c in self.containers.values()]}
-        if reason:
-            params["reason"] = reason[:1024]
-        params.update(times)
-        await self.agent.submit("submit_task_state_change", self.region, **params)
+        async with self._reporting:
+            params: dict[str, Any] = {"cluster": self.cluster, "task": self.arn, "status": status,
+                                      "containers": [self._container_report(c)
+                                                     for c in self.containers.values()]}
+            if reason:
+                params["reason"] = reason[:1024]
+            params.update(times)
+            await self.agent.submit("submit_task_state_change", self.region, **params)
 
     async def report_container(self, state: ContainerState) -> None:
-        await self.agent.submit("submit_container_state_change", self.region, cluster=self.cluster,
-                                task=self.arn, **self._container_report(state))
+        async with self._reporting:
+            await self.agent.submit("submit_container_state_change", self.region, cluster=self.cluster,
+                                    task=self.arn, **self._container_report(state))
 
     def health_report(self) -> dict:
         from mylearning.dataplane.healthcheck import task_health
@@ -197,7 +203,7 @@ class TaskRunner:
         # The task role's credentials, for every container (task-iam-roles.html; task_aws.py).
         task_role = self.definition.get("taskRoleArn")
         credentials_uri = (self.agent.task_aws.register(self.id, task_role, self.region)
-                           if task_role and self.agent.task_aws is not None else None)
+                           if task_role and getattr(self.agent, "task_aws", None) is not None else None)
         for state in self.containers.values():
             env = {e["name"]: e.get("value", "") for e in state.definition.get("environment") or []}
             if credentials_uri:
@@ -414,7 +420,7 @@ class TaskRunner:
             # The loopback address is this task's until it is given back just below.
             self.agent.interceptions.pop(self.address, None)
             self.agent.addresses.give_back(self.address)
-        if self.agent.task_aws is not None:
+        if getattr(self.agent, "task_aws", None) is not None:
             self.agent.task_aws.forget(self.id)
 
     def request_stop(self, reason: str | None) -> None:

@@ -89,11 +89,8 @@ class TaskAws:
         from aiohttp import web
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, 0)
-        await site.start()
-        self.address = site._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
+        from mylearning.dataplane import servers
+        self._runner, self.address = await servers.start(app, host)
         return self.address
 
     async def close(self) -> None:

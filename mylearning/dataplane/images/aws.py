@@ -34,7 +34,9 @@ class NoCredentials(Exception):
     """The task has no task role, or its credentials could not be had."""
 
 
-class TaskAws:
+class Sdk:
+    """The AWS SDK as an app in a task uses it (module docstring)."""
+
     def __init__(self, container: Container) -> None:
         self.container = container
         self.region = (container.env.get("AWS_REGION") or container.env.get("AWS_DEFAULT_REGION")

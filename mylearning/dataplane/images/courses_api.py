@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from . import story
-from .aws import NoCredentials, TaskAws, error_code
+from .aws import NoCredentials, Sdk, error_code
 from .container import Container
 from .service import LoadFlaw, Release, Service, run
 
@@ -65,7 +65,7 @@ def _routes(service: Service) -> None:
             return service.reply({"error": "course not found", "id": request.match_info["course_id"]}, 404)
         return service.reply({"course": course_view(course, version, detail=True)})
 
-    aws = TaskAws(service.container)
+    aws = Sdk(service.container)
 
     async def get_material(request: web.Request) -> web.Response:
         course_id = request.match_info["course_id"]
