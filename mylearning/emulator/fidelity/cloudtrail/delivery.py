@@ -214,8 +214,13 @@ def _run(generation: int) -> None:
 
 def tick(generation: int | None = None) -> None:
     """One delivery of every logging trail. (The thread idles on when none logs: a wake every
-    few seconds costs nothing, and a thread that ended could race a StartLogging.)"""
+    few seconds costs nothing, and a thread that ended could race a StartLogging.)
+
+    It picks each trail's records under the state lock, builds and compresses them outside it
+    (the records of thousands of S3 calls take a while, and requests must not wait for that),
+    and writes the files under it again."""
     now = time.time()
+    jobs = []
     with STATE:
         if generation is not None and generation != _generation:
             return
@@ -227,11 +232,21 @@ def tick(generation: int | None = None) -> None:
                 _CURSORS.pop(arn, None)
                 _STOPPED.pop(arn, None)
                 continue
-            _CURSORS[arn] = _deliver(trail, _CURSORS[arn], upto, now)
+            _CURSORS[arn], chosen = _select(trail, _CURSORS[arn], upto, now)
             if upto is not None and stopped <= now - SETTLE:  # all it logged has settled: done
                 _CURSORS.pop(arn, None)
                 _STOPPED.pop(arn, None)
+            if chosen:
+                _identities(trail, chosen)
+                jobs.append((trail, chosen))
         _refresh_wanted()
+    files = [(trail, _build(trail, chosen)) for trail, chosen in jobs]
+    if files:
+        with STATE:
+            if generation is not None and generation != _generation:
+                return
+            for trail, bodies in files:
+                _write(trail, bodies, now)
 
 
 def _event(entry: history.Entry, data: bool, account: str) -> selectors.Event:
@@ -253,7 +268,16 @@ def _event(entry: history.Entry, data: bool, account: str) -> selectors.Event:
 
 
 def _deliver(trail: Any, cursor: int, upto: int | None, now: float) -> int:
-    """Write the trail's new records; return its new cursor."""
+    """Write the trail's new records at once (the caller holds the state lock); return its new
+    cursor."""
+    newest, chosen = _select(trail, cursor, upto, now)
+    if chosen:
+        _write(trail, _build(trail, chosen), now)
+    return newest
+
+
+def _select(trail: Any, cursor: int, upto: int | None, now: float) -> tuple[int, dict[str, list]]:
+    """The trail's new entries that its selectors select, per Region, and its new cursor."""
     account = trail.account_id
     basic, advanced = trail.event_selectors or [], trail.advanced_event_selectors or []
     wants_data = selectors.logs_data_events(basic, advanced)
@@ -270,19 +294,38 @@ def _deliver(trail: Any, cursor: int, upto: int | None, now: float) -> int:
                 newest = max(newest, entry.seq)
                 if selectors.selects(basic, advanced, _event(entry, data, account)):
                     chosen.setdefault(region, []).append(entry)
-    if not chosen:
-        return newest
+    return newest, chosen
+
+
+def _identities(trail: Any, chosen: dict[str, list]) -> None:
+    """Resolve the callers while the state lock is held (they are cached), so that building the
+    records outside it reads no moto state."""
+    from mylearning.emulator.fidelity.cloudtrail import identity
+
+    for key in {e.access_key for entries in chosen.values() for e in entries if e.record is None}:
+        identity.of(key, trail.account_id)
+
+
+def _build(trail: Any, chosen: dict[str, list]) -> dict[str, bytes]:
+    """Region -> the gzip'd ``{"Records": [...]}`` of its entries, oldest first."""
+    bodies = {}
+    for region, entries in sorted(chosen.items()):
+        entries.sort(key=lambda e: (e.when, e.seq))
+        bodies[region] = gzip.compress(json.dumps(
+            {"Records": [history.entry_record(e, trail.account_id) for e in entries]}).encode())
+    return bodies
+
+
+def _write(trail: Any, bodies: dict[str, bytes], now: float) -> None:
+    """Put one log file per Region in the trail's bucket, straight into moto's S3 state."""
     trail.status._ml_attempt = now
     s3 = moto_backend("s3", "aws")
     if trail.bucket_name not in s3.buckets:
         trail.status._ml_error = "NoSuchBucket"
-        return newest
-    for region, entries in sorted(chosen.items()):
-        entries.sort(key=lambda e: (e.when, e.seq))
-        body = gzip.compress(json.dumps(
-            {"Records": [history.entry_record(e, account) for e in entries]}).encode())
+        return
+    for region, body in bodies.items():
         unique = "".join(secrets.choice(_UNIQUE) for _ in range(16))
-        s3.put_object(trail.bucket_name, records.log_key(trail.s3_key_prefix, account, region, now, unique), body)
+        key = records.log_key(trail.s3_key_prefix, trail.account_id, region, now, unique)
+        s3.put_object(trail.bucket_name, key, body)
     trail.status._ml_delivered = now
     trail.status._ml_error = None
-    return newest
