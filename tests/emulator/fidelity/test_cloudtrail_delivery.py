@@ -196,6 +196,41 @@ def test_least_privilege_proposes_the_object_reads_from_the_delivered_files(worl
     assert "arn:aws:s3:::videos/*" in grants["s3:GetObject"]
 
 
+def test_data_events_the_data_plane_hands_over_are_delivered_too(world):
+    """Records of AWS's services (fidelity/cloudtrail/ingest.py) reach the trails that select them."""
+    aws, role_arn, *_ = world
+    from mylearning.facts import cloudtrail as facts
+    identity = facts.assumed_role(ACCOUNT, role_arn, "AROAEXAMPLE", "task-9", "ASIAEXAMPLE", time.time())
+    record = facts.record(
+        event_name="GetObject", event_source="s3.amazonaws.com", region=REGION, account=ACCOUNT,
+        identity=identity, event_time=time.time(), event_id="e0000000-0000-4000-8000-000000000001",
+        request_id="r1", parameters={"bucketName": "videos", "key": "handed-over.mp4"},
+        resources=facts.record_resources(("AWS::S3::Object", "arn:aws:s3:::videos/handed-over.mp4"), ACCOUNT))
+    channel = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:channel/{facts.SERVICE_CHANNEL}"
+    answer = aws("cloudtrail-data").put_audit_events(channelArn=channel, auditEvents=[
+        {"id": "1", "eventData": json.dumps(record)}])
+    assert answer["failed"] == []
+    records = _wait_for(aws, "ml/audit/", lambda rs: any(r["eventID"] == record["eventID"] for r in rs), "it")
+    (got,) = [r for r in records if r["eventID"] == record["eventID"]]
+    assert got["requestParameters"]["key"] == "handed-over.mp4" and got["managementEvent"] is False
+
+
+def test_a_trail_whose_bucket_is_gone_says_so(world):
+    aws, *_ = world
+    s3, trail = aws("s3"), aws("cloudtrail")
+    s3.create_bucket(Bucket="short-lived")
+    trail.create_trail(Name="lost-trail", S3BucketName="short-lived")
+    trail.start_logging(Name="lost-trail")
+    s3.delete_bucket(Bucket="short-lived")
+    aws("ecs").list_clusters()
+    deadline = time.time() + 30
+    while time.time() < deadline and "LatestDeliveryError" not in trail.get_trail_status(Name="lost-trail"):
+        time.sleep(0.2)
+    status = trail.get_trail_status(Name="lost-trail")
+    assert status["LatestDeliveryError"] == "NoSuchBucket" and "LatestDeliveryTime" not in status
+    trail.stop_logging(Name="lost-trail")
+
+
 def test_stop_logging_stops_delivery(world):
     aws, _, app, _ = world
     aws("cloudtrail").stop_logging(Name="data-trail")
