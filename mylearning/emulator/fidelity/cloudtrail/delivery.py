@@ -4,7 +4,9 @@
 (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/how-cloudtrail-works.html). A lab
 cannot wait that long, so here one daemon thread delivers every ``min(MAX_WAIT, clock.wait(300))``
 real seconds: 5 s at the default time scale (``MYLEARNING_TIME_SCALE``, `mylearning.facts.clock`),
-less at a higher one. That is the deviation, and the only one in timing.
+less at a higher one (1 s at 300), and still 5 s at scale 1, AWS's own pace, where a learner
+would otherwise wait five minutes for a log file. That is the deviation, and the only one in
+timing; a log file's name and folder carry the real time of its delivery.
 
 What a delivery writes, per trail that logs (StartLogging .. StopLogging) and per Region of its
 events (every Region for a multi-Region trail, the trail's own otherwise):
