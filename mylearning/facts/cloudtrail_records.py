@@ -167,8 +167,9 @@ def log_prefix(key_prefix: str | None, account: str, region: str, year: int, mon
 def log_key(key_prefix: str | None, account: str, region: str, when: float, unique: str) -> str:
     """The key of one log file a trail delivers at `when` (seconds since the epoch, UTC): under
     `log_prefix` of that day, named ``ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz``
-    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html,
-    "the 16-character alphanumeric UniqueString")."""
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html,
+    "CloudTrail log file name format": the digits of the delivery's UTC minute, and a 16-character
+    UniqueString that only prevents overwrites)."""
     import datetime
     moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
     head = log_prefix(key_prefix, account, region, moment.year, moment.month, moment.day)
