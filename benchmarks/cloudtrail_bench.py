@@ -55,6 +55,7 @@ def main(n: int = 2000) -> None:
     print(f"LookupEvents over {len(timings['on']) + 201} recorded events: a page of {len(page['Events'])} in "
           f"{first * 1e3:.1f} ms; EventName=CreateCluster in {filtered * 1e3:.1f} ms")
     _observer_alone()  # the server's thread ends with the process
+    _data_events()
 
 
 def _observer_alone(calls: int = 100_000) -> None:
@@ -74,6 +75,50 @@ def _observer_alone(calls: int = 100_000) -> None:
     took = time.perf_counter() - t0
     print(f"the recorder alone: {took / calls * 1e6:.2f} us per call ({calls} calls; "
           f"ring buffer bound {history.PER_REGION} per Region)")
+
+
+def _data_events(calls: int = 100_000) -> None:
+    """The recorder on an S3 GetObject (a data event: the hottest path) while no trail logs data
+    events and while one does, and what one delivery of the data events that built up costs."""
+    from mylearning.emulator.fidelity import core, reset
+    from mylearning.emulator.fidelity.cloudtrail import delivery, history
+
+    environ = {"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=bench/20261202/us-east-1/s3/aws4_request, "
+                                     "SignedHeaders=host, Signature=0",
+               "HTTP_USER_AGENT": "Boto3/1.44 bench", "REMOTE_ADDR": "127.0.0.1"}
+    req = core.AwsRequest("s3", "GetObject", "rest-xml", "us-east-1", "GET", "/videos/intro.mp4",
+                          {"Bucket": "videos", "Key": "intro.mp4"}, environ=environ)
+    reset()
+    for wanted in (False, True):
+        history.DATA_WANTED[0] = wanted
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            history.recorded(req, 200, [b""])
+        took = time.perf_counter() - t0
+        print(f"the recorder on GetObject, {'a' if wanted else 'no'} trail logging data events: "
+              f"{took / calls * 1e6:.2f} us per call")
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.cloudtrail.models import cloudtrail_backends
+    from moto.s3.models import s3_backends
+
+    s3_backends[DEFAULT_ACCOUNT_ID]["aws"].create_bucket("bench-logs", "us-east-1")
+    trail = cloudtrail_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].create_trail(
+        "bench", "bench-logs", "", None, False, False, False, False, None, None, None, [])
+    trail.event_selectors = [{"ReadWriteType": "All", "IncludeManagementEvents": False,
+                              "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::videos/"]}]}]
+    pending = len(history.entries("us-east-1", data=True))
+    now = time.time() + delivery.SETTLE
+    t0 = time.perf_counter()
+    _, chosen = delivery._select(trail, 0, None, now)
+    delivery._identities(trail, chosen)
+    t1 = time.perf_counter()
+    bodies = delivery._build(trail, chosen)
+    t2 = time.perf_counter()
+    delivery._write(trail, bodies, now)
+    t3 = time.perf_counter()
+    print(f"one delivery of {pending} GetObject records: selected in {(t1 - t0) * 1e3:.0f} ms and written in "
+          f"{(t3 - t2) * 1e3:.0f} ms under the state lock, built and gzip'd in {(t2 - t1) * 1e3:.0f} ms outside it")
+    reset()
 
 
 if __name__ == "__main__":

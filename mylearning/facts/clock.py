@@ -11,7 +11,9 @@ the intervals of scheduled scaling's ``rate()`` expressions (``at()`` and ``cron
 wall-clock times, as on AWS: see `mylearning.emulator.fidelity.applicationautoscaling.scheduled`),
 and the minutes of ECS's blue/green, linear and canary deployments -- bake times, and how long a
 PAUSE lifecycle hook waits for a person before its timeout action (a wait for someone, not a
-measure of how fast a process answers: see `mylearning.emulator.fidelity.ecs.blue_green`).
+measure of how fast a process answers: see `mylearning.emulator.fidelity.ecs.blue_green`),
+and CloudTrail's delivery of log files (every 5 AWS minutes, capped at 5 real seconds: see
+`mylearning.emulator.fidelity.cloudtrail.delivery`).
 It never scales a *timeout* (a health check's timeout, a container's stopTimeout): those
 measure how fast real processes answer, and a faster clock would make a healthy app look
 broken. Labs say so where a learner sees a wait.

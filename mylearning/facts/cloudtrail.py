@@ -192,6 +192,45 @@ def lookup_resources(source: str, params: Mapping[str, Any]) -> list[dict]:
     return found
 
 
+# ------------------------------------------------------------------ data events' resources
+
+def data_resource(source: str, params: Mapping[str, Any], partition: str, region: str,
+                  account: str) -> tuple[str, str] | None:
+    """(type, ARN) of the resource a data event acts on, as data event selectors name it
+    (API_DataResource.html): an S3 object, a DynamoDB table, a Lambda function; None when
+    the request does not say."""
+    if source == "s3.amazonaws.com":
+        bucket, key = params.get("Bucket"), params.get("Key")
+        if isinstance(bucket, str) and isinstance(key, str) and bucket and key:
+            return "AWS::S3::Object", f"arn:{partition}:s3:::{bucket}/{key}"
+        return None
+    if source == "dynamodb.amazonaws.com":
+        table = params.get("TableName")
+        if isinstance(table, str) and table:
+            arn = table if table.startswith("arn:") else f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+            return "AWS::DynamoDB::Table", arn
+        return None
+    if source == "lambda.amazonaws.com":
+        name = params.get("FunctionName")
+        if isinstance(name, str) and name:
+            arn = name if name.startswith("arn:") else f"arn:{partition}:lambda:{region}:{account}:function:{name}"
+            return "AWS::Lambda::Function", arn
+    return None
+
+
+def record_resources(resource: tuple[str, str] | None, account: str) -> list[dict] | None:
+    """A data event record's ``resources``: the object and its bucket for S3 (as the S3 data
+    event example of cloudtrail-log-file-examples.html lists them), else the one resource."""
+    if resource is None:
+        return None
+    kind, arn = resource
+    if kind == "AWS::S3::Object":
+        bucket = arn.split(":::", 1)[1].split("/", 1)[0]
+        return [{"type": kind, "ARN": arn},
+                {"accountId": account, "type": "AWS::S3::Bucket", "ARN": arn.split(":::", 1)[0] + ":::" + bucket}]
+    return [{"accountId": account, "type": kind, "ARN": arn}]
+
+
 # ------------------------------------------------------------------ the record
 
 #: Request members CloudTrail never writes in clear (record contents, requestParameters:
@@ -200,15 +239,24 @@ HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 _SECRET = re.compile(r"(?i)secret(string|binary)|password|privatekey|^value$")
 
 
-def request_parameters(params: Mapping[str, Any] | None, hide: Iterable[str] = ()) -> dict | None:
+#: Members CloudTrail names otherwise than lower camel case, per event source: S3's records
+#: carry ``bucketName`` and ``key`` (cloudtrail-log-file-examples.html, S3 data event example:
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-understanding-s3-entries.html).
+_RENAMED = {"s3.amazonaws.com": {"Bucket": "bucketName"}}
+
+
+def request_parameters(params: Mapping[str, Any] | None, hide: Iterable[str] = (),
+                       source: str = "") -> dict | None:
     """requestParameters: the request's members, named in lower camel case as CloudTrail
-    writes them, with secrets hidden; None for a call without parameters."""
+    writes them (S3's bucket as bucketName), with secrets hidden; None for a call without
+    parameters."""
     if not params:
         return None
     hidden = set(hide)
+    renamed = _RENAMED.get(source, {})
     out: dict[str, Any] = {}
     for key, value in params.items():
-        name = key[:1].lower() + key[1:]
+        name = renamed.get(key) or key[:1].lower() + key[1:]
         out[name] = HIDDEN if (key in hidden or _SECRET.search(key)) else value
     return out
 

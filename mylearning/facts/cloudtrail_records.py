@@ -162,3 +162,15 @@ def placeholder(action: str, partition: str, region: str, account: str) -> str |
 def log_prefix(key_prefix: str | None, account: str, region: str, year: int, month: int, day: int) -> str:
     head = f"{key_prefix.strip('/')}/" if key_prefix else ""
     return f"{head}AWSLogs/{account}/CloudTrail/{region}/{year:04d}/{month:02d}/{day:02d}/"
+
+
+def log_key(key_prefix: str | None, account: str, region: str, when: float, unique: str) -> str:
+    """The key of one log file a trail delivers at `when` (seconds since the epoch, UTC): under
+    `log_prefix` of that day, named ``ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz``
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html,
+    "CloudTrail log file name format": the digits of the delivery's UTC minute, and a 16-character
+    UniqueString that only prevents overwrites)."""
+    import datetime
+    moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+    head = log_prefix(key_prefix, account, region, moment.year, moment.month, moment.day)
+    return f"{head}{account}_CloudTrail_{region}_{moment.strftime('%Y%m%dT%H%MZ')}_{unique}.json.gz"

@@ -38,6 +38,20 @@ def _object_writes_are_data_events(env: Env) -> Any:
         raise BehaviourMismatch(f"Event history for {bucket}: {names}; PutObject is a data event, never shown")
 
 
+def _no_delivery_claimed_before_one(env: Env) -> Any:
+    """moto reports a LatestDeliveryTime at every GetTrailStatus of a logging trail; AWS only once
+    it delivered a log file (fidelity/cloudtrail/delivery.py)."""
+    bucket, name = env.name("trail-logs"), env.name("trail")
+    env.client("s3").create_bucket(Bucket=bucket)
+    trail = env.client("cloudtrail")
+    trail.create_trail(Name=name, S3BucketName=bucket)
+    trail.start_logging(Name=name)
+    status = trail.get_trail_status(Name=name)
+    trail.delete_trail(Name=name)
+    if "LatestDeliveryTime" in status:
+        raise BehaviourMismatch(f"a trail that just started logging claims a delivery at {status['LatestDeliveryTime']}")
+
+
 def _two_attributes(env: Env) -> Any:
     env.client("cloudtrail").lookup_events(LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "CreateCluster"},
@@ -65,6 +79,8 @@ CASES = [
     Case("cloudtrail.history.put-object-is-a-data-event", "cloudtrail", _object_writes_are_data_events, OK,
          "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html",
          "behaviour"),
+    Case("cloudtrail.trail.no-delivery-claimed-before-one", "cloudtrail", _no_delivery_claimed_before_one, OK,
+         "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html", "behaviour"),
     Case("cloudtrail.lookup.one-attribute-only", "cloudtrail", _two_attributes,
          "InvalidLookupAttributesException", LOOKUP),
     Case("cloudtrail.lookup.max-results-50", "cloudtrail", _max_results_over_50, "InvalidMaxResultsException", LOOKUP),

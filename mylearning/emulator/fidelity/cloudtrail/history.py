@@ -7,8 +7,11 @@ is built only when LookupEvents returns it (`entry_record`). Event IDs and reque
 are derived from the entry's sequence number, so they stay the same from one lookup
 to the next without costing a UUID per call.
 
-Management events only, as Event history shows
-(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html).
+Event history shows management events only
+(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html), so
+data events (S3 object calls, ...) go to a second ring buffer per Region, which only trails
+read (`delivery`), and only while a trail that logs data events is logging (`DATA_WANTED`):
+otherwise nobody could ever see them, and S3 object calls, the hottest path, cost nothing.
 """
 from __future__ import annotations
 
@@ -31,6 +34,10 @@ from mylearning.facts import cloudtrail as facts
 #: Events kept per Region (the oldest go first). About 1 KB each with its parameters,
 #: so at most ~20 MB a Region; a lab session makes a few thousand calls.
 PER_REGION = 20_000
+#: Data events kept per Region until a trail delivers them (the oldest go first).
+DATA_PER_REGION = 20_000
+#: Whether some logging trail logs data events (set by `delivery`): recorded only then.
+DATA_WANTED = [False]
 
 #: Operations whose body the history must not keep: the ingest carries whole records.
 _NOT_RECORDED = frozenset({("cloudtrail-data", "PutAuditEvents")})
@@ -53,29 +60,44 @@ class Entry(NamedTuple):
 
 _LOCK = threading.Lock()
 _BY_REGION: dict[str, collections.deque] = {}
+_DATA_BY_REGION: dict[str, collections.deque] = {}
 _SEQ = itertools.count(1)
 #: Salt of the derived IDs, new for each emulator (and reset), so two runs never collide.
 _SALT = [secrets.randbits(64)]
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
-def _buffer(region: str) -> collections.deque:
-    found = _BY_REGION.get(region)
+def _buffer(region: str, data: bool = False) -> collections.deque:
+    buffers = _DATA_BY_REGION if data else _BY_REGION
+    found = buffers.get(region)
     if found is None:
         with _LOCK:
-            found = _BY_REGION.setdefault(region, collections.deque(maxlen=PER_REGION))
+            found = buffers.setdefault(region, collections.deque(
+                maxlen=DATA_PER_REGION if data else PER_REGION))
     return found
+
+
+def mark() -> int:
+    """A sequence number: every entry kept from now on has a larger one."""
+    return next(_SEQ)
+
+
+def regions() -> list[str]:
+    """The Regions that have entries of either kind."""
+    return sorted(set(_BY_REGION) | set(_DATA_BY_REGION))
 
 
 @after_every
 def recorded(req: AwsRequest, status: int, answer: list) -> None:
-    """Keep one call's entry, unless Event history would not show it."""
+    """Keep one call's entry: a management event for Event history, a data event for trails
+    (if one would log it), nothing for what neither shows."""
     environ = req.environ
     agent = environ.get("HTTP_USER_AGENT", "")
     key = (req.service, req.operation)
     if key in _NOT_RECORDED:
         return
-    if req.operation in facts.DATA_EVENTS.get(facts.event_source(req.service), ()):
+    data = req.operation in facts.DATA_EVENTS.get(facts.event_source(req.service), ())
+    if data and not DATA_WANTED[0]:
         return
     match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
     access_key = match.group(1) if match else (auth.presented(environ) or "")
@@ -84,23 +106,25 @@ def recorded(req: AwsRequest, status: int, answer: list) -> None:
     if facts.DATAPLANE_USER_AGENT in agent and session_of(access_key) is None:
         return
     error = b"".join(answer)[:4096] if status >= 300 else None
-    _buffer(req.region).append(Entry(
+    _buffer(req.region, data).append(Entry(
         next(_SEQ), time.time(), req.region, req.service, req.operation, access_key, agent,
         environ.get("REMOTE_ADDR", ""), status, error, req.params, None))
 
 
 def add_record(record: dict) -> Entry:
-    """Add a whole record (handed over on the service channel) to its Region's history."""
+    """Add a whole record (handed over on the service channel) to its Region's history, or,
+    a data event, to its Region's data events for trails."""
     entry = Entry(next(_SEQ), facts.parse_time(record["eventTime"]), record.get("awsRegion") or "us-east-1",
                   "", record.get("eventName", ""), record.get("userIdentity", {}).get("accessKeyId", ""),
                   record.get("userAgent", ""), record.get("sourceIPAddress", ""), 200, None, None, record)
-    _buffer(entry.region).append(entry)
+    _buffer(entry.region, record.get("managementEvent") is False).append(entry)
     return entry
 
 
-def entries(region: str) -> list[Entry]:
-    """The Region's entries, a snapshot (the buffer may grow while a lookup reads it)."""
-    found = _BY_REGION.get(region)
+def entries(region: str, data: bool = False) -> list[Entry]:
+    """The Region's entries (management events, or its data events), a snapshot (the buffer
+    may grow while a lookup reads it)."""
+    found = (_DATA_BY_REGION if data else _BY_REGION).get(region)
     if not found:
         return []
     while True:
@@ -131,6 +155,7 @@ def _derived(kind: bytes, seq: int) -> str:
 def _clear() -> None:
     with _LOCK:
         _BY_REGION.clear()
+        _DATA_BY_REGION.clear()
     _SALT[0] = secrets.randbits(64)
     from mylearning.emulator.fidelity.cloudtrail import identity
     identity.forget()
@@ -175,9 +200,12 @@ def entry_record(entry: Entry, account: str) -> dict:
     source = facts.event_source(entry.service)
     params = entry.params if isinstance(entry.params, dict) else {}
     code, message = error_of(entry.status, entry.error)
+    data = facts.is_data_event(source, entry.operation)
+    resources = facts.record_resources(
+        facts.data_resource(source, params, "aws", entry.region, account), account) if data else None
     return facts.record(
         event_name=entry.operation, event_source=source, region=entry.region, account=account,
         identity=identity.of(entry.access_key, account), event_time=entry.when,
         event_id=event_id(entry), request_id=_request_id(entry), source_ip=entry.source_ip,
-        user_agent=entry.user_agent, parameters=facts.request_parameters(params),
-        error_code=code, error_message=message, management=True)
+        user_agent=entry.user_agent, parameters=facts.request_parameters(params, source=source),
+        error_code=code, error_message=message, management=not data, resources=resources)

@@ -94,7 +94,8 @@ def put_audit_events(req: AwsRequest) -> tuple[int, dict]:
         record.setdefault("recipientAccountId", account)
         if "managementEvent" not in record:
             record["managementEvent"] = not facts.is_data_event(record["eventSource"], record["eventName"])
-        if record["managementEvent"]:  # data events are ingested, never shown in Event history
+        # Data events never join Event history; trails that log them get them (`delivery`).
+        if record["managementEvent"] or history.DATA_WANTED[0]:
             history.add_record(record)
         successful.append({"id": given_id, "eventID": record["eventID"]})
     return 200, {"successful": successful, "failed": failed}
