@@ -122,3 +122,56 @@ def test_the_credentials_endpoint_answers_only_known_ids(world):
     _serving(world, role)
     status, body = world.get("http://169.254.170.2/v2/credentials/not-a-task")
     assert status == 400 and json.loads(body)["code"] == "InvalidIdInRequest"
+
+
+class _Session:
+    """What `least_privilege.recorded` needs of a session: clients on the test emulator."""
+
+    def __init__(self, world: World) -> None:
+        self.client = world.client
+        self.region_name = "us-east-1"
+
+
+def test_least_privilege_from_what_the_task_really_called(world):
+    """The issue's loop: a broad task role, a trail logging S3 data events, the app's real calls
+    recorded, a proposal generated from them and attached; the service keeps working, and what
+    it never called is refused (access-analyzer-policy-generation.html)."""
+    import datetime
+
+    from mylearning.security import least_privilege
+    _content(world)
+    s3, trail = world.client("s3"), world.client("cloudtrail")
+    s3.create_bucket(Bucket="trail-logs")
+    trail.create_trail(Name="course-trail", S3BucketName="trail-logs")
+    trail.put_event_selectors(TrailName="course-trail", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::course-content/"]}]}])
+    trail.start_logging(Name="course-trail")
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    role = _task_role(world, "content-broad", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    ip = _serving(world, role)
+    assert _material(world, ip)[0] == 200
+
+    def proposal():
+        records = least_privilege.recorded(_Session(world), role, start,
+                                           datetime.datetime.now(datetime.timezone.utc))
+        found = least_privilege.generate(records, role)
+        return found if found.grants else None
+
+    found = wait_for("the app's GetObject delivered to the trail", proposal, timeout=60, every=1.0)
+    document = found.policy
+    actions = {a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"s3:GetObject"}, document
+    world.iam.put_role_policy(RoleName="content-broad", PolicyName="app", PolicyDocument=json.dumps(document))
+    assert _material(world, ip)[0] == 200  # still works on the proposal alone
+    # What the app never did is refused now, for the same role session.
+    creds = world.client("sts").assume_role(RoleArn=role, RoleSessionName="probe")["Credentials"]
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    probe = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"], region_name="us-east-1").client(
+        "s3", endpoint_url=world.url, config=Config(s3={"addressing_style": "path"}))
+    with pytest.raises(ClientError) as refused:
+        probe.put_object(Bucket="course-content", Key="courses/ecs-101.md", Body=b"defaced")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
