@@ -11,6 +11,9 @@ Parts, each small enough to be offered upstream to moto on its own:
   function required, rotations in progress, staging labels moved from where they are; moto
   fixes for a finished rotation and a test rotation.
 
+* **Encryption** (``encryption``): GetSecretValue needs the secret's KMS key to be usable and,
+  for a role session and a customer managed key, kms:Decrypt on it.
+
 Shared by them: ``access`` (moto's secrets, AWS's error answers).
 moto is imported lazily: importing this package leaves moto untouched.
 """
@@ -18,3 +21,4 @@ from __future__ import annotations
 
 from mylearning.emulator.fidelity.secretsmanager import secrets as _secrets  # noqa: F401
 from mylearning.emulator.fidelity.secretsmanager import rotation as _rotation  # noqa: F401
+from mylearning.emulator.fidelity.secretsmanager import encryption as _encryption  # noqa: F401
