@@ -48,6 +48,11 @@ def key_arn(region: str, account: str, key_id: str) -> str:
     return f"arn:aws:kms:{region}:{account}:key/{key_id}"
 
 
+def is_aws_alias(key: str) -> bool:
+    """Whether `key` is an AWS managed key's alias (``alias/aws/...``), by name or ARN."""
+    return key.startswith("alias/aws/") or ":alias/aws/" in key
+
+
 def is_aws_managed(key: Optional[str], default_alias: str) -> bool:
     """Whether `key` (as a secret or parameter stores it) is the service's AWS managed key."""
     if not key:
@@ -62,3 +67,11 @@ def secrets_manager_context(region: str, account: str, secret_arn: str, version_
     if version_id:
         found["kms:EncryptionContext:SecretVersionId"] = version_id
     return found
+
+
+def ssm_context(region: str, account: str, parameter_arn: str) -> dict[str, str]:
+    """The KMS condition keys of the kms:Decrypt Parameter Store makes for a SecureString read:
+    its encryption context is ``PARAMETER_ARN``
+    (https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html)."""
+    return {"kms:ViaService": via_service("ssm", region), "kms:CallerAccount": account,
+            "kms:EncryptionContext:PARAMETER_ARN": parameter_arn}

@@ -43,13 +43,15 @@ def world(env):
                                           RoleSessionName="task-1")["Credentials"]
     session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                             aws_session_token=creds["SessionToken"], region_name=env.region)
-    role_sm = session.client("secretsmanager", endpoint_url=env.endpoint, config=Config(retries={"max_attempts": 1}))
+    def role_client(service: str):
+        return session.client(service, endpoint_url=env.endpoint, config=Config(retries={"max_attempts": 1}))
+    role_sm = role_client("secretsmanager")
 
     def allow(*statements: dict) -> None:
         iam.put_role_policy(RoleName=name, PolicyName="secrets", PolicyDocument=_doc(*statements))
 
     yield {"key": key, "custom": custom, "default": default, "sm": role_sm, "allow": allow, "kms": kms,
-           "admin": sm}
+           "admin": sm, "role_client": role_client}
     for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
         iam.delete_role_policy(RoleName=name, PolicyName=policy)
     iam.delete_role(RoleName=name)
@@ -131,3 +133,30 @@ def test_a_disabled_or_deleted_key_decrypts_for_nobody(world, make_unusable):
         kms.cancel_key_deletion(KeyId=key)
         kms.enable_key(KeyId=key)
     assert world["admin"].get_secret_value(SecretId=world["custom"])["SecretString"] == "under-cmk"
+
+
+def test_a_secure_string_under_a_customer_managed_key_needs_kms_decrypt(world, env):
+    """https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html"""
+    ssm = env.client("ssm")
+    custom, default = f"/{env.name('app')}/token", f"/{env.name('app')}/plain"
+    ssm.put_parameter(Name=custom, Value="tok-cmk", Type="SecureString", KeyId=world["key"]["Arn"])
+    ssm.put_parameter(Name=default, Value="tok-default", Type="SecureString")
+    read = {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters"], "Resource": "*"}
+    world["allow"](read)
+    role_ssm = world["role_client"]("ssm")
+    got = role_ssm.get_parameters(Names=[default], WithDecryption=True)["Parameters"]
+    assert [p["Value"] for p in got] == ["tok-default"]
+    # Without decryption the value is not decrypted, so no key permission is needed.
+    assert role_ssm.get_parameter(Name=custom)["Parameter"]["Value"] != "tok-cmk"
+    try:
+        role_ssm.get_parameters(Names=[default, custom], WithDecryption=True)
+        answer = "OK"
+    except ClientError as error:
+        answer = error.response["Error"]["Code"] + ": " + error.response["Error"]["Message"]
+    assert answer.startswith("AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/")
+    assert answer.endswith(f"is not authorized to perform: kms:Decrypt on resource: {world['key']['Arn']} "
+                           "because no identity-based policy allows the kms:Decrypt action")
+    world["allow"](read, {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": world["key"]["Arn"],
+                          "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{env.region}.amazonaws.com"}}})
+    assert role_ssm.get_parameter(Name=custom, WithDecryption=True)["Parameter"]["Value"] == "tok-cmk"
+    assert ssm.get_parameter(Name=custom, WithDecryption=True)["Parameter"]["Value"] == "tok-cmk"
