@@ -1,9 +1,13 @@
-"""AWS KMS as other services use it for their callers: which key a resource is under, whether
-that key can decrypt, and whether a role session may decrypt with it (``access``).
+"""AWS KMS: the checks AWS makes that moto 5.2 skips, and KMS as other services use it.
 
-The services that encrypt with KMS (Secrets Manager, Parameter Store) call these from their own
-rules; KMS's own API is moto's. moto is imported lazily.
+* **Keys** (``keys``): a disabled key or one pending deletion does no cryptography.
+* **Access** (``access``): for the services that encrypt with KMS on their caller's behalf
+  (Secrets Manager, Parameter Store): which customer managed key a resource is under, whether it
+  can decrypt, and whether a role session may decrypt with it.
+
+moto is imported lazily.
 """
 from __future__ import annotations
 
 from mylearning.emulator.fidelity.kms import access as _access  # noqa: F401
+from mylearning.emulator.fidelity.kms import keys as _keys  # noqa: F401
