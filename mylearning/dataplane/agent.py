@@ -42,7 +42,7 @@ class TaskAgent:
         self.interceptions: dict[str, Any] = {}
         #: The regions ECS has told this agent about (its long poll names them).
         self.regions: set[str] = {"us-east-1"}
-        self._role_credentials: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._role_credentials: dict[tuple[str, str, str], tuple[float, dict]] = {}
         self._health_dirty: set[str] = set()
         self._health_event = asyncio.Event()
         self.reconciles = 0
@@ -86,17 +86,22 @@ class TaskAgent:
         credentials = await asyncio.to_thread(self.role_credentials, role_arn, region, session_name)
         return self.control.client(service, region, credentials)
 
-    def role_session(self, role_arn: str) -> "RoleSession":
-        """A boto3-like session acting as `role_arn` (blocking; for code run in a thread)."""
-        return RoleSession(self, role_arn)
+    def role_session(self, role_arn: str, session_name: str = "ecs-task") -> "RoleSession":
+        """A boto3-like session acting as `role_arn` (blocking; for code run in a thread). ECS
+        names the execution role's session after the task: AccessDenied messages show
+        ``assumed-role/ROLE/TASK_ID``."""
+        return RoleSession(self, role_arn, session_name)
 
     def role_credentials(self, role_arn: str, region: str, session_name: str = "ecs-task") -> dict:
-        key = (role_arn, region)
+        key = (role_arn, region, session_name[:64])
+        now = time.time()
         cached = self._role_credentials.get(key)
-        if cached is None or cached[0] < time.time():
+        if cached is None or cached[0] < now:
             answer = self.control.client("sts", region).assume_role(
                 RoleArn=role_arn, RoleSessionName=session_name[:64])
-            cached = (time.time() + 600, answer["Credentials"])
+            cached = (now + 600, answer["Credentials"])
+            for old in [k for k, v in self._role_credentials.items() if v[0] < now]:
+                del self._role_credentials[old]  # sessions of tasks long gone
             self._role_credentials[key] = cached
         return cached[1]
 
@@ -273,10 +278,11 @@ class TaskAgent:
 class RoleSession:
     """What `secrets.resolve` asks for: clients that sign as the task's execution role."""
 
-    def __init__(self, agent: TaskAgent, role_arn: str) -> None:
+    def __init__(self, agent: TaskAgent, role_arn: str, session_name: str = "ecs-task") -> None:
         self.agent = agent
         self.role_arn = role_arn
+        self.session_name = session_name
 
     def client(self, service: str, region_name: str = "us-east-1") -> Any:
-        credentials = self.agent.role_credentials(self.role_arn, region_name)
+        credentials = self.agent.role_credentials(self.role_arn, region_name, self.session_name)
         return self.agent.control.client(service, region_name, credentials)

@@ -3,14 +3,16 @@
 ECS itself (not the app) assumes the execution role to write awslogs output and to fetch
 secrets before the containers start; what the role's policies do not allow, ECS cannot do.
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
-The embedded AWS does not enforce IAM on every call, so the data plane asks IAM (through
-its API, like any client) for the role's policies and decides with mylearning.facts.iam,
-then words a refusal the way AWS does: the caller is the assumed-role session
-`arn:aws:sts::ACCOUNT:assumed-role/ROLE/TASK_ID`, and the reason says whether no policy
-allowed the action or one denied it explicitly.
+Calls ECS makes to the embedded AWS with the role's session (secrets, logs) are authorised by
+the embedded AWS itself, which enforces IAM on role sessions
+(mylearning.emulator.fidelity.iam.enforcement): the data plane passes its answer on rather than
+judging twice. What the data plane serves itself (the App Mesh management and certificate
+endpoints a task's Envoy calls) it judges here: it asks IAM (through its API, like any client)
+for the role's policies, decides with mylearning.facts.iam, and words a refusal the way AWS
+does: the caller is the assumed-role session `arn:aws:sts::ACCOUNT:assumed-role/ROLE/TASK_ID`,
+and the reason says whether no policy allowed the action or one denied it explicitly.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
-Conditions are not evaluated (see mylearning.facts.iam). Calls here block: run them in a
-thread from async code.
+Calls here block: run them in a thread from async code.
 """
 from __future__ import annotations
 

@@ -9,9 +9,19 @@ Each secret names an environment variable and where its value comes from (`value
   (any valueFrom that is not a Secrets Manager ARN); fetched with GetParameters, decrypted.
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-ssm-paramstore.html
 ECS fetches them with the task execution role, which must allow
-secretsmanager:GetSecretValue on the secret and ssm:GetParameters on the parameter.
+secretsmanager:GetSecretValue on the secret and ssm:GetParameters on the parameter, and
+kms:Decrypt on the secret's KMS key when that is a customer managed key rather than
+aws/secretsmanager (secrets-envvar-secrets-manager.html: "If your secret uses a custom KMS
+key ... add kms:Decrypt").
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
-(mylearning.dataplane.execution_role decides with the role's policies, read through IAM).
+The calls are signed as the execution role's session, named after the task as ECS names it,
+and the embedded AWS authorises them (mylearning.emulator.fidelity.iam.enforcement, and
+...secretsmanager.encryption for the key): its answer is the one that counts, and the reason
+below quotes it. The data plane does not second-guess it with a check of its own.
+The value is read when the task starts, never again: a secret rotated or given a new
+AWSCURRENT value reaches only tasks started afterwards ("If the secret is rotated, the
+container doesn't receive the updated value automatically. You must launch a new task",
+secrets-envvar-secrets-manager.html).
 
 When it cannot, the task stops with stop code TaskFailedToStart and a reason that starts
 "ResourceInitializationError: unable to pull secrets or registry auth: execution resource
@@ -24,14 +34,17 @@ retrieval failed: " and goes on (texts as stopped tasks show them in public repo
   Secrets Manager can't find the specified secret." in the same place (the service's own
   message), a missing JSON key "... retried 1 time(s): retrieved secret from Secrets Manager
   did not contain json key KEY" (the ECS agent's text, aws/amazon-ecs-agent agent/asm/asm.go);
+  a secret under a customer managed key the role may not decrypt gives "AccessDeniedException:
+  Access to KMS is not allowed" there, and a disabled key "DecryptionFailure: ..." (Secrets
+  Manager's own answers, which the agent passes on; resource-initialization-error.html lists
+  missing secret and KMS permissions among the causes:
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resource-initialization-error.html);
 - Parameter Store: "unable to retrieve secrets from ssm: service call has been retried 1
   time(s): " then the AccessDeniedException for ssm:GetParameters, or
   "invalid ssm parameters: NAME[,NAME]" for parameters that do not exist.
 A task definition with secrets but no execution role cannot be registered on AWS
 ("ClientException: When you are specifying container secrets, you must also specify a value
 for 'executionRoleArn'."); should one reach the agent anyway, that is the reason given.
-KMS: a secret or SecureString under a customer managed key would also need kms:Decrypt;
-that check is not modelled.
 boto3 blocks: call resolve() in a thread from async code (asyncio.to_thread).
 """
 from __future__ import annotations
@@ -114,13 +127,13 @@ def resolve(secrets: Iterable[Mapping[str, str]], *, session_for_role: Callable[
     values: dict[str, str] = {}
     for ref in refs:
         if ref.source == "secretsmanager":
-            values[ref.name] = _from_secrets_manager(ref, role, session)
+            values[ref.name] = _from_secrets_manager(ref, session)
     by_region: dict[str, list[SecretRef]] = {}
     for ref in refs:
         if ref.source == "ssm":
             by_region.setdefault(ref.region, []).append(ref)
     for ssm_region, group in by_region.items():
-        values.update(_from_parameter_store(group, role, session.client("ssm", region_name=ssm_region)))
+        values.update(_from_parameter_store(group, session.client("ssm", region_name=ssm_region)))
     # Keep the definition's order (a later duplicate name wins, as in an environment).
     return {ref.name: values[ref.name] for ref in refs}
 
@@ -130,17 +143,9 @@ def _error(exc: Any) -> tuple[str, str]:
     return error.get("Code", type(exc).__name__), error.get("Message", str(exc))
 
 
-def _from_secrets_manager(ref: SecretRef, role: ExecutionRole, session: Any) -> str:
+def _from_secrets_manager(ref: SecretRef, session: Any) -> str:
     client = session.client("secretsmanager", region_name=ref.region)
     fetch_failed = f"failed to fetch secret {ref.secret_id} from secrets manager: "
-    resource = ref.secret_id
-    try:  # IAM judges the request against the secret's full ARN when the secret exists
-        resource = client.describe_secret(SecretId=ref.secret_id)["ARN"]
-    except Exception:
-        pass
-    refused = role.refusal("secretsmanager:GetSecretValue", resource)
-    if refused:
-        raise TaskStartError(ASM + fetch_failed + refused)
     kwargs: dict[str, str] = {"SecretId": ref.secret_id}
     if ref.version_stage:
         kwargs["VersionStage"] = ref.version_stage
@@ -182,11 +187,7 @@ def _go_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _from_parameter_store(refs: list[SecretRef], role: ExecutionRole, client: Any) -> dict[str, str]:
-    for ref in refs:
-        refused = role.refusal("ssm:GetParameters", ref.parameter_arn)
-        if refused:
-            raise TaskStartError(SSM + refused)
+def _from_parameter_store(refs: list[SecretRef], client: Any) -> dict[str, str]:
     found: dict[str, str] = {}
     names = sorted({n for ref in refs for n in ref.parameter_names})
     for start in range(0, len(names), SSM_BATCH):

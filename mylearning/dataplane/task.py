@@ -213,7 +213,8 @@ class TaskRunner:
             if wanted:
                 from mylearning.dataplane import secrets
                 env.update(await asyncio.to_thread(
-                    secrets.resolve, wanted, session_for_role=self.agent.role_session,
+                    secrets.resolve, wanted,
+                    session_for_role=lambda arn: self.agent.role_session(arn, self.id),
                     iam=self.agent.control.client("iam", self.region),
                     execution_role_arn=execution_role, task_id=self.id, region=self.region))
             environments[state.name] = env

@@ -179,3 +179,56 @@ def test_parse_value_from():
     arn = secrets.parse({"name": "N", "valueFrom": "arn:aws:ssm:eu-west-1:111:parameter/db"}, region="us-east-1",
                         account="222")
     assert (arn.region, arn.parameter_names) == ("eu-west-1", ["db", "/db"])
+
+
+def test_a_secret_under_a_customer_managed_key_needs_kms_decrypt(aws, emulator):
+    """secrets-envvar-secrets-manager.html: "If your secret uses a custom KMS key ... add kms:Decrypt"."""
+    from mylearning import task_roles
+    kw = dict(endpoint_url=emulator.url, region_name="us-east-1", aws_access_key_id="test",
+              aws_secret_access_key="test")
+    kms, sm = boto3.client("kms", **kw), boto3.client("secretsmanager", **kw)
+    key = kms.create_key(Description="db secrets")["KeyMetadata"]
+    secret = sm.create_secret(Name=f"ml-{aws['tag']}/cmk", SecretString=json.dumps({"password": "pw"}),
+                              KmsKeyId=key["Arn"])["ARN"]
+    wanted = [{"name": "DB_PASSWORD", "valueFrom": f"{secret}:password::"}]
+    only_secret = aws["role"](*task_roles.execution_permissions(secret)["Statement"])
+    with pytest.raises(TaskStartError) as caught:
+        aws["resolve"](wanted, only_secret)
+    assert caught.value.reason == (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch "
+        f"secret {secret} from secrets manager: AccessDeniedException: Access to KMS is not allowed")
+    both = aws["role"](*task_roles.execution_permissions(secret, key["Arn"])["Statement"])
+    assert aws["resolve"](wanted, both) == {"DB_PASSWORD": "pw"}
+    # Exactly those ARNs: another secret under the same key is still refused, on the secret.
+    other = sm.create_secret(Name=f"ml-{aws['tag']}/cmk-other", SecretString="x", KmsKeyId=key["Arn"])["ARN"]
+    with pytest.raises(TaskStartError) as caught:
+        aws["resolve"]([{"name": "X", "valueFrom": other}], both)
+    assert "is not authorized to perform: secretsmanager:GetSecretValue on resource: " + other in caught.value.reason
+    # A disabled key decrypts for nobody.
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(TaskStartError) as caught:
+        aws["resolve"](wanted, both)
+    assert caught.value.reason.endswith(
+        f"failed to fetch secret {secret} from secrets manager: DecryptionFailure: Secrets Manager can't decrypt "
+        "the protected secret text using the provided KMS key.")
+
+
+def test_a_secure_string_under_a_customer_managed_key_needs_kms_decrypt(aws, emulator):
+    kw = dict(endpoint_url=emulator.url, region_name="us-east-1", aws_access_key_id="test",
+              aws_secret_access_key="test")
+    key = boto3.client("kms", **kw).create_key(Description="settings")["KeyMetadata"]["Arn"]
+    name = f"/ml-{aws['tag']}/cmk-token"
+    boto3.client("ssm", **kw).put_parameter(Name=name, Value="tok-cmk", Type="SecureString", KeyId=key)
+    read = roles.allow("ssm:GetParameters", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/ml-{aws['tag']}/*")
+    role = aws["role"](read)
+    with pytest.raises(TaskStartError) as caught:
+        aws["resolve"]([{"name": "TOKEN", "valueFrom": name}], role)
+    assert caught.value.reason == (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+        "failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): "
+        f"AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/{role.rsplit('/', 1)[1]}/{TASK} is not "
+        f"authorized to perform: kms:Decrypt on resource: {key} because no identity-based policy allows the "
+        "kms:Decrypt action")
+    role = aws["role"](read, roles.allow("kms:Decrypt", key))
+    assert aws["resolve"]([{"name": "TOKEN", "valueFrom": name}], role) == {"TOKEN": "tok-cmk"}

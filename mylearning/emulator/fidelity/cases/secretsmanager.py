@@ -18,6 +18,7 @@ from mylearning.emulator.fidelity.cases import OK, BehaviourMismatch, Case, Env
 API = "https://docs.aws.amazon.com/secretsmanager/latest/apireference/"
 CREATE, DELETE, PUT = "API_CreateSecret.html", "API_DeleteSecret.html", "API_PutSecretValue.html"
 RANDOM = "API_GetRandomPassword.html"
+GET = "API_GetSecretValue.html"
 INVALID_PARAMETER, INVALID_REQUEST, VALIDATION = ("InvalidParameterException", "InvalidRequestException",
                                                   "ValidationException")
 CREDENTIALS = json.dumps({"username": "mylearning_app", "password": "s3cret"})
@@ -158,6 +159,21 @@ def _stage(label: str, remove_from: bool) -> Callable[[Env], Any]:
     return call
 
 
+def _under_key(state: str) -> Callable[[Env], Any]:
+    """GetSecretValue of a secret under a customer managed key in `state` (key-state.html)."""
+    def call(env: Env) -> Any:
+        kms, sm = env.client("kms"), env.client("secretsmanager")
+        key = kms.create_key(Description="lab secrets")["KeyMetadata"]["KeyId"]
+        name = _secret_name(env)
+        sm.create_secret(Name=name, SecretString=CREDENTIALS, KmsKeyId=key)
+        if state == "Disabled":
+            kms.disable_key(KeyId=key)
+        elif state == "PendingDeletion":
+            kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+        return sm.get_secret_value(SecretId=name)
+    return call
+
+
 def _case(id: str, call: Callable[[Env], Any], expect: str, page: str = CREATE,
           kind: str = "validation") -> Case:
     return Case(f"secretsmanager.{id}", "secretsmanager", call, expect, API + page, kind)
@@ -231,6 +247,10 @@ CASES = [
     _case("rotate.scheduled-for-deletion", _after_scheduled_deletion(
         lambda sm, name: sm.rotate_secret(SecretId=name, RotationRules={"AutomaticallyAfterDays": 30})),
         INVALID_REQUEST, ROTATE),
+    # encryption (the learner's credentials: the account's administrator, who may use the key)
+    _case("get.valid-under-enabled-customer-key", _under_key("Enabled"), OK, GET, "behaviour"),
+    _case("get.under-disabled-key", _under_key("Disabled"), "DecryptionFailure", GET, "behaviour"),
+    _case("get.under-key-pending-deletion", _under_key("PendingDeletion"), "DecryptionFailure", GET, "behaviour"),
     # staging labels
     _case("stage.label-on-another-version", _stage("BLUE", remove_from=False), INVALID_PARAMETER, STAGE),
     _case("stage.valid-label-moved-with-remove-from", _stage("BLUE", remove_from=True), OK, STAGE),

@@ -123,8 +123,10 @@ def role_policies(role_name: str) -> tuple[Any, list[tuple[str, dict]], Optional
 
 
 def _secret_arn(req: AwsRequest) -> Optional[str]:
+    """The full ARN of the secret a Secrets Manager call names by name or by partial ARN (without
+    the six random characters): IAM judges the request on the secret's own ARN."""
     secret = req.params.get("SecretId")
-    if req.service != "secretsmanager" or not isinstance(secret, str) or secret.startswith("arn:"):
+    if req.service != "secretsmanager" or not isinstance(secret, str) or not secret:
         return None
     try:
         return moto_backend("secretsmanager", req.region).describe_secret(secret).arn
@@ -171,6 +173,17 @@ def refusal(req: AwsRequest, session: Any) -> Optional[AwsError]:
             return AwsError(code, f"User: {session.arn} is not authorized to perform: {action} on "
                                   f"resource: {shown} {policy.denial_reason(outcome, action)}", status)
     return None
+
+
+def authorise(req: AwsRequest, session: Any, action: str, resource: str,
+              extra_context: Optional[dict[str, Any]] = None) -> policy.Outcome:
+    """IAM's decision on `action` on `resource` for role `session`, made while serving `req`
+    (a service acting on the caller's behalf, as Secrets Manager calls kms:Decrypt, adds its
+    own condition keys in `extra_context`)."""
+    role, identity, boundary = role_policies(session.role_arn.rsplit("/", 1)[-1])
+    ctx = context(session, role, req.region, req.environ.get("wsgi.url_scheme") == "https")
+    ctx.update(extra_context or {})
+    return policy.evaluate(policy.Request(action, resource, ctx), identity, boundary)
 
 
 def _action_only(request: policy.Request, identity: list, boundary: Optional[list]) -> policy.Outcome:

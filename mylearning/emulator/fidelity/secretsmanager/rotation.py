@@ -1,6 +1,7 @@
 """AWS Secrets Manager: rotation schedules, rotation functions and staging labels.
 
-moto 5.2 rotates a secret that has no rotation function (AWS can't), accepts a schedule
+moto 5.2 rotates a secret that has no rotation function (AWS can't), answers GetSecretValue
+with its own default version rather than AWSCURRENT's (wrong once a rotation started), accepts a schedule
 given both as days and as an expression and a rotation window longer than the schedule
 allows, lets one staging label sit on two versions, and refuses to rotate when the
 previous rotation finished (AWSPENDING and AWSCURRENT on one version) while it lets a
@@ -161,3 +162,31 @@ def test_rotation_leaves_no_pending_version(req: AwsRequest, status: int, body: 
 
 
 moto_fixes(SERVICE, _fix_finished_rotation_not_in_progress, operations=("RotateSecret",))
+
+
+
+def _fix_default_version_is_awscurrent() -> None:
+    """Without a version or stage, GetSecretValue returns the version labelled AWSCURRENT
+    (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html,
+    VersionStage), and only the rotation function's finishSecret step moves that label
+    (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html).
+    moto returns its own "default version" instead, which RotateSecret points at the new
+    AWSPENDING version (valueless until createSecret puts one; the embedded AWS never runs a
+    rotation function's code) and UpdateSecretVersionStage does not move. So the secret
+    answered "can't find the specified secret value" after a rotation, and the previous value
+    after AWSCURRENT was moved. The stage is made explicit before moto looks."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    get = SecretsManagerBackend.get_secret_value
+
+    def get_secret_value(self: Any, secret_id: str, version_id: Any, version_stage: Any) -> Any:
+        found = self.secrets.get(secret_id) if not version_id and not version_stage \
+            and self._is_valid_identifier(secret_id) else None
+        if found is not None and any("AWSCURRENT" in labels for labels in stages(found).values()):
+            version_stage = "AWSCURRENT"  # (a secret without a value keeps moto's own answer)
+        return get(self, secret_id, version_id, version_stage)
+
+    SecretsManagerBackend.get_secret_value = get_secret_value
+
+
+moto_fixes(SERVICE, _fix_default_version_is_awscurrent, operations=("GetSecretValue",))

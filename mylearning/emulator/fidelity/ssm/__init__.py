@@ -12,6 +12,8 @@ Parts, each small enough to be offered upstream to moto on its own:
 * **References** (``references``): a SecureString's KMS key exists; Advanced stays Advanced;
   no policies on a Standard parameter; GetParametersByPath filter keys; moto fix for names
   looked up before they existed.
+* **Encryption** (``encryption``): a role session decrypts a SecureString under a customer
+  managed key only with kms:Decrypt on it.
 
 Shared by them: ``access`` (the service's names and errors, moto's parameters).
 moto is imported lazily: importing this package leaves moto untouched.
@@ -20,3 +22,4 @@ from __future__ import annotations
 
 from mylearning.emulator.fidelity.ssm import parameters as _parameters  # noqa: F401
 from mylearning.emulator.fidelity.ssm import references as _references  # noqa: F401
+from mylearning.emulator.fidelity.ssm import encryption as _encryption  # noqa: F401
