@@ -40,7 +40,16 @@ DATA_PER_REGION = 20_000
 DATA_WANTED = [False]
 
 #: Operations whose body the history must not keep: the ingest carries whole records.
-_NOT_RECORDED = frozenset({("cloudtrail-data", "PutAuditEvents")})
+_NOT_RECORDED = frozenset({
+    ("cloudtrail-data", "PutAuditEvents"),
+    # CloudWatch Logs does not log its log-event reads and writes to CloudTrail:
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/logging_cw_api_calls.html
+    ("logs", "PutLogEvents"), ("logs", "GetLogEvents"), ("logs", "FilterLogEvents"),
+})
+#: Requests with a larger body keep no parameters in the record: the history holds up to
+#: PER_REGION entries, and a batch of metrics or traces kept 20,000 times would fill memory.
+#: (An emulator bound: AWS keeps parameters of every size.)
+MAX_PARAMS_BODY = 8 * 1024
 
 
 class Entry(NamedTuple):
@@ -108,7 +117,8 @@ def recorded(req: AwsRequest, status: int, answer: list) -> None:
     error = b"".join(answer)[:4096] if status >= 300 else None
     _buffer(req.region, data).append(Entry(
         next(_SEQ), time.time(), req.region, req.service, req.operation, access_key, agent,
-        environ.get("REMOTE_ADDR", ""), status, error, req.params, None))
+        environ.get("REMOTE_ADDR", ""), status, error,
+        req.params if len(req.body) <= MAX_PARAMS_BODY else None, None))
 
 
 def add_record(record: dict) -> Entry:

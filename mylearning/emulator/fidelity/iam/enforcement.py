@@ -36,7 +36,7 @@ import urllib.parse
 from typing import Any, Optional
 
 from mylearning.emulator import auth
-from mylearning.emulator.fidelity.core import AwsError, AwsRequest, before_every, moto_backend, on_reset
+from mylearning.emulator.fidelity.core import AwsError, AwsRequest, after, before_every, moto_backend, on_reset
 from mylearning.facts import iam as policy
 from mylearning.facts import iam_requests
 
@@ -102,8 +102,43 @@ def _managed_document(arn: str) -> Optional[dict]:
     return _document(version.document) if version is not None else None
 
 
+#: A role's parsed policies, kept this long: the data plane's log shippers sign a call every
+#: second per container with the execution role. IAM changes also take a moment to apply on AWS
+#: (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+POLICY_SECONDS = 1.0
+_policies: dict[str, tuple[float, Any]] = {}
+
+
+#: IAM calls after which every cached role is read again: a permission the learner adds counts
+#: from the next call on.
+_WRITES = ("CreateRole", "DeleteRole", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy",
+           "DetachRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "TagRole",
+           "UntagRole", "CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion")
+
+
+@on_reset
+def _forget_policies() -> None:
+    _policies.clear()
+
+
+@after("iam", *_WRITES)
+def _policies_changed(req: AwsRequest, status: int, body: bytes) -> None:
+    _policies.clear()
+
+
 def role_policies(role_name: str) -> tuple[Any, list[tuple[str, dict]], Optional[list[tuple[str, dict]]]]:
-    """(moto's role or None, its identity policies as (label, document), its boundary or None)."""
+    """(moto's role or None, its identity policies as (label, document), its boundary or None),
+    read at most every POLICY_SECONDS."""
+    import time
+    cached = _policies.get(role_name)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    found = _read_role_policies(role_name)
+    _policies[role_name] = (time.monotonic() + POLICY_SECONDS, found)
+    return found
+
+
+def _read_role_policies(role_name: str) -> tuple[Any, list[tuple[str, dict]], Optional[list[tuple[str, dict]]]]:
     iam = moto_backend("iam", "global")
     role = next((r for r in list(iam.roles.values()) if r.name == role_name), None)
     if role is None:

@@ -62,6 +62,8 @@ ANSWERS: dict[str, Answer] = {
     # LookupEvents' own codes for its parameters are answered by fidelity/cloudtrail/lookup.py.
     "cloudtrail": Answer("ValidationException", source=(
         "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/CommonErrors.html")),
+    "kms": Answer("ValidationException", source=(
+        "https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html")),
     "xray": Answer("InvalidRequestException", source=(
         "https://docs.aws.amazon.com/xray/latest/api/API_PutTraceSegments.html#API_PutTraceSegments_Errors")),
 }
