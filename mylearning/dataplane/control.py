@@ -13,6 +13,8 @@ import threading
 import urllib.request
 from typing import Any
 
+#: Role clients kept at once (ControlPlane.client).
+ROLE_CLIENTS = 64
 #: The emulator is on loopback: never through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -44,21 +46,30 @@ class ControlPlane:
         self.tcs_url: str | None = None
 
     def client(self, service: str, region: str, credentials: dict | None = None) -> Any:
-        """A boto3 client for the emulator; `credentials` (from AssumeRole) sign as a role."""
+        """A boto3 client for the emulator; `credentials` (from AssumeRole) sign as a role.
+
+        Role clients come from the one shared session (a session per credential set would load
+        every service model again: tens of MB per task, since ECS assumes the execution role per
+        task), and at most ROLE_CLIENTS of them are kept, the least recently used dropped (a
+        task's log shipper keeps its own reference for as long as it runs)."""
         key = (service, region, credentials and credentials.get("AccessKeyId"))
         with self._lock:
             found = self._clients.get(key)
-            if found is None:
+            if found is not None:
                 if credentials:
-                    import boto3
-                    session = boto3.session.Session(
-                        aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"],
-                        aws_session_token=credentials.get("SessionToken"), region_name=region)
-                else:
-                    session = self._session
-                found = self._clients[key] = session.client(
-                    service, region_name=region, endpoint_url=self.endpoint, config=self._config)
+                    self._clients[key] = self._clients.pop(key)  # most recently used last
+                return found
+            extra = {}
+            if credentials:
+                extra = {"aws_access_key_id": credentials["AccessKeyId"],
+                         "aws_secret_access_key": credentials["SecretAccessKey"],
+                         "aws_session_token": credentials.get("SessionToken")}
+            found = self._clients[key] = self._session.client(
+                service, region_name=region, endpoint_url=self.endpoint, config=self._config, **extra)
+            if credentials:
+                roles = [k for k in self._clients if k[2]]
+                for old in roles[:max(0, len(roles) - ROLE_CLIENTS)]:
+                    del self._clients[old]
         return found
 
     async def call(self, service: str, region: str, operation: str, **params: Any) -> Any:
