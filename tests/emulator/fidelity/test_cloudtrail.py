@@ -55,7 +55,7 @@ def test_the_learners_calls_appear_newest_first_with_their_identity(aws):
     assert {"ResourceType": "AWS::ECS::Cluster", "ResourceName": "web"} in created["Resources"]
     record = json.loads(created["CloudTrailEvent"])
     assert record["userIdentity"] == {
-        "type": "IAMUser", "principalId": "AKIAIOSFODNN7EXAMPLE",
+        "type": "IAMUser", "principalId": aws("sts").get_caller_identity()["UserId"],
         "arn": f"arn:aws:iam::{ACCOUNT}:user/moto", "accountId": ACCOUNT,
         "accessKeyId": "learner", "userName": "moto"}
     assert record["eventSource"] == "ecs.amazonaws.com" and record["eventName"] == "CreateCluster"

@@ -17,8 +17,6 @@ import time
 from mylearning.emulator.fidelity.core import AwsRequest, after
 from mylearning.facts import cloudtrail as facts
 
-#: GetCallerIdentity's UserId for keys moto did not issue (moto/sts/models.py).
-DEFAULT_PRINCIPAL = "AKIAIOSFODNN7EXAMPLE"
 DEFAULT_USER = "moto"
 
 _KNOWN: dict[str, dict] = {}
@@ -65,5 +63,7 @@ def _resolve(access_key: str, account: str) -> dict:
         user = iam_backends[account][partition].get_user_from_access_key_id(access_key)
         if user is not None:
             return facts.iam_user(account, user.name, user.id, access_key)
-    return facts.iam_user(account, DEFAULT_USER, DEFAULT_PRINCIPAL, access_key)
+    # Keys moto did not issue: the principal GetCallerIdentity names for them (moto's default).
+    user_id = sts_backends[account]["aws"].get_caller_identity(access_key, "us-east-1")[0]
+    return facts.iam_user(account, DEFAULT_USER, user_id, access_key)
 
