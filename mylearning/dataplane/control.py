@@ -15,6 +15,9 @@ from typing import Any
 
 #: Role clients kept at once (ControlPlane.client).
 ROLE_CLIENTS = 64
+#: Connections a role client keeps to the emulator: one task's log shipper or secret reads
+#: use it one call at a time, and every pooled connection is one the emulator holds open.
+ROLE_POOL = 2
 #: The emulator is on loopback: never through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -40,6 +43,8 @@ class ControlPlane:
                               # Names the data plane's calls as AWS's internals: the emulator's
                               # CloudTrail leaves them out of Event history (fidelity/cloudtrail).
                               user_agent_extra=DATAPLANE_USER_AGENT)
+        # Role clients: the same, with a small pool (ROLE_POOL).
+        self._role_config = self._config.merge(Config(max_pool_connections=ROLE_POOL))
         self._clients: dict[tuple, Any] = {}
         self._lock = threading.Lock()
         self.acs_url: str | None = None
@@ -50,8 +55,9 @@ class ControlPlane:
 
         Role clients come from the one shared session (a session per credential set would load
         every service model again: tens of MB per task, since ECS assumes the execution role per
-        task), and at most ROLE_CLIENTS of them are kept, the least recently used dropped (a
-        task's log shipper keeps its own reference for as long as it runs)."""
+        task), and at most ROLE_CLIENTS of them are kept, the least recently used dropped and
+        its idle connections closed (a task's log shipper keeps its own reference for as long
+        as it runs; a closed client opens a connection again on its next call)."""
         key = (service, region, credentials and credentials.get("AccessKeyId"))
         with self._lock:
             found = self._clients.get(key)
@@ -65,11 +71,12 @@ class ControlPlane:
                          "aws_secret_access_key": credentials["SecretAccessKey"],
                          "aws_session_token": credentials.get("SessionToken")}
             found = self._clients[key] = self._session.client(
-                service, region_name=region, endpoint_url=self.endpoint, config=self._config, **extra)
+                service, region_name=region, endpoint_url=self.endpoint,
+                config=self._role_config if credentials else self._config, **extra)
             if credentials:
                 roles = [k for k in self._clients if k[2]]
                 for old in roles[:max(0, len(roles) - ROLE_CLIENTS)]:
-                    del self._clients[old]
+                    self._clients.pop(old).close()
         return found
 
     async def call(self, service: str, region: str, operation: str, **params: Any) -> Any:

@@ -6,6 +6,7 @@ and a kernel restart keeps the learner's emulated account.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -191,6 +192,13 @@ class EmulatorServer:
     machine). A check cell makes several calls and batch grading thousands, so
     the keep-alive connections and worker pool of waitress pay off. The pool is
     sized for the task agent's long poll (it holds one thread) and its reports.
+
+    waitress stops accepting connections once `connection_limit` are open (100 by default)
+    and closes idle keep-alive ones only after `channel_timeout` (120 s). The data plane keeps
+    a connection pool per client (one per task role session), so a course run with a few
+    learners went past 100: every new connection, the health check's included, then waited
+    in the listen backlog for minutes while all 16 threads sat idle. The limit here follows
+    the open-file limit instead (`connection_limit`).
     """
 
     def __init__(self, port: int, host: str = "127.0.0.1", threads: int = 16):
@@ -199,6 +207,7 @@ class EmulatorServer:
         _quiet_logs()
         self.app = EmulatorApp()
         self._server = create_server(self.app, host=host, port=port, threads=threads,
+                                     connection_limit=connection_limit(),
                                      ident="mylearning-emulator")
         self.server_port: int = self._server.effective_port
 
@@ -209,6 +218,32 @@ class EmulatorServer:
     def close(self) -> None:
         self._server.close()
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+
+
+#: Open files the emulator keeps for itself (moto's files, logs, the data plane's pipes).
+RESERVED_FILES = 128
+#: Connections are never limited below waitress's default, nor above this.
+MAX_CONNECTIONS = 4096
+
+
+def connection_limit() -> int:
+    """How many connections the emulator keeps open at once: as many as the process's
+    open-file limit allows (raised to its hard limit, up to what MAX_CONNECTIONS needs), less
+    RESERVED_FILES, between waitress's default of 100 and MAX_CONNECTIONS."""
+    try:
+        import resource
+    except ImportError:  # Windows: no RLIMIT_NOFILE; its sockets are not file descriptors
+        return MAX_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS + RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(100, min(MAX_CONNECTIONS, soft - RESERVED_FILES))
 
 
 def make_server(port: int, host: str = "127.0.0.1") -> EmulatorServer:

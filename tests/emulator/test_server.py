@@ -100,3 +100,27 @@ def test_a_test_emulator_dies_with_the_process_that_started_it_even_on_sigkill()
             break
         time.sleep(0.1)
     assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+
+
+def test_hundreds_of_idle_keep_alive_connections_do_not_lock_out_new_ones():
+    """waitress stops accepting at its connection limit (100 by default) and closes idle
+    connections only after 120 s; the data plane's role clients keep that many open in a
+    course run, and the health check then waited in the listen backlog."""
+    from mylearning.emulator.server import connection_limit
+    assert connection_limit() > 300
+    emu = EmulatorProcess("--no-dataplane")
+    held = []
+    try:
+        port = int(emu.url.rsplit(":", 1)[1])
+        for _ in range(300):  # each sends one request and then stays open, idle
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /mylearning/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(12).startswith(b"HTTP/1.1 200")
+            held.append(sock)
+        started = time.monotonic()
+        assert manager.health(emu.url)["pid"] == emu.proc.pid
+        assert time.monotonic() - started < 5
+    finally:
+        for sock in held:
+            sock.close()
+        emu.stop()
